@@ -1,0 +1,1 @@
+"""Subcommands of the `albert` CLI, one module each (see `albert_keras.cli`)."""

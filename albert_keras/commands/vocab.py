@@ -1,0 +1,58 @@
+"""`albert vocab`: trains the SentencePiece vocabulary on corpus files."""
+
+import time
+
+from albert_keras.data import corpus
+from albert_keras.tokenizer import vocab
+
+
+def register(subparsers):
+    """Adds the `vocab` subcommand."""
+    p = subparsers.add_parser(
+        "vocab",
+        help="train the SentencePiece vocabulary",
+        description="Train an ALBERT SentencePiece unigram vocabulary "
+        "(<pad>=0 <unk>=1 [CLS]=2 [SEP]=3 [MASK]=4) and write "
+        "DIR/spiece.model, DIR/spiece.vocab and DIR/tokenizer.json.",
+    )
+    p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="corpus files")
+    p.add_argument("--format", default="auto", choices=corpus.FORMATS, help="corpus format (default: auto)")
+    p.add_argument("--vocab-size", type=int, required=True, metavar="N")
+    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("--lowercase", action="store_true", help="lowercase text (uncased model)")
+    p.add_argument("--keep-accents", action="store_true", help="do not strip accents")
+    p.add_argument("--character-coverage", type=float, default=0.9995, metavar="C")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--threads", type=int, default=1, help="training threads")
+    p.add_argument("--verbose", action="store_true", help="show SentencePiece's own log")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    """Trains and writes the vocabulary; returns the exit code."""
+    start = time.time()
+    documents = []
+    for path in args.input:
+        docs = corpus.read_documents(path, args.format)
+        vocab.log(f"read {len(docs)} documents from {path}")
+        documents.extend(docs)
+    vocab.log(f"training a {args.vocab_size}-piece unigram model on {len(documents)} documents ...")
+    options = {
+        "lowercase": bool(args.lowercase),
+        "strip_accents": not args.keep_accents,
+        "character_coverage": args.character_coverage,
+        "seed": args.seed,
+    }
+    proto = vocab.train_sentencepiece(
+        documents,
+        args.vocab_size,
+        lowercase=options["lowercase"],
+        strip_accents=options["strip_accents"],
+        character_coverage=args.character_coverage,
+        seed=args.seed,
+        num_threads=args.threads,
+        verbose=args.verbose,
+    )
+    vocab.write_vocab_dir(args.output, proto, options)
+    vocab.log(f"wrote {args.output}/{vocab.MODEL_FILE} ({len(proto)} bytes) in {time.time() - start:.1f}s")
+    return 0

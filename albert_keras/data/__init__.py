@@ -1,0 +1,1 @@
+"""Reading corpora and building ALBERT pretraining data (pairs, records, datasets)."""

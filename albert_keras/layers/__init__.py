@@ -1,0 +1,1 @@
+"""Keras 3 layers of ALBERT: embeddings, attention, feed-forward, heads."""

@@ -1,0 +1,1 @@
+"""n-gram whole-word masking: static (numpy, offline) and dynamic (TF ops)."""

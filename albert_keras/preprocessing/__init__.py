@@ -1,0 +1,1 @@
+"""Packing token ids into model inputs, and raw text to model inputs."""

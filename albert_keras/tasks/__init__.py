@@ -1,0 +1,1 @@
+"""Task models: an ALBERT backbone plus heads and their losses."""

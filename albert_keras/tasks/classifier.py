@@ -1,0 +1,74 @@
+"""Sequence classification and regression on the pooled output."""
+
+import keras
+
+from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class AlbertClassifier(AlbertTask):
+    """Dropout + dense on the pooled output.
+
+    Inputs: token_ids, segment_ids, padding_mask, int32 `[batch, seq_len]`.
+
+    Outputs: float32 logits `[batch, num_classes]`; with `num_classes=1`
+    and `regression=True` a real-valued score `[batch, 1]`.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        num_classes: C (1 for regression).
+        regression: train with mean squared error instead of cross-entropy.
+        dropout: dropout rate before the dense layer (0.1 in the original).
+        class_labels: optional list of C label strings, kept for export.
+    """
+
+    _task_args = ("num_classes", "regression", "dropout", "class_labels")
+
+    def __init__(self, backbone, num_classes, regression=False, dropout=0.1, class_labels=None, **kwargs):
+        if num_classes < 1 or (regression and num_classes != 1):
+            raise ValueError(
+                "`num_classes` must be >= 1, and 1 for regression. "
+                f"Received: num_classes={num_classes}, regression={regression}"
+            )
+        if class_labels is not None and len(class_labels) != num_classes:
+            raise ValueError(
+                f"`class_labels` must have `num_classes` entries. Received: {len(class_labels)} labels, "
+                f"num_classes={num_classes}"
+            )
+        # === Layers ===
+        self.backbone = backbone
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="output_dropout")
+        self.output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
+            dtype=float32_if_mixed(backbone.dtype_policy),
+            name="logits",
+        )
+        # === Functional Model ===
+        inputs = backbone_inputs(backbone)
+        pooled = backbone(inputs)["pooled_output"]
+        outputs = self.output_dense(self.output_dropout(pooled))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.num_classes = num_classes
+        self.regression = regression
+        self.dropout = dropout
+        self.class_labels = list(class_labels) if class_labels is not None else None
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles with cross-entropy (or MSE for regression) and accuracy by default.
+
+        Args:
+            optimizer: "auto" gives AdamW at 5e-5.
+            loss: "auto" picks the loss for the task.
+            metrics: "auto" gives accuracy (or MAE for regression).
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+        if loss == "auto":
+            loss = "mse" if self.regression else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = ["mae"] if self.regression else [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)

@@ -1,0 +1,58 @@
+"""Multiple choice: one score per (context, choice) pair."""
+
+import keras
+from keras import ops
+
+from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class AlbertMultipleChoice(AlbertTask):
+    """Scores each choice with dropout + dense(1) on its pooled output.
+
+    Inputs: token_ids, segment_ids, padding_mask, int32
+    `[batch, num_choices, seq_len]`.
+
+    Outputs: float32 logits `[batch, num_choices]`.
+
+    Labels (y): int `[batch]`, the index of the right choice.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        dropout: dropout rate before the scorer.
+    """
+
+    _task_args = ("dropout",)
+
+    def __init__(self, backbone, dropout=0.1, **kwargs):
+        # === Layers ===
+        self.backbone = backbone
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="output_dropout")
+        self.scorer = keras.layers.Dense(
+            1,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
+            dtype=float32_if_mixed(backbone.dtype_policy),
+            name="choice_logits",
+        )
+        # === Functional Model ===
+        inputs = backbone_inputs(backbone, extra_rank=1)
+        first = next(iter(inputs.values()))
+        num_choices = ops.shape(first)[1]
+        flat = {k: ops.reshape(v, (-1, ops.shape(v)[-1])) for k, v in inputs.items()}
+        pooled = backbone(flat)["pooled_output"]
+        scores = self.scorer(self.output_dropout(pooled))
+        outputs = ops.reshape(ops.cast(scores, "float32"), (-1, num_choices))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.dropout = dropout
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compiles with cross-entropy over choices and accuracy by default."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)

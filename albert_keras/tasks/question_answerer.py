@@ -1,0 +1,77 @@
+"""Extractive span QA (SQuAD v1.1 and v2.0) on the sequence output."""
+
+import keras
+from keras import ops
+
+from albert_keras import features
+from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.losses import scale_for_distribution, weighted_sparse_ce
+from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class AlbertQuestionAnswerer(AlbertTask):
+    """Start/end logits per token, plus a no-answer score for SQuAD v2.
+
+    Inputs: token_ids, segment_ids, padding_mask, int32 `[batch, seq_len]`
+    (question as segment A, context as segment B).
+
+    Outputs (dict):
+        start_logits: float32 `[batch, seq_len]`, -10000 added on padding.
+        end_logits: float32 `[batch, seq_len]`.
+        answerable_logits: float32 `[batch]`, > 0 when the model thinks
+            the context answers the question (dense on the pooled output).
+
+    Labels (y, dict): `start_positions`, `end_positions` int `[batch]`
+    (0, the [CLS] token, for unanswerable questions) and optionally
+    `is_impossible` `[batch]` in {0, 1}, which trains `answerable_logits`.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+    """
+
+    def __init__(self, backbone, **kwargs):
+        init = keras.initializers.TruncatedNormal(stddev=backbone.initializer_range)
+        out_dtype = float32_if_mixed(backbone.dtype_policy)
+        # === Layers ===
+        self.backbone = backbone
+        self.span_dense = keras.layers.Dense(2, kernel_initializer=init, dtype=out_dtype, name="span_logits")
+        self.answerable_dense = keras.layers.Dense(1, kernel_initializer=init, dtype=out_dtype, name="answerable")
+        # === Functional Model ===
+        inputs = backbone_inputs(backbone)
+        encoded = backbone(inputs)
+        spans = self.span_dense(encoded["sequence_output"])
+        pad_bias = (1.0 - ops.cast(inputs[features.PADDING_MASK], "float32")) * -10000.0
+        outputs = {
+            "start_logits": ops.cast(spans[..., 0], "float32") + pad_bias,
+            "end_logits": ops.cast(spans[..., 1], "float32") + pad_bias,
+            "answerable_logits": ops.cast(self.answerable_dense(encoded["pooled_output"])[..., 0], "float32"),
+        }
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    def compile(self, optimizer="auto", **kwargs):
+        """Compiles with the built-in span loss; "auto" gives AdamW at 5e-5."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        missing = {"start_positions", "end_positions"} - set(y or {})
+        if missing:
+            raise ValueError(f"`AlbertQuestionAnswerer` labels need keys {sorted(missing)}. Received: {sorted(y)}")
+        start = ops.reshape(y["start_positions"], (-1, 1))
+        end = ops.reshape(y["end_positions"], (-1, 1))
+        ones = ops.ones_like(ops.cast(start, "float32"))
+        loss = 0.5 * (
+            weighted_sparse_ce(start, ops.expand_dims(y_pred["start_logits"], 1), ones)
+            + weighted_sparse_ce(end, ops.expand_dims(y_pred["end_logits"], 1), ones)
+        )
+        if "is_impossible" in y:
+            target = ops.cast(ops.reshape(y["is_impossible"], (-1,)), "float32")
+            answerable = 1.0 - target
+            loss = loss + ops.mean(
+                keras.losses.binary_crossentropy(
+                    ops.expand_dims(answerable, -1), ops.expand_dims(y_pred["answerable_logits"], -1), from_logits=True
+                )
+            )
+        return scale_for_distribution(loss)

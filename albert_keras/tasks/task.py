@@ -1,0 +1,69 @@
+"""The base class of task models: a backbone plus heads, serialized together."""
+
+import keras
+
+from albert_keras.models.backbone import AlbertBackbone
+
+
+class AlbertTask(keras.Model):
+    """A functional model around an `AlbertBackbone`.
+
+    Subclasses build their graph in `__init__` and call `_finish_init`.
+    `get_config` holds the serialized backbone plus the subclass's own
+    constructor args (listed in `_task_args`).
+    """
+
+    _task_args = ()
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        config["backbone"] = keras.layers.serialize(self.backbone)
+        for arg in self._task_args:
+            config[arg] = getattr(self, arg)
+        return config
+
+    def get_compile_config(self):
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        return super().compile_from_config(config)
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """Builds the task on a preset backbone or a model directory.
+
+        A model directory's backbone weights are loaded; a directory saved
+        from the same task class also restores its heads. Otherwise the
+        heads are new.
+
+        Args:
+            preset: a preset name or a model directory.
+            **kwargs: task constructor args (e.g. `num_classes`).
+        """
+        import os
+
+        if os.path.isdir(preset):
+            from albert_keras.model_dir import load_task_dir
+
+            return load_task_dir(cls, preset, **kwargs)
+        return cls(backbone=AlbertBackbone.from_preset(preset), **kwargs)
+
+
+def backbone_inputs(backbone, extra_rank=0):
+    """New `keras.Input`s matching the backbone's, optionally with an extra axis.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        extra_rank: 1 adds a leading choice axis: `[batch, num_choices, seq_len]`.
+
+    Returns:
+        A dict of int32 inputs keyed like the backbone's.
+    """
+    shape = (None,) * (1 + extra_rank)
+    return {name: keras.Input(shape=shape, dtype="int32", name=name) for name in backbone.input}

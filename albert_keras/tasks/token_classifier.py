@@ -1,0 +1,71 @@
+"""Token classification (tagging) on the sequence output."""
+
+import keras
+from keras import ops
+
+from albert_keras import features
+from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
+from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class AlbertTokenClassifier(AlbertTask):
+    """Dropout + dense on every token.
+
+    Inputs: token_ids, segment_ids, padding_mask, int32 `[batch, seq_len]`.
+
+    Outputs: float32 logits `[batch, seq_len, num_classes]`.
+
+    Labels (y): int `[batch, seq_len]`; negative labels (e.g. -100 on
+    continuation pieces and special tokens) and padding are ignored by the
+    loss and the accuracy.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        num_classes: the number of tags.
+        dropout: dropout rate before the dense layer.
+        class_labels: optional list of tag strings.
+    """
+
+    _task_args = ("num_classes", "dropout", "class_labels")
+
+    def __init__(self, backbone, num_classes, dropout=0.1, class_labels=None, **kwargs):
+        if num_classes < 2:
+            raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes}")
+        # === Layers ===
+        self.backbone = backbone
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="output_dropout")
+        self.output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
+            dtype=float32_if_mixed(backbone.dtype_policy),
+            name="logits",
+        )
+        # === Functional Model ===
+        inputs = backbone_inputs(backbone)
+        sequence = backbone(inputs)["sequence_output"]
+        outputs = self.output_dense(self.output_dropout(sequence))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.num_classes = num_classes
+        self.dropout = dropout
+        self.class_labels = list(class_labels) if class_labels is not None else None
+        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
+
+    def compile(self, optimizer="auto", **kwargs):
+        """Compiles with the built-in masked token loss; "auto" gives AdamW at 5e-5."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        labels = ops.cast(y, "int32")
+        weights = ops.cast(labels >= 0, "float32") * ops.cast(x[features.PADDING_MASK], "float32")
+        if sample_weight is not None:
+            weights = weights * ops.cast(sample_weight, "float32")
+        labels = ops.maximum(labels, 0)
+        loss = weighted_sparse_ce(labels, y_pred, weights)
+        correct, total = weighted_accuracy(labels, y_pred, weights)
+        self.accuracy_tracker.update_state(correct / ops.maximum(total, 1.0), sample_weight=total)
+        return scale_for_distribution(loss)

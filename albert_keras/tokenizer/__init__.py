@@ -1,0 +1,1 @@
+"""The SentencePiece vocabulary and the in-graph ALBERT tokenizer."""

@@ -1,0 +1,175 @@
+"""Trains the ALBERT SentencePiece vocabulary.
+
+The model is a SentencePiece unigram model with the original ALBERT special
+ids: ``<pad>``=0, ``<unk>``=1, ``[CLS]``=2, ``[SEP]``=3, ``[MASK]``=4
+(``[CLS]``/``[SEP]``/``[MASK]`` are control symbols: SentencePiece never
+produces them from text; `AlbertTokenizer` inserts them where the input holds
+the literal strings). BOS/EOS are disabled.
+
+A vocabulary directory holds:
+
+* ``spiece.model``: the serialized SentencePiece model proto;
+* ``spiece.vocab``: one ``piece<TAB>score`` per line, for people;
+* ``tokenizer.json``: the normalization options the model was trained with
+  (``lowercase``, ``strip_accents``) and the training settings.
+
+Training is reproducible: the same documents, options and seed give the same
+``spiece.model`` bytes.
+"""
+
+import io
+import json
+import os
+import sys
+
+import sentencepiece as spm
+
+from albert_keras import features
+from albert_keras.tokenizer.normalize import preprocess_text
+
+MODEL_FILE = "spiece.model"
+VOCAB_FILE = "spiece.vocab"
+CONFIG_FILE = "tokenizer.json"
+CONTROL_SYMBOLS = (features.CLS_TOKEN, features.SEP_TOKEN, features.MASK_TOKEN)
+# SentencePiece drops longer input lines; we cut them instead.
+_MAX_SENTENCE_CHARS = 2000
+
+
+def training_lines(documents, lowercase=True, strip_accents=True):
+    """Yields the normalized, non-empty lines of `documents` to train on."""
+    for document in documents:
+        for line in document.split("\n"):
+            line = preprocess_text(line, lowercase=lowercase, strip_accents=strip_accents)
+            while line:
+                yield line[:_MAX_SENTENCE_CHARS]
+                line = line[_MAX_SENTENCE_CHARS:]
+
+
+def train_sentencepiece(
+    documents,
+    vocab_size,
+    lowercase=True,
+    strip_accents=True,
+    character_coverage=0.9995,
+    seed=0,
+    num_threads=1,
+    verbose=False,
+):
+    """Trains a unigram SentencePiece model on `documents`.
+
+    Args:
+        documents: a list of document strings.
+        vocab_size: the number of pieces, special symbols included.
+        lowercase: lowercase the text before training (and at tokenization).
+        strip_accents: strip accents before training (and at tokenization).
+        character_coverage: the fraction of characters the model covers; the
+            rest map to ``<unk>``. 0.9995 keeps the common CJK characters.
+        seed: seeds SentencePiece's random generator.
+        num_threads: training threads.
+        verbose: let SentencePiece log its progress to stderr.
+
+    Returns:
+        The serialized model proto (bytes).
+    """
+    if not isinstance(vocab_size, int) or vocab_size <= len(features.SPECIAL_TOKENS):
+        raise ValueError(f"vocab_size must be an int > {len(features.SPECIAL_TOKENS)}, got {vocab_size!r}")
+    if not 0.0 < character_coverage <= 1.0:
+        raise ValueError(f"character_coverage must be in (0, 1], got {character_coverage!r}")
+    lines = list(training_lines(documents, lowercase, strip_accents))
+    if not lines:
+        raise ValueError("No text to train the vocabulary on (all documents are empty)")
+    spm.set_random_generator_seed(int(seed))
+    writer = io.BytesIO()
+    try:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines),
+            model_writer=writer,
+            model_type="unigram",
+            vocab_size=vocab_size,
+            character_coverage=character_coverage,
+            pad_id=features.PAD_ID,
+            unk_id=features.UNK_ID,
+            bos_id=-1,
+            eos_id=-1,
+            pad_piece=features.PAD_TOKEN,
+            unk_piece=features.UNK_TOKEN,
+            control_symbols=list(CONTROL_SYMBOLS),
+            input_sentence_size=0,
+            shuffle_input_sentence=False,
+            max_sentence_length=4 * _MAX_SENTENCE_CHARS + 16,
+            num_threads=num_threads,
+            minloglevel=0 if verbose else 2,
+        )
+    except RuntimeError as e:
+        raise ValueError(
+            f"SentencePiece could not train a {vocab_size}-piece vocabulary on "
+            f"{len(lines)} lines: {e}"
+        ) from e
+    proto = writer.getvalue()
+    check_special_ids(proto)
+    return proto
+
+
+def check_special_ids(proto):
+    """Raises ValueError unless the model proto has the ALBERT special ids."""
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    got = tuple(sp.id_to_piece(i) for i in range(len(features.SPECIAL_TOKENS)))
+    if got != features.SPECIAL_TOKENS or sp.bos_id() != -1 or sp.eos_id() != -1:
+        raise ValueError(
+            f"SentencePiece model has special pieces {got} (bos={sp.bos_id()}, "
+            f"eos={sp.eos_id()}); expected {features.SPECIAL_TOKENS} and no bos/eos"
+        )
+
+
+def write_vocab_dir(output_dir, proto, options):
+    """Writes `spiece.model`, `spiece.vocab` and `tokenizer.json` to `output_dir`."""
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, MODEL_FILE), "wb") as f:
+        f.write(proto)
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    with open(os.path.join(output_dir, VOCAB_FILE), "w", encoding="utf-8") as f:
+        for i in range(sp.get_piece_size()):
+            f.write(f"{sp.id_to_piece(i)}\t{sp.get_score(i)}\n")
+    config = dict(options, vocab_size=sp.get_piece_size(), model_type="unigram",
+                  special_tokens=dict(zip(features.SPECIAL_TOKENS, range(5))))
+    with open(os.path.join(output_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+
+
+def read_vocab_options(vocab_dir_or_model):
+    """Returns the options in `tokenizer.json` next to the model.
+
+    Args:
+        vocab_dir_or_model: a vocabulary directory or its `spiece.model`.
+
+    Returns:
+        A dict with at least `lowercase` and `strip_accents` (both True when
+        there is no `tokenizer.json`, the original ALBERT defaults).
+    """
+    path = os.fspath(vocab_dir_or_model)
+    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    options = {"lowercase": True, "strip_accents": True}
+    config_path = os.path.join(directory, CONFIG_FILE)
+    if os.path.exists(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            try:
+                options.update(json.load(f))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{config_path}: invalid JSON ({e.msg})") from e
+    return options
+
+
+def model_path(vocab_dir_or_model):
+    """Returns the `spiece.model` path for a vocabulary dir or model file."""
+    path = os.fspath(vocab_dir_or_model)
+    if os.path.isdir(path):
+        path = os.path.join(path, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"SentencePiece model not found: {path!r}")
+    return path
+
+
+def log(message):
+    """Prints a progress line to stderr."""
+    print(message, file=sys.stderr, flush=True)

@@ -25,7 +25,7 @@ find_python() {
 
 want="$(cat requirements.lock pyproject.toml scripts/setup_env.sh | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ] \
-   && "$VENV/bin/python" -c 'import albert_keras' 2>/dev/null; then
+   && "$VENV/bin/python" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("albert_keras") is None)' 2>/dev/null; then
   echo "setup: .venv is up to date"
   exit 0
 fi

@@ -1,0 +1,93 @@
+"""`AlbertPreprocessor`: raw strings (and optional text_b) to model inputs."""
+
+import keras
+import tensorflow as tf
+
+from albert_keras import features
+from albert_keras.preprocessing.packer import pack
+from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class AlbertPreprocessor(keras.layers.Layer):
+    """Tokenizes and packs text for the ALBERT models.
+
+    Usable eagerly, in `tf.data.Dataset.map` (batched or per example) and in a
+    `tf.function` serving signature.
+
+    Args:
+        tokenizer: an `AlbertTokenizer` (its own `sequence_length` must be None).
+        sequence_length: T, the packed length.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call args:
+        inputs: tf.string `[batch]` (or `[]`) text; or a tuple
+            `(text, text_b)`; or a dict with `features.TEXT` and optionally
+            `features.TEXT_B`.
+
+    Returns:
+        A dict of int32 tensors `token_ids`, `segment_ids`, `padding_mask`,
+        each `[batch, T]` (or `[T]` for scalar input). Empty text gives
+        ``[CLS] [SEP]``.
+    """
+
+    def __init__(self, tokenizer, sequence_length=128, **kwargs):
+        if isinstance(tokenizer, dict):
+            tokenizer = keras.saving.deserialize_keras_object(tokenizer)
+        if not isinstance(tokenizer, AlbertTokenizer):
+            raise ValueError(f"tokenizer must be an AlbertTokenizer, got {type(tokenizer).__name__}")
+        if tokenizer.sequence_length is not None:
+            raise ValueError(
+                f"tokenizer must give ragged ids (sequence_length=None), got {tokenizer.sequence_length}"
+            )
+        if not isinstance(sequence_length, int) or sequence_length < 3:
+            raise ValueError(f"sequence_length must be an int >= 3, got {sequence_length!r}")
+        kwargs.setdefault("dtype", "int32")
+        super().__init__(**kwargs)
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        self.built = True
+
+    @classmethod
+    def from_vocab_dir(cls, vocab_dir, sequence_length=128, **kwargs):
+        """Builds the preprocessor from a vocabulary dir (`albert vocab` output)."""
+        return cls(AlbertTokenizer(vocab_dir), sequence_length=sequence_length, **kwargs)
+
+    def call(self, inputs):
+        if isinstance(inputs, dict):
+            if features.TEXT not in inputs:
+                raise ValueError(f"AlbertPreprocessor expects a {features.TEXT!r} key, got {sorted(inputs)}")
+            text, text_b = inputs[features.TEXT], inputs.get(features.TEXT_B)
+        elif isinstance(inputs, (tuple, list)):
+            if len(inputs) not in (1, 2):
+                raise ValueError(f"AlbertPreprocessor expects (text,) or (text, text_b), got {len(inputs)} items")
+            text, text_b = inputs[0], (inputs[1] if len(inputs) == 2 else None)
+        else:
+            text, text_b = inputs, None
+        text = tf.convert_to_tensor(text, dtype=tf.string)
+        scalar = text.shape.rank == 0
+        if scalar:
+            text = text[tf.newaxis]
+        ids_a = self.tokenizer.tokenize(text)
+        ids_b = None
+        if text_b is not None:
+            text_b = tf.convert_to_tensor(text_b, dtype=tf.string)
+            if scalar:
+                text_b = text_b[tf.newaxis]
+            ids_b = self.tokenizer.tokenize(text_b)
+        packed = pack(ids_a, ids_b, self.sequence_length)
+        if scalar:
+            packed = {k: v[0] for k, v in packed.items()}
+        return packed
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+                "sequence_length": self.sequence_length,
+            }
+        )
+        return config

@@ -108,6 +108,11 @@ class AlbertTokenizer(keras.layers.Layer):
         self._check_loaded()
         return self._encoder.sp.piece_to_id(token)
 
+    def id_to_piece(self, i):
+        """Returns the piece string of id `i` (Python)."""
+        self._check_loaded()
+        return self._encoder.id_to_piece(i)
+
     def id_to_token(self, ids):
         """Maps ids to piece strings in the graph.
 

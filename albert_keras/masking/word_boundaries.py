@@ -1,0 +1,87 @@
+"""Which SentencePiece pieces start a word, for whole-word masking.
+
+A piece starts a word when it starts with ``▁``, holds a CJK character (each
+Chinese/Japanese/Korean character is its own word), is a single ASCII
+punctuation character, or is a ``<...>`` symbol (as ALBERT's
+`_is_start_piece`). Other pieces continue the word before them. Special
+tokens are never masked; see `NON_MASKABLE_IDS`.
+"""
+
+import string
+
+import numpy as np
+
+from albert_keras import features
+
+NON_MASKABLE_IDS = (features.PAD_ID, features.CLS_ID, features.SEP_ID, features.MASK_ID)
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def is_cjk(char):
+    """True for a CJK ideograph, kana, hangul or CJK punctuation character."""
+    cp = ord(char)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2FA1F
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x3000 <= cp <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0xAC00 <= cp <= 0xD7AF  # hangul
+        or 0xFF00 <= cp <= 0xFFEF  # full-width forms
+    )
+
+
+def is_start_piece(piece):
+    """True when the SentencePiece `piece` (str) starts a new word."""
+    return (
+        piece.startswith("\u2581")
+        or piece.startswith("<")
+        or piece in _PUNCTUATION
+        or any(is_cjk(c) for c in piece)
+    )
+
+
+def start_piece_table(id_to_piece, vocab_size):
+    """Returns a bool numpy array `[vocab_size]`: does id i start a word."""
+    return np.array([is_start_piece(id_to_piece(i)) for i in range(vocab_size)], dtype=bool)
+
+
+def word_starts(token_ids, start_table):
+    """Word-start flags of a packed sequence.
+
+    Args:
+        token_ids: int array `[seq_len]` (may hold special ids and padding).
+        start_table: the `start_piece_table` of the vocabulary.
+
+    Returns:
+        int32 array `[seq_len]`: 1 where a maskable token starts a word,
+        0 on continuation pieces and on special tokens and padding.
+    """
+    token_ids = np.asarray(token_ids)
+    maskable = ~np.isin(token_ids, NON_MASKABLE_IDS)
+    previous_maskable = np.concatenate([[False], maskable[:-1]])
+    starts = maskable & (start_table[token_ids] | ~previous_maskable)
+    return starts.astype(np.int32)
+
+
+def word_starts_in_graph(token_ids, padding_mask, start_table):
+    """TF version of `word_starts`, for ids tokenized in the graph.
+
+    Args:
+        token_ids: int32 `[batch, seq_len]` (or `[seq_len]`).
+        padding_mask: int `[batch, seq_len]`, 1 on real tokens.
+        start_table: bool `[vocab_size]` from `start_piece_table`.
+
+    Returns:
+        int32 `[batch, seq_len]` word-start flags (0 on special tokens and
+        padding).
+    """
+    import tensorflow as tf
+
+    token_ids = tf.convert_to_tensor(token_ids, tf.int32)
+    maskable = tf.cast(padding_mask, tf.bool)
+    for special in NON_MASKABLE_IDS:
+        maskable &= token_ids != special
+    starts = tf.gather(tf.constant(start_table, tf.bool), token_ids)
+    previous = tf.concat([tf.zeros_like(maskable[..., :1]), maskable[..., :-1]], axis=-1)
+    return tf.cast(maskable & (starts | ~previous), tf.int32)

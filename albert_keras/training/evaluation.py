@@ -1,0 +1,71 @@
+"""Held-out evaluation of a pretrainer: MLM accuracy, SOP accuracy, perplexity."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from albert_keras import features
+
+
+def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
+    """Exact weighted MLM/SOP metrics over a dataset.
+
+    Args:
+        model: an `AlbertPretrainer`.
+        dataset: batched `(x, y)` pairs (fixed masks for repeatable numbers).
+        max_batches: stop after this many batches (0: all).
+        unigram_counts: optional int `[V]` training-token counts; adds
+            `unigram_baseline_accuracy`, the MLM accuracy of always
+            predicting the most frequent training token.
+
+    Returns:
+        A dict: mlm_accuracy, mlm_loss (mean cross-entropy per masked
+        token), perplexity (`exp(mlm_loss)`), sop_accuracy,
+        num_predictions, num_examples, and the baseline when asked.
+    """
+
+    @tf.function
+    def step(x):
+        out = model(x, training=False)
+        return out["mlm_logits"], out["sop_logits"]
+
+    baseline_id = int(np.argmax(unigram_counts)) if unigram_counts is not None else None
+    sums = dict(mlm_correct=0.0, mlm_nll=0.0, weight=0.0, sop_correct=0.0, examples=0, baseline=0.0)
+    for i, (x, y) in enumerate(dataset):
+        if max_batches and i >= max_batches:
+            break
+        mlm_logits, sop_logits = step(x)
+        mlm_logits = mlm_logits.numpy().astype(np.float64)
+        labels = y[features.MLM_IDS].numpy()
+        weights = y[features.MLM_WEIGHTS].numpy().astype(np.float64)
+        log_probs = mlm_logits - _logsumexp(mlm_logits)
+        nll = -np.take_along_axis(log_probs, labels[..., None], axis=-1)[..., 0]
+        sums["mlm_nll"] += float((nll * weights).sum())
+        sums["mlm_correct"] += float(((mlm_logits.argmax(-1) == labels) * weights).sum())
+        sums["weight"] += float(weights.sum())
+        sop = y[features.SOP_LABEL].numpy().reshape(-1)
+        sums["sop_correct"] += float((sop_logits.numpy().argmax(-1) == sop).sum())
+        sums["examples"] += len(sop)
+        if baseline_id is not None:
+            sums["baseline"] += float(((labels == baseline_id) * weights).sum())
+    if sums["weight"] == 0:
+        raise ValueError("The evaluation data holds no masked predictions.")
+    mlm_loss = sums["mlm_nll"] / sums["weight"]
+    result = {
+        "mlm_accuracy": sums["mlm_correct"] / sums["weight"],
+        "mlm_loss": mlm_loss,
+        "perplexity": math.exp(min(mlm_loss, 700.0)),
+        "sop_accuracy": sums["sop_correct"] / sums["examples"],
+        "num_predictions": int(sums["weight"]),
+        "num_examples": int(sums["examples"]),
+    }
+    if baseline_id is not None:
+        result["unigram_baseline_accuracy"] = sums["baseline"] / sums["weight"]
+        result["unigram_baseline_id"] = baseline_id
+    return result
+
+
+def _logsumexp(logits):
+    top = logits.max(-1, keepdims=True)
+    return top + np.log(np.exp(logits - top).sum(-1, keepdims=True))

@@ -1,0 +1,118 @@
+"""The training driver shared by pretraining and fine-tuning.
+
+It runs `model.fit` in loops of `steps_per_loop` updates (one Keras epoch
+each), logs every loop, checkpoints every `checkpoint_every` updates and at
+the end, and resumes from the run's latest checkpoint: the optimizer step
+continues, and the input pipeline skips the batches already trained on.
+"""
+
+import dataclasses
+import json
+import os
+
+from albert_keras.training.callbacks import LoopLogger
+from albert_keras.training.checkpoints import CheckpointCallback, RunCheckpoints
+from albert_keras.training.optimizer import update_steps
+from albert_keras.training.strategy import is_chief
+
+HISTORY_FILE = "history.jsonl"
+LOG_DIR = "logs"
+
+
+@dataclasses.dataclass
+class LoopResult:
+    """What a training run did.
+
+    Attributes:
+        start_step: the update step it started (or resumed) from.
+        final_step: the update step it ended at.
+        history: every logged row of the run dir, resumed runs included.
+        chief: whether this process is the chief (wrote the files).
+        checkpoint: the path prefix of the last checkpoint written.
+    """
+
+    start_step: int
+    final_step: int
+    history: list
+    chief: bool
+    checkpoint: str
+
+
+def read_history(run_dir, up_to_step=None):
+    """Rows of RUN_DIR/history.jsonl, optionally only those with step <= `up_to_step`."""
+    path = os.path.join(run_dir, HISTORY_FILE)
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    if up_to_step is not None:
+        rows = [r for r in rows if r["step"] <= up_to_step]
+    return rows
+
+
+def _rewrite_history(run_dir, rows):
+    with open(os.path.join(run_dir, HISTORY_FILE), "w") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+
+
+def train(model, dataset, *, run_dir, total_steps, steps_per_loop, checkpoint_every, keep_checkpoints,
+          global_batch_size, accumulation_steps, strategy, fresh=False, verbose=2):
+    """Trains a compiled model with logging, checkpoints and resume.
+
+    Args:
+        model: a Keras model compiled under `strategy.scope()`.
+        dataset: an infinite `tf.data.Dataset` of `(x, y)` micro-batches of
+            `global_batch_size / accumulation_steps` examples (the same
+            order on every start, so skipping resumes it).
+        run_dir: the run directory.
+        total_steps: optimizer updates in the whole run.
+        steps_per_loop: updates per loop; must divide `total_steps`.
+        checkpoint_every: updates between checkpoints (0: only the last).
+        keep_checkpoints: checkpoints kept.
+        global_batch_size: examples per update (for throughput).
+        accumulation_steps: micro-batches per update.
+        strategy: the `tf.distribute` strategy.
+        fresh: ignore (and delete) the run's checkpoints.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        A `LoopResult`.
+    """
+    if total_steps < 1 or steps_per_loop < 1 or total_steps % steps_per_loop:
+        raise ValueError(
+            f"training.train_steps={total_steps} must be a positive multiple of "
+            f"training.steps_per_loop={steps_per_loop}."
+        )
+    chief = is_chief(strategy)
+    if chief:
+        os.makedirs(run_dir, exist_ok=True)
+    checkpoints = RunCheckpoints(model, run_dir, keep_checkpoints, strategy)
+    start_step = checkpoints.restore_or_start(fresh=fresh)
+    if start_step % steps_per_loop and start_step < total_steps:
+        raise ValueError(
+            f"Checkpoint step {start_step} is not a multiple of training.steps_per_loop={steps_per_loop}; "
+            "resume with the steps_per_loop of the original run, or pass --fresh."
+        )
+    previous = read_history(run_dir, up_to_step=start_step) if chief and not fresh else []
+    if chief:
+        _rewrite_history(run_dir, previous)
+    if start_step >= total_steps:
+        return LoopResult(start_step, start_step, previous, chief, checkpoints.manager.latest_checkpoint)
+    logger = LoopLogger(
+        global_batch_size,
+        log_dir=os.path.join(run_dir, LOG_DIR) if chief else None,
+        history_path=os.path.join(run_dir, HISTORY_FILE) if chief else None,
+    )
+    saver = CheckpointCallback(checkpoints, checkpoint_every, total_steps, start_step)
+    data = dataset.skip(start_step * accumulation_steps) if start_step else dataset
+    model.fit(
+        data,
+        epochs=total_steps // steps_per_loop,
+        initial_epoch=start_step // steps_per_loop,
+        steps_per_epoch=steps_per_loop * accumulation_steps,
+        callbacks=[logger, saver],
+        verbose=verbose,
+    )
+    final_step = update_steps(model.optimizer)
+    return LoopResult(start_step, final_step, previous + logger.history, chief, checkpoints.manager.latest_checkpoint)

@@ -1,0 +1,183 @@
+"""ALBERT pretraining (MLM + SOP): the Python API behind `albert pretrain`.
+
+`run_pretraining(config)` is what the CLI and the TFX Trainer call. It writes
+a run dir:
+
+    RUN_DIR/run_config.yaml       the resolved config
+    RUN_DIR/vocab/                the vocabulary, when it was trained here
+    RUN_DIR/checkpoints/          ckpt-<step>.* (resume state), last K kept
+    RUN_DIR/logs/                 TensorBoard scalars
+    RUN_DIR/history.jsonl         one row of scalars per loop
+    RUN_DIR/training_curves.png
+    RUN_DIR/metrics.json          final train scalars + held-out evaluation
+    RUN_DIR/model/                the final model dir (AlbertPretrainer +
+                                  spiece.model), for export and fine-tuning
+"""
+
+import dataclasses
+import os
+
+import keras
+
+from albert_keras.training import pretrain_data, run_files, text_side
+from albert_keras.training.config import ConfigError, PretrainConfig, coerce
+from albert_keras.training.evaluation import evaluate_pretrainer
+from albert_keras.training.loop import train
+from albert_keras.training.models import build_pretrainer
+from albert_keras.training.optimizer import build_optimizer
+from albert_keras.training.strategy import create_strategy, is_chief, per_replica_batch_size, writable_dir
+
+VOCAB_DIR = "vocab"
+
+
+@dataclasses.dataclass
+class PretrainResult:
+    """What `run_pretraining` did.
+
+    Attributes:
+        run_dir: the run directory.
+        model_dir: RUN_DIR/model (written by the chief only).
+        metrics: the dict written to metrics.json.
+        start_step: the update step the run started or resumed from.
+        final_step: the update step it ended at.
+        checkpoint: the last checkpoint's path prefix.
+        chief: whether this process wrote the files.
+    """
+
+    run_dir: str
+    model_dir: str
+    metrics: dict
+    start_step: int
+    final_step: int
+    checkpoint: str
+    chief: bool
+
+
+def run_pretraining(config, fresh=False, model_callback=None):
+    """Pretrains `AlbertPretrainer` from a config.
+
+    Args:
+        config: a `PretrainConfig` or the same as a nested dict (YAML).
+        fresh: delete the run's checkpoints and start at step 0 (else the
+            run resumes from its latest checkpoint).
+        model_callback: optional `fn(model)` called after the model is
+            compiled (tests use it to inspect the model).
+
+    Returns:
+        A `PretrainResult`.
+
+    Raises:
+        ConfigError: a bad config, missing files, or a batch that does not
+            split over the replicas; raised before training starts.
+    """
+    config = coerce(PretrainConfig, config)
+    d, t = config.data, config.training
+    strategy = create_strategy(config.distribution.strategy, config.distribution.tpu)
+    replicas = strategy.num_replicas_in_sync
+    micro_batch = per_replica_batch_size(t.global_batch_size, replicas, t.gradient_accumulation_steps) * replicas
+    loop = t.steps_per_loop or t.train_steps
+    if t.train_steps % loop:
+        raise ConfigError(
+            f"training.train_steps={t.train_steps} must be a multiple of training.steps_per_loop={loop}."
+        )
+    chief = is_chief(strategy)
+    keras.utils.set_random_seed(t.seed)
+    if chief:
+        run_files.write_run_config(t.run_dir, config)
+
+    spm = _resolve_vocab(config, strategy)
+    encoder = text_side.load_encoder(spm)
+    vocabulary_size = encoder.vocabulary_size()
+
+    counts = None
+    if d.source == "text":
+        documents = text_side.read_documents(d.train_files, d.format)
+        if d.eval_files:
+            train_docs, eval_docs = documents, text_side.read_documents(d.eval_files, d.format)
+        else:
+            train_docs, eval_docs = pretrain_data.split_documents(documents, d.eval_fraction, seed=t.seed)
+        train_examples = pretrain_data.build_examples(
+            train_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed
+        )
+        counts = pretrain_data.unigram_counts(train_examples, vocabulary_size)
+        train_ds = pretrain_data.masked_dataset(train_examples, vocabulary_size, d, micro_batch, t.seed, True)
+        eval_ds = None
+        if eval_docs:
+            eval_examples = pretrain_data.build_examples(
+                eval_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed + 1
+            )
+            eval_ds = pretrain_data.masked_dataset(
+                eval_examples, vocabulary_size, d, t.eval_batch_size or micro_batch, t.seed + 1, False
+            )
+    else:
+        train_ds = pretrain_data.records_dataset(d.train_files, d, micro_batch, t.seed, True)
+        eval_ds = None
+        if d.eval_files:
+            eval_ds = pretrain_data.records_dataset(d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False)
+
+    with strategy.scope():
+        model = build_pretrainer(config.model, vocabulary_size, t.precision, d.sequence_length)
+        optimizer = build_optimizer(config.optimizer, t.train_steps, t.gradient_accumulation_steps, t.precision)
+        model.compile(optimizer=optimizer, jit_compile=t.jit_compile)
+    if model_callback is not None:
+        model_callback(model)
+
+    outcome = train(
+        model,
+        train_ds,
+        run_dir=t.run_dir,
+        total_steps=t.train_steps,
+        steps_per_loop=loop,
+        checkpoint_every=t.checkpoint_every,
+        keep_checkpoints=t.keep_checkpoints,
+        global_batch_size=t.global_batch_size,
+        accumulation_steps=t.gradient_accumulation_steps,
+        strategy=strategy,
+        fresh=fresh,
+        verbose=t.verbose,
+    )
+
+    metrics = {"step": outcome.final_step, "start_step": outcome.start_step}
+    if outcome.history:
+        metrics["train"] = outcome.history[-1]
+    if eval_ds is not None:
+        metrics["eval"] = evaluate_pretrainer(model, eval_ds, t.eval_steps, unigram_counts=counts)
+    model_dir = os.path.join(t.run_dir, run_files.MODEL_DIR)
+    if chief:
+        run_files.write_curves(t.run_dir, outcome.history, "ALBERT pretraining")
+        run_files.write_metrics(t.run_dir, metrics)
+    export_dir = writable_dir(strategy, model_dir)
+    from albert_keras.model_dir import save_model_dir
+
+    save_model_dir(
+        model,
+        export_dir,
+        spm_path=text_side.spm_file(spm),
+        tokenizer_options=text_side.tokenizer_options(spm),
+        metadata={"source": "albert pretrain", "step": outcome.final_step, "run_dir": os.path.abspath(t.run_dir)},
+    )
+    return PretrainResult(
+        run_dir=t.run_dir,
+        model_dir=model_dir,
+        metrics=metrics,
+        start_step=outcome.start_step,
+        final_step=outcome.final_step,
+        checkpoint=outcome.checkpoint,
+        chief=chief,
+    )
+
+
+def _resolve_vocab(config, strategy):
+    """`data.spm`, the model dir's spiece.model, or a vocabulary trained into RUN_DIR/vocab."""
+    d, t = config.data, config.training
+    if d.spm is not None:
+        return d.spm
+    if text_side.vocab_dir_exists(config.model.init):
+        return config.model.init
+    vocab_dir = os.path.join(t.run_dir, VOCAB_DIR)
+    if text_side.vocab_dir_exists(vocab_dir):
+        return vocab_dir
+    documents = text_side.read_documents(d.train_files, d.format)
+    target = writable_dir(strategy, vocab_dir)
+    text_side.train_vocab(documents, d.vocab_size, target, seed=t.seed)
+    return target

@@ -1,0 +1,38 @@
+"""Files of a run dir besides checkpoints: config, metrics, curves."""
+
+import json
+import os
+
+import yaml
+
+from albert_keras.training.config import to_dict
+from albert_keras.training.curves import plot_training_curves
+
+CONFIG_FILE = "run_config.yaml"
+METRICS_FILE = "metrics.json"
+CURVES_FILE = "training_curves.png"
+MODEL_DIR = "model"
+
+
+def write_run_config(run_dir, config):
+    """Writes the resolved config as RUN_DIR/run_config.yaml."""
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, CONFIG_FILE), "w") as f:
+        yaml.safe_dump(to_dict(config), f, sort_keys=False)
+
+
+def write_metrics(run_dir, metrics):
+    """Writes RUN_DIR/metrics.json; returns its path."""
+    path = os.path.join(run_dir, METRICS_FILE)
+    with open(path, "w") as f:
+        json.dump(metrics, f, indent=2, sort_keys=True)
+    return path
+
+
+def write_curves(run_dir, history, title):
+    """Writes RUN_DIR/training_curves.png when there is history; returns its path or None."""
+    if not history:
+        return None
+    path = os.path.join(run_dir, CURVES_FILE)
+    plot_training_curves(history, path, title=title)
+    return path

@@ -1,0 +1,58 @@
+"""`albert` subcommands contributed by the `serving` package: `serve` and `query`."""
+
+import sys
+
+
+def register(subparsers):
+    """Adds the `serve` and `query` subcommands to the `albert` CLI."""
+    from serving.server import add_serve_arguments
+
+    serve = subparsers.add_parser(
+        "serve", help="serve SavedModel versions over TF Serving's gRPC and REST APIs"
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(func=_serve)
+
+    query = subparsers.add_parser("query", help="query a TF Serving compatible server")
+    query.add_argument("--server", default="127.0.0.1:8500", help="HOST:PORT (REST port with --rest)")
+    query.add_argument("--model", default="albert", help="model name")
+    query.add_argument("--signature", default="fill_mask", help="signature name")
+    query.add_argument("--text", action="append", required=True,
+                       help="input text; repeat for a batch")
+    query.add_argument("--text-b", action="append", help="second segment; one per --text")
+    query.add_argument("--version", type=int, help="pin a model version")
+    query.add_argument("--label", help="version label (e.g. stable), instead of --version")
+    query.add_argument("--rest", action="store_true", help="use the REST API")
+    query.add_argument("--json", action="store_true", help="print the outputs as JSON")
+    query.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    query.set_defaults(func=_query)
+
+
+def _serve(args):
+    from serving.server import serve
+
+    return serve(args)
+
+
+def _query(args):
+    from serving.client import ServingClient
+    from serving.errors import ServingError
+    from serving.printing import format_json, format_outputs
+
+    inputs = {"text": args.text}
+    if args.text_b:
+        if len(args.text_b) != len(args.text):
+            print("error: give one --text-b per --text", file=sys.stderr)
+            return 2
+        inputs["text_b"] = args.text_b
+    client = ServingClient(args.server, args.model, rest=args.rest, timeout=args.timeout,
+                           version=args.version, version_label=args.label)
+    try:
+        outputs = client.predict(args.signature, inputs)
+    except ServingError as err:
+        print(f"error: {err.code.name}: {err.message}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    print(format_json(outputs) if args.json else format_outputs(args.signature, args.text, outputs))
+    return 0

@@ -1,0 +1,270 @@
+"""Loads, serves and unloads model versions as they appear under base paths.
+
+A poller thread rescans every model's base path (see `serving.versions` for
+when a version counts as complete), applies the model's version policy,
+loads and warms up new versions, and only then unloads the versions the
+policy no longer wants. Requests hold a reference to the version they
+resolved, so a swap never fails a request in flight.
+"""
+
+import logging
+import os
+import threading
+import time
+
+from tensorflow_serving.apis import get_model_status_pb2
+
+from serving.errors import not_found
+from serving.model_config import read_model_config
+from serving.policy import select_versions
+from serving.servable import Servable
+from serving.versions import VersionScanner
+from serving.warmup import replay_warmup
+
+log = logging.getLogger(__name__)
+
+State = get_model_status_pb2.ModelVersionStatus.State
+
+
+class VersionRecord:
+    """What the server knows about one version (for GetModelStatus).
+
+    Attributes:
+        version: integer version.
+        state: a `ModelVersionStatus.State` value.
+        error: error message, "" when fine.
+        servable: the `Servable` while AVAILABLE, else None.
+        stamp: (size, mtime) of the saved_model.pb that was loaded or failed.
+    """
+
+    def __init__(self, version, stamp):
+        self.version = version
+        self.state = State.START
+        self.error = ""
+        self.servable = None
+        self.stamp = stamp
+
+
+class _Model:
+    def __init__(self, config):
+        self.config = config
+        self.scanner = VersionScanner(config.base_path)
+        self.records = {}
+
+
+class ModelManager:
+    """Keeps every configured model's wanted versions loaded.
+
+    Args:
+        config: `ModelServerConfig` with a model_config_list.
+        options: `ServableOptions` for every version.
+        config_path: the models.config file to re-read when it changes, or None.
+        poll_seconds: seconds between scans of the base paths.
+    """
+
+    def __init__(self, config, options, config_path=None, poll_seconds=1.0):
+        self._options = options
+        self._config_path = config_path
+        self._config_mtime = _mtime(config_path)
+        self._poll_seconds = poll_seconds
+        self._lock = threading.Lock()
+        self._models = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self._apply_config(config)
+
+    def start(self):
+        """Loads what is on disk now (two scans, a short settle apart), then polls."""
+        self.poll_once()
+        time.sleep(min(self._poll_seconds, 0.5))
+        self.poll_once()
+        self._thread = threading.Thread(target=self._loop, name="version-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Stops polling and unloads every version."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            models = list(self._models.values())
+        for model in models:
+            for record in model.records.values():
+                self._unload(model, record)
+
+    def poll_once(self):
+        """Re-reads the config if it changed, then syncs every model once."""
+        self._maybe_reload_config()
+        with self._lock:
+            models = list(self._models.values())
+        for model in models:
+            try:
+                self._sync(model)
+            except Exception:  # keep serving what is loaded; try again next poll
+                log.exception("model %s: version sync failed", model.config.name)
+
+    def model_names(self):
+        """Returns the configured model names."""
+        with self._lock:
+            return sorted(self._models)
+
+    def resolve(self, name, version=None, label=None):
+        """Returns the `Servable` for a request's model spec.
+
+        Args:
+            name: model name.
+            version: integer version, or None.
+            label: version label from models.config, or "" / None.
+
+        Raises:
+            ServingError: NOT_FOUND if the model, label or version is not served.
+        """
+        model = self._model(name)
+        with self._lock:
+            if label:
+                version = self._label_version(model, label)
+            live = {v: r.servable for v, r in model.records.items() if r.servable is not None}
+        if not live:
+            raise not_found(f"model {name!r} has no version available")
+        if version is None:
+            return live[max(live)]
+        if version not in live:
+            raise not_found(f"model {name!r} version {version} is not available")
+        return live[version]
+
+    def status(self, name, version=None, label=None):
+        """Returns the `VersionRecord`s of a model (one if a version or label is given).
+
+        Raises:
+            ServingError: NOT_FOUND for an unknown model, label or version.
+        """
+        model = self._model(name)
+        with self._lock:
+            if label:
+                version = self._label_version(model, label)
+            records = sorted(model.records.values(), key=lambda r: r.version)
+        if version is not None:
+            records = [r for r in records if r.version == version]
+            if not records:
+                raise not_found(f"model {name!r} has no version {version}")
+        if not records:
+            raise not_found(f"could not find any versions of model {name!r}")
+        return records
+
+    def _model(self, name):
+        with self._lock:
+            model = self._models.get(name)
+        if model is None:
+            raise not_found(f"model {name!r} is not served")
+        return model
+
+    @staticmethod
+    def _label_version(model, label):
+        labels = model.config.version_labels
+        if label not in labels:
+            raise not_found(f"model {model.config.name!r} has no version label {label!r}")
+        return labels[label]
+
+    def _loop(self):
+        while not self._stop.wait(self._poll_seconds):
+            self.poll_once()
+
+    def _maybe_reload_config(self):
+        mtime = _mtime(self._config_path)
+        if mtime is None or mtime == self._config_mtime:
+            return
+        self._config_mtime = mtime
+        try:
+            config = read_model_config(self._config_path)
+        except (OSError, ValueError):
+            log.exception("keeping the old config: %s did not load", self._config_path)
+            return
+        log.info("re-read %s", self._config_path)
+        self._apply_config(config)
+
+    def _apply_config(self, config):
+        wanted = {m.name: m for m in config.model_config_list.config}
+        dropped = []
+        with self._lock:
+            for name, model_config in wanted.items():
+                model = self._models.get(name)
+                if model is None or model.config.base_path != model_config.base_path:
+                    if model is not None:
+                        dropped.append(model)
+                    self._models[name] = _Model(model_config)
+                else:
+                    model.config = model_config
+            for name in list(self._models):
+                if name not in wanted:
+                    dropped.append(self._models.pop(name))
+        for model in dropped:
+            for record in model.records.values():
+                self._unload(model, record)
+
+    def _sync(self, model):
+        ready, present = model.scanner.scan()
+        while True:
+            live = {v for v, r in model.records.items() if r.servable is not None}
+            failed = {
+                v for v, r in model.records.items()
+                if r.state == State.END and r.error and v in ready and ready[v][1] == r.stamp
+            }
+            candidates = (set(ready) | (live & present)) - failed
+            wanted = select_versions(model.config.model_version_policy, candidates)
+            to_load = sorted(wanted - live, reverse=True)
+            if not to_load:
+                break
+            for version in to_load:
+                self._load(model, version, *ready[version])
+        for version, record in list(model.records.items()):
+            if version not in wanted and record.servable is not None:
+                self._unload(model, record)
+
+    def _load(self, model, version, path, stamp):
+        name = model.config.name
+        record = VersionRecord(version, stamp)
+        record.state = State.LOADING
+        with self._lock:
+            model.records[version] = record
+        log.info("model %s: loading version %d from %s", name, version, path)
+        started = time.monotonic()
+        servable = None
+        try:
+            servable = Servable(name, version, path, self._options)
+            warmed = replay_warmup(servable) if self._options.warmup else 0
+        except Exception as err:
+            log.exception("model %s: version %d failed to load", name, version)
+            if servable is not None:
+                servable.close()
+            with self._lock:
+                record.state = State.END
+                record.error = f"{type(err).__name__}: {err}"[:1000]
+            return False
+        with self._lock:
+            record.servable = servable
+            record.state = State.AVAILABLE
+        log.info(
+            "model %s: version %d AVAILABLE in %.1fs (signatures %s, %d warmup requests replayed)",
+            name, version, time.monotonic() - started, sorted(servable.signatures), warmed,
+        )
+        return True
+
+    def _unload(self, model, record):
+        with self._lock:
+            servable, record.servable = record.servable, None
+            if servable is None:
+                return
+            record.state = State.UNLOADING
+        servable.close()
+        with self._lock:
+            record.state = State.END
+        log.info("model %s: unloaded version %d", model.config.name, record.version)
+
+
+def _mtime(path):
+    if not path:
+        return None
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return None

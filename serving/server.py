@@ -1,0 +1,140 @@
+"""The local model server: TF Serving's gRPC and REST APIs over SavedModels.
+
+Run as `albert serve ...` or `python -m serving.server ...`.
+"""
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from concurrent import futures
+
+import grpc
+
+from serving.grpc_service import add_servicers
+from serving.manager import ModelManager
+from serving.model_config import read_model_config, single_model_config
+from serving.rest_server import make_rest_server
+from serving.servable import ServableOptions
+from serving.service import InferenceService
+
+log = logging.getLogger("serving.server")
+
+MAX_MESSAGE_BYTES = 64 << 20
+
+
+def add_serve_arguments(parser):
+    """Adds the `serve` flags to an `argparse` parser."""
+    parser.add_argument("--model-base-path", help="directory holding version dirs 1/, 2/, ...")
+    parser.add_argument("--model-name", help="name clients use (default: base path's basename)")
+    parser.add_argument("--model-config-file", help="TF Serving models.config (text ModelServerConfig)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8500, help="gRPC port (0 = any free port)")
+    parser.add_argument("--rest-port", type=int, default=8501, help="REST port (0 = any, -1 = off)")
+    parser.add_argument("--poll-seconds", type=float, default=1.0, help="seconds between version scans")
+    parser.add_argument("--max-batch-size", type=int, default=0,
+                        help="dynamic batching: most rows per merged batch (0 = off)")
+    parser.add_argument("--batch-timeout-ms", type=float, default=5.0,
+                        help="dynamic batching: how long a request waits for others")
+    parser.add_argument("--max-request-batch", type=int, default=1024,
+                        help="largest batch one request may send (INVALID_ARGUMENT above)")
+    parser.add_argument("--optional-inputs", default="text_b",
+                        help="comma-separated string inputs filled with '' when omitted")
+    parser.add_argument("--threads", type=int, default=16, help="gRPC worker threads")
+    parser.add_argument("--no-warmup", action="store_true", help="skip the warmup requests")
+    parser.add_argument("--preload", default="tensorflow_text",
+                        help="comma-separated modules to import first (custom ops in the models)")
+    parser.add_argument("--port-file", help="write {'grpc': port, 'rest': port} here once serving")
+    parser.add_argument("--log-level", default="INFO")
+    return parser
+
+
+def _config(args):
+    if args.model_config_file:
+        return read_model_config(args.model_config_file)
+    if not args.model_base_path:
+        raise SystemExit("serve needs --model-base-path or --model-config-file")
+    base = os.path.abspath(args.model_base_path)
+    name = args.model_name or os.path.basename(base.rstrip("/"))
+    return single_model_config(name, base)
+
+
+def _preload(modules):
+    for module in filter(None, modules.split(",")):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            log.warning("could not import %s; models that need its ops will fail to load", module)
+
+
+def serve(args):
+    """Runs the server until SIGTERM or SIGINT; returns the exit code."""
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    _preload(args.preload)
+    options = ServableOptions(
+        max_batch_size=args.max_batch_size,
+        batch_timeout_ms=args.batch_timeout_ms,
+        max_request_batch=args.max_request_batch,
+        optional_inputs=[s for s in args.optional_inputs.split(",") if s],
+        warmup=not args.no_warmup,
+    )
+    manager = ModelManager(_config(args), options, args.model_config_file, args.poll_seconds)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    manager.start()
+    service = InferenceService(manager)
+
+    grpc_server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=args.threads, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    add_servicers(grpc_server, service)
+    grpc_port = grpc_server.add_insecure_port(f"{args.host}:{args.port}")
+    if not grpc_port:
+        raise SystemExit(f"cannot bind gRPC to {args.host}:{args.port}")
+    grpc_server.start()
+    rest_port, rest_server = None, None
+    if args.rest_port >= 0:
+        rest_server = make_rest_server(args.host, args.rest_port, service)
+        rest_port = rest_server.server_address[1]
+        threading.Thread(target=rest_server.serve_forever, name="rest", daemon=True).start()
+    log.info("serving %s: gRPC on %s:%d, REST on %s:%s",
+             manager.model_names(), args.host, grpc_port, args.host, rest_port)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"grpc": grpc_port, "rest": rest_port}, f)
+        os.replace(tmp, args.port_file)
+
+    while not stop.wait(1.0):
+        pass
+    log.info("shutting down")
+    if rest_server is not None:
+        rest_server.shutdown()
+        rest_server.server_close()
+    grpc_server.stop(grace=5).wait()
+    manager.stop()
+    log.info("stopped")
+    return 0
+
+
+def main(argv=None):
+    """Entry point for `python -m serving.server`."""
+    parser = add_serve_arguments(argparse.ArgumentParser(prog="serving.server"))
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Tiny SavedModels with the exporter's signatures, for the serving tests.
+
+Every output depends on the version number so tests can tell versions
+apart; `stats` also reports the batch size the model saw (to check dynamic
+batching). Version dirs get a warmup file like the exporter writes.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import json
+
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEXT = tf.TensorSpec([None], tf.string, name="text")
+TEXT_B = tf.TensorSpec([None], tf.string, name="text_b")
+EXAMPLES = tf.TensorSpec([None], tf.string, name="examples")
+TOP_K = 3
+
+
+class FakeAlbert(tf.Module):
+    """Deterministic stand-in for the exported ALBERT model."""
+
+    def __init__(self, version):
+        super().__init__()
+        self.version = tf.constant(version, tf.int32)
+        self.scale = tf.Variable(float(version))
+
+    @tf.function(input_signature=[TEXT, TEXT_B])
+    def fill_mask(self, text, text_b):
+        batch = tf.shape(text)[0]
+        length = tf.strings.length(text, unit="UTF8_CHAR")
+        k = tf.range(TOP_K, dtype=tf.int32)
+        ids = self.version * 100 + tf.tile(k[None, None, :], [batch, 1, 1])
+        tokens = tf.strings.join(
+            ["v", tf.strings.as_string(self.version), "_tok", tf.strings.as_string(ids % 100)]
+        )
+        scores = tf.tile(
+            tf.constant([[[0.6, 0.3, 0.1]]], tf.float32), [batch, 1, 1]
+        ) * (self.scale / self.scale)
+        return {
+            "top_k_ids": ids,
+            "top_k_tokens": tokens,
+            "top_k_scores": scores,
+            "mask_positions": length[:, None],
+        }
+
+    @tf.function(input_signature=[TEXT, TEXT_B])
+    def embed(self, text, text_b):
+        a = tf.cast(tf.strings.length(text, unit="UTF8_CHAR"), tf.float32)
+        b = tf.cast(tf.strings.length(text_b, unit="UTF8_CHAR"), tf.float32)
+        v = tf.fill(tf.shape(a), self.scale)
+        pooled = tf.stack([v, a, b, a + b], axis=1)
+        return {"pooled_output": pooled, "mean_embedding": pooled / 2.0}
+
+    @tf.function(input_signature=[TEXT, TEXT_B])
+    def classify(self, text, text_b):
+        return self._classify(text)
+
+    @tf.function(input_signature=[EXAMPLES])
+    def serving_default(self, examples):
+        parsed = tf.io.parse_example(
+            examples, {"text": tf.io.FixedLenFeature([], tf.string, default_value="")}
+        )
+        out = self._classify(parsed["text"])
+        batch = tf.shape(examples)[0]
+        classes = tf.tile(tf.constant([["negative", "positive"]]), [batch, 1])
+        return {"scores": out["probabilities"], "classes": classes}
+
+    @tf.function(input_signature=[TEXT])
+    def stats(self, text):
+        batch = tf.shape(text)[0]
+        return {
+            "length": tf.strings.length(text, unit="UTF8_CHAR"),
+            "batch_size": tf.fill([batch], batch),
+            "version": tf.fill([batch], self.version),
+            "upper": tf.strings.upper(text),
+        }
+
+    def _classify(self, text):
+        length = tf.strings.length(text, unit="UTF8_CHAR")
+        positive = tf.cast(length % 2, tf.int64)
+        p = tf.where(positive == 1, 0.9, 0.2)
+        probabilities = tf.stack([1.0 - p, p], axis=1)
+        labels = tf.gather(tf.constant(["negative", "positive"]), positive)
+        return {"probabilities": probabilities, "class_ids": positive, "class_labels": labels}
+
+
+def warmup_log(signature="fill_mask", texts=("warm [MASK] up",)):
+    """Returns a PredictionLog with one Predict request."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "albert"
+    request.model_spec.signature_name = signature
+    request.inputs["text"].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+    return prediction_log_pb2.PredictionLog(
+        predict_log=prediction_log_pb2.PredictLog(request=request)
+    )
+
+
+def save_fake_model(path, version, warmup=None):
+    """Writes a FakeAlbert SavedModel with a warmup file to `path`.
+
+    Args:
+        path: the version directory to create.
+        version: the version number the outputs carry.
+        warmup: list of PredictionLog protos (default: one fill_mask request).
+    """
+    module = FakeAlbert(version)
+    signatures = {
+        name: getattr(module, name).get_concrete_function()
+        for name in ("fill_mask", "embed", "classify", "serving_default", "stats")
+    }
+    tf.saved_model.save(module, path, signatures=signatures)
+    extra = os.path.join(path, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    with tf.io.TFRecordWriter(os.path.join(extra, "tf_serving_warmup_requests")) as writer:
+        for entry in warmup if warmup is not None else [warmup_log()]:
+            writer.write(entry.SerializeToString())
+    return path
+
+
+def copy_version(src, dst):
+    """Copies a version dir like the TFX Pusher: saved_model.pb last."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("saved_model.pb"))
+    shutil.copy2(os.path.join(src, "saved_model.pb"), os.path.join(dst, "saved_model.pb.tmp"))
+    os.replace(os.path.join(dst, "saved_model.pb.tmp"), os.path.join(dst, "saved_model.pb"))
+
+
+class ServerProcess:
+    """`python -m serving.server` in a subprocess on free loopback ports.
+
+    Args:
+        args: extra server flags.
+        workdir: where the port and log files go.
+    """
+
+    def __init__(self, args, workdir):
+        self.port_file = os.path.join(workdir, f"ports-{time.monotonic_ns()}.json")
+        self.log_path = self.port_file.replace(".json", ".log")
+        cmd = [sys.executable, "-m", "serving.server", "--port", "0", "--rest-port", "0",
+               "--port-file", self.port_file, *args]
+        self._log = open(self.log_path, "wb")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=env)
+        self.grpc_port = self.rest_port = None
+
+    def wait_ready(self, timeout=90):
+        """Waits for the port file; raises with the log if the server died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
+            if os.path.exists(self.port_file):
+                with open(self.port_file) as f:
+                    ports = json.load(f)
+                self.grpc_port, self.rest_port = ports["grpc"], ports["rest"]
+                return self
+            time.sleep(0.1)
+        raise TimeoutError(f"server not ready in {timeout}s:\n{self.log()}")
+
+    @property
+    def grpc_target(self):
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def rest_target(self):
+        return f"127.0.0.1:{self.rest_port}"
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self, timeout=30):
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
+        try:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        finally:
+            self._log.close()
+        return self.proc.returncode
+
+
+def free_port():
+    """Returns a currently free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

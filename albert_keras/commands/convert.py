@@ -1,0 +1,80 @@
+"""`albert convert`: original TF1 / HF checkpoints in, HF out."""
+
+import logging
+import sys
+import time
+
+
+def register(subparsers):
+    """Adds the `convert` subcommand."""
+    p = subparsers.add_parser(
+        "convert",
+        help="convert original TF1 / HF ALBERT checkpoints to a model directory, or export to HF",
+        description="Convert pretrained ALBERT weights. "
+        "`--from google --checkpoint PREFIX --config albert_config.json [--spm MODEL] --output DIR`; "
+        "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`. "
+        "Every variable is mapped and every shape checked; any unmapped, missing or misshapen "
+        "variable fails the conversion with its name.",
+    )
+    direction = p.add_mutually_exclusive_group(required=True)
+    direction.add_argument("--from", dest="source", choices=("google", "hf"), help="convert into a model directory")
+    direction.add_argument("--to", dest="target", choices=("hf",), help="export a model directory")
+    p.add_argument("--checkpoint", metavar="PREFIX", help="TF1 checkpoint prefix (--from google)")
+    p.add_argument("--config", metavar="JSON", help="albert_config.json (--from google)")
+    p.add_argument("--spm", metavar="MODEL", help="SentencePiece model, e.g. 30k-clean.model (--from google)")
+    p.add_argument("--vocab", metavar="TXT", help="WordPiece vocab.txt of the zh checkpoints (copied; unsupported)")
+    p.add_argument("--cased", action="store_true", help="the vocabulary is cased (--from google; default uncased)")
+    p.add_argument("--input", metavar="DIR", help="HF directory (--from hf) or model directory (--to hf)")
+    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("--allow-random-init", action="store_true",
+                   help="leave a missing pooler/MLM/SOP head at random init (named in a warning)")
+    p.add_argument("--backbone-only", action="store_true", help="drop the MLM/SOP heads, write an AlbertBackbone")
+    p.set_defaults(func=run)
+
+
+def _require(args, *names):
+    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n)]
+    if missing:
+        print(f"albert convert: this direction needs {' '.join(missing)}", file=sys.stderr)
+        return False
+    return True
+
+
+def run(args):
+    """Runs the conversion; returns the exit code (1 on a refused conversion)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from albert_keras import convert
+
+    start = time.time()
+    try:
+        if args.source == "google":
+            if not _require(args, "checkpoint", "config"):
+                return 2
+            model = convert.from_google_checkpoint(
+                args.checkpoint,
+                args.config,
+                output=args.output,
+                spm=args.spm,
+                vocab=args.vocab,
+                lowercase=not args.cased,
+                allow_random_init=args.allow_random_init,
+                backbone_only=args.backbone_only,
+            )
+        elif args.source == "hf":
+            if not _require(args, "input"):
+                return 2
+            model = convert.from_hf(
+                args.input, output=args.output, allow_random_init=args.allow_random_init,
+                backbone_only=args.backbone_only,
+            )
+        else:
+            if not _require(args, "input"):
+                return 2
+            convert.to_hf(args.input, args.output)
+            print(f"wrote HF directory {args.output} in {time.time() - start:.1f}s", file=sys.stderr)
+            return 0
+    except (ValueError, FileNotFoundError) as e:
+        print(f"albert convert: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {type(model).__name__} model directory {args.output} in {time.time() - start:.1f}s", file=sys.stderr)
+    return 0

@@ -1,0 +1,168 @@
+"""`tf.data` pipelines of `(x, y)` for `AlbertPretrainer`.
+
+`x` = {token_ids, segment_ids, padding_mask, mask_positions} (int32) and
+`y` = {mlm_ids (int32), mlm_weights (float32), sop_label (int32 [batch])},
+keys from `albert_keras.features`, shapes `[batch, T]`, `[batch, P]`.
+
+* `load_pretraining_dataset`: static records (masks fixed when written).
+* `load_dynamic_pretraining_dataset`: dynamic records, masked afresh at each
+  read with `dynamic_mask`; one seed per batch comes from
+  `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`, so a seed
+  makes the masks reproducible and every epoch (every new iterator, and
+  every `repeat`) draws new ones.
+"""
+
+import tensorflow as tf
+
+from albert_keras import features
+from albert_keras.data.pretraining_records import WORD_STARTS, dynamic_feature_spec, static_feature_spec
+from albert_keras.masking.dynamic_masking import dynamic_mask
+
+
+def _files(file_pattern):
+    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+    if not files:
+        raise ValueError(f"No TFRecord files match {file_pattern!r}")
+    return files
+
+
+def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat):
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    ds = tf.data.TFRecordDataset(_files(file_pattern))
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=True)
+
+
+def parse_static_batch(serialized, seq_len, max_predictions):
+    """Parses a `[batch]` of static records into `(x, y)`."""
+    ex = tf.io.parse_example(serialized, static_feature_spec(seq_len, max_predictions))
+    x = {
+        features.TOKEN_IDS: tf.cast(ex["input_ids"], tf.int32),
+        features.SEGMENT_IDS: tf.cast(ex["segment_ids"], tf.int32),
+        features.PADDING_MASK: tf.cast(ex["input_mask"], tf.int32),
+        features.MASK_POSITIONS: tf.cast(ex["masked_lm_positions"], tf.int32),
+    }
+    y = {
+        features.MLM_IDS: tf.cast(ex["masked_lm_ids"], tf.int32),
+        features.MLM_WEIGHTS: tf.cast(ex["masked_lm_weights"], tf.float32),
+        features.SOP_LABEL: tf.cast(ex["next_sentence_labels"][:, 0], tf.int32),
+    }
+    return x, y
+
+
+def load_pretraining_dataset(
+    file_pattern, batch_size, seq_len, max_predictions, shuffle=True, repeat=False, seed=None, shuffle_buffer=10000
+):
+    """Reads static pretraining records.
+
+    Args:
+        file_pattern: a glob (or list of globs) of TFRecord files.
+        batch_size: examples per batch (the last partial batch is dropped).
+        seq_len: T, the records' `max_seq_length`.
+        max_predictions: P, the records' `max_predictions`.
+        shuffle: shuffle examples (reshuffled each epoch).
+        repeat: repeat forever.
+        seed: the shuffle seed.
+        shuffle_buffer: the shuffle buffer size.
+
+    Returns:
+        A `tf.data.Dataset` of `(x, y)` batches (see the module docstring).
+    """
+    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat)
+    ds = ds.map(lambda s: parse_static_batch(s, seq_len, max_predictions), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def parse_dynamic_batch(serialized, seq_len):
+    """Parses a `[batch]` of dynamic records into a dict of int32 tensors."""
+    ex = tf.io.parse_example(serialized, dynamic_feature_spec(seq_len))
+    return {
+        features.TOKEN_IDS: tf.cast(ex["input_ids"], tf.int32),
+        features.SEGMENT_IDS: tf.cast(ex["segment_ids"], tf.int32),
+        features.PADDING_MASK: tf.cast(ex["input_mask"], tf.int32),
+        WORD_STARTS: tf.cast(ex[WORD_STARTS], tf.int32),
+        features.SOP_LABEL: tf.cast(ex["next_sentence_labels"][..., 0], tf.int32),
+    }
+
+
+def mask_features(inputs, seed, vocab_size, max_predictions, **mask_options):
+    """Masks parsed dynamic features (a batch or one example) into `(x, y)`.
+
+    Args:
+        inputs: a dict from `parse_dynamic_batch` (token_ids, segment_ids,
+            padding_mask, word_starts, sop_label).
+        seed: int `[2]` stateless seed.
+        vocab_size: the vocabulary size.
+        max_predictions: P.
+        **mask_options: more `dynamic_mask` arguments (masked_lm_prob, ...).
+
+    Returns:
+        `(x, y)` as for the pretrainer.
+    """
+    masked = dynamic_mask(
+        inputs[features.TOKEN_IDS],
+        inputs[features.PADDING_MASK],
+        inputs[WORD_STARTS],
+        seed,
+        vocab_size=vocab_size,
+        max_predictions=max_predictions,
+        **mask_options,
+    )
+    x = {
+        features.TOKEN_IDS: masked[features.TOKEN_IDS],
+        features.SEGMENT_IDS: inputs[features.SEGMENT_IDS],
+        features.PADDING_MASK: inputs[features.PADDING_MASK],
+        features.MASK_POSITIONS: masked[features.MASK_POSITIONS],
+    }
+    y = {
+        features.MLM_IDS: masked[features.MLM_IDS],
+        features.MLM_WEIGHTS: masked[features.MLM_WEIGHTS],
+        features.SOP_LABEL: inputs[features.SOP_LABEL],
+    }
+    return x, y
+
+
+def load_dynamic_pretraining_dataset(
+    file_pattern,
+    batch_size,
+    seq_len,
+    max_predictions,
+    vocab_size,
+    seed=None,
+    shuffle=True,
+    repeat=False,
+    shuffle_buffer=10000,
+    **mask_options,
+):
+    """Reads dynamic records and masks them afresh at every read.
+
+    Args:
+        file_pattern: a glob (or list of globs) of dynamic TFRecord files.
+        batch_size: examples per batch (the last partial batch is dropped).
+        seq_len: T, the records' `max_seq_length`.
+        max_predictions: P, masked positions per example.
+        vocab_size: the vocabulary size (random replacements).
+        seed: makes shuffling and masks reproducible; epochs still differ.
+        shuffle: shuffle examples (reshuffled each epoch).
+        repeat: repeat forever.
+        shuffle_buffer: the shuffle buffer size.
+        **mask_options: `dynamic_mask` options (masked_lm_prob, max_ngram,
+            favor_shorter_ngram, mask_token_rate, random_token_rate).
+
+    Returns:
+        A `tf.data.Dataset` of `(x, y)` batches (see the module docstring).
+    """
+    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat)
+    ds = ds.map(lambda s: parse_dynamic_batch(s, seq_len), num_parallel_calls=tf.data.AUTOTUNE)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, seeds))
+    ds = ds.map(
+        lambda inputs, s: mask_features(inputs, s, vocab_size, max_predictions, **mask_options),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,194 @@
+"""Writes ALBERT pretraining TFRecords (static or dynamic masking).
+
+Static records hold `tf.train.Example`s with the original
+`create_pretraining_data.py` names, padded to `max_seq_length` and
+`max_predictions`:
+
+    input_ids, input_mask, segment_ids        int64 [max_seq_length]
+    masked_lm_positions, masked_lm_ids        int64 [max_predictions]
+    masked_lm_weights                         float [max_predictions]
+    next_sentence_labels                      int64 [1]  (1 = swapped)
+
+Dynamic records hold the unmasked packed sequences and word-start flags, to
+be masked afresh at each read by `dynamic_masking`:
+
+    input_ids, input_mask, segment_ids, word_starts   int64 [max_seq_length]
+    next_sentence_labels                              int64 [1]
+
+The same documents, options and seed give byte-identical files.
+"""
+
+import dataclasses
+import random
+
+import tensorflow as tf
+
+from albert_keras import features
+from albert_keras.data.pretraining_pairs import create_sentence_pairs
+from albert_keras.data.sentences import split_sentences
+from albert_keras.masking.static_masking import create_masked_lm_predictions
+from albert_keras.masking.word_boundaries import start_piece_table, word_starts
+
+WORD_STARTS = "word_starts"
+
+
+def static_feature_spec(max_seq_length, max_predictions):
+    """The `tf.io.parse_example` spec of static records."""
+    return {
+        "input_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "input_mask": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "segment_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "masked_lm_positions": tf.io.FixedLenFeature([max_predictions], tf.int64),
+        "masked_lm_ids": tf.io.FixedLenFeature([max_predictions], tf.int64),
+        "masked_lm_weights": tf.io.FixedLenFeature([max_predictions], tf.float32),
+        "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
+    }
+
+
+def dynamic_feature_spec(max_seq_length):
+    """The `tf.io.parse_example` spec of dynamic records."""
+    return {
+        "input_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "input_mask": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "segment_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        WORD_STARTS: tf.io.FixedLenFeature([max_seq_length], tf.int64),
+        "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
+    }
+
+
+@dataclasses.dataclass
+class RecordStats:
+    """What `write_pretraining_records` did."""
+
+    documents: int = 0
+    skipped_documents: int = 0
+    skipped_chunks: int = 0
+    examples: int = 0
+    masked_tokens: int = 0
+    swapped: int = 0
+
+
+def tokenize_documents(documents, encoder):
+    """Splits documents into sentences and tokenizes them.
+
+    Args:
+        documents: a list of document strings.
+        encoder: a `SentencePieceEncoder`.
+
+    Returns:
+        A list of documents, each a list of non-empty id lists.
+    """
+    tokenized = []
+    for document in documents:
+        sentences = [encoder.encode(s) for s in split_sentences(document)]
+        tokenized.append([s for s in sentences if s])
+    return tokenized
+
+
+def pack_pair(pair):
+    """Returns `(token_ids, segment_ids)` of ``[CLS] A [SEP] B [SEP]``."""
+    tokens = [features.CLS_ID, *pair.tokens_a, features.SEP_ID, *pair.tokens_b, features.SEP_ID]
+    segments = [0] * (len(pair.tokens_a) + 2) + [1] * (len(pair.tokens_b) + 1)
+    return tokens, segments
+
+
+def _int_feature(values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+
+
+def _float_feature(values):
+    return tf.train.Feature(float_list=tf.train.FloatList(value=[float(v) for v in values]))
+
+
+def _pad(values, length, value=0):
+    return list(values) + [value] * (length - len(values))
+
+
+def static_example(tokens, segments, result, label, max_seq_length, max_predictions):
+    """Builds the static `tf.train.Example` of one masked pair."""
+    n = len(tokens)
+    feature = {
+        "input_ids": _int_feature(_pad(result.token_ids, max_seq_length)),
+        "input_mask": _int_feature(_pad([1] * n, max_seq_length)),
+        "segment_ids": _int_feature(_pad(segments, max_seq_length)),
+        "masked_lm_positions": _int_feature(_pad(result.positions, max_predictions)),
+        "masked_lm_ids": _int_feature(_pad(result.labels, max_predictions)),
+        "masked_lm_weights": _float_feature(_pad([1.0] * len(result.positions), max_predictions, 0.0)),
+        "next_sentence_labels": _int_feature([label]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def dynamic_example(tokens, segments, starts, label, max_seq_length):
+    """Builds the dynamic (unmasked) `tf.train.Example` of one pair."""
+    n = len(tokens)
+    feature = {
+        "input_ids": _int_feature(_pad(tokens, max_seq_length)),
+        "input_mask": _int_feature(_pad([1] * n, max_seq_length)),
+        "segment_ids": _int_feature(_pad(segments, max_seq_length)),
+        WORD_STARTS: _int_feature(_pad(starts, max_seq_length)),
+        "next_sentence_labels": _int_feature([label]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def write_pretraining_records(
+    documents,
+    encoder,
+    output,
+    max_seq_length=128,
+    max_predictions=20,
+    dupe_factor=1,
+    seed=12345,
+    dynamic=False,
+    masked_lm_prob=0.15,
+    short_seq_prob=0.1,
+    max_ngram=3,
+    favor_shorter_ngram=True,
+):
+    """Tokenizes `documents`, makes SOP pairs and writes a TFRecord file.
+
+    Args:
+        documents: a list of document strings.
+        encoder: a `SentencePieceEncoder` (Python twin of `AlbertTokenizer`).
+        output: the TFRecord path.
+        max_seq_length: T, the packed length.
+        max_predictions: P, masked positions per example (static only).
+        dupe_factor: passes over the corpus (static: each with new masks).
+        seed: seeds pair creation and masking.
+        dynamic: write unmasked sequences + word starts instead of masks.
+        masked_lm_prob, max_ngram, favor_shorter_ngram: static masking options.
+        short_seq_prob: probability of a shorter target length.
+
+    Returns:
+        A `RecordStats`.
+    """
+    if not isinstance(max_predictions, int) or not 1 <= max_predictions <= max_seq_length:
+        raise ValueError(f"max_predictions must be an int in [1, max_seq_length], got {max_predictions!r}")
+    tokenized = tokenize_documents(documents, encoder)
+    pairs, pair_stats = create_sentence_pairs(tokenized, max_seq_length, short_seq_prob, dupe_factor, seed)
+    table = start_piece_table(encoder.id_to_piece, encoder.vocabulary_size())
+    rng = random.Random(seed + 1_000_003)
+    stats = RecordStats(
+        documents=len(documents),
+        skipped_documents=pair_stats.skipped_documents // dupe_factor,
+        skipped_chunks=pair_stats.skipped_chunks,
+    )
+    with tf.io.TFRecordWriter(str(output)) as writer:
+        for pair in pairs:
+            tokens, segments = pack_pair(pair)
+            starts = word_starts(tokens, table).tolist()
+            if dynamic:
+                example = dynamic_example(tokens, segments, starts, pair.label, max_seq_length)
+            else:
+                result = create_masked_lm_predictions(
+                    tokens, starts, encoder.vocabulary_size(), rng,
+                    masked_lm_prob=masked_lm_prob, max_predictions=max_predictions,
+                    max_ngram=max_ngram, favor_shorter_ngram=favor_shorter_ngram,
+                )
+                stats.masked_tokens += len(result.positions)
+                example = static_example(tokens, segments, result, pair.label, max_seq_length, max_predictions)
+            writer.write(example.SerializeToString(deterministic=True))
+            stats.examples += 1
+            stats.swapped += pair.label
+    return stats

@@ -15,6 +15,7 @@ from concurrent import futures
 
 import grpc
 
+from serving.batching_config import read_batching_parameters
 from serving.grpc_service import add_servicers
 from serving.manager import ModelManager
 from serving.model_config import read_model_config, single_model_config
@@ -36,10 +37,13 @@ def add_serve_arguments(parser):
     parser.add_argument("--port", type=int, default=8500, help="gRPC port (0 = any free port)")
     parser.add_argument("--rest-port", type=int, default=8501, help="REST port (0 = any, -1 = off)")
     parser.add_argument("--poll-seconds", type=float, default=1.0, help="seconds between version scans")
-    parser.add_argument("--max-batch-size", type=int, default=0,
-                        help="dynamic batching: most rows per merged batch (0 = off)")
-    parser.add_argument("--batch-timeout-ms", type=float, default=5.0,
-                        help="dynamic batching: how long a request waits for others")
+    parser.add_argument("--max-batch-size", type=int, default=None,
+                        help="dynamic batching: most rows per merged batch (0 = off, the default)")
+    parser.add_argument("--batch-timeout-ms", type=float, default=None,
+                        help="dynamic batching: how long a request waits for others (default 5)")
+    parser.add_argument("--batching-parameters-file",
+                        help="TF Serving batching.config; its max_batch_size and "
+                             "batch_timeout_micros apply unless the flags above are given")
     parser.add_argument("--max-request-batch", type=int, default=1024,
                         help="largest batch one request may send (INVALID_ARGUMENT above)")
     parser.add_argument("--optional-inputs", default="text_b",
@@ -63,6 +67,21 @@ def _config(args):
     return single_model_config(name, base)
 
 
+def _batching(args):
+    size, timeout_ms = 0, 5.0
+    if args.batching_parameters_file:
+        params = read_batching_parameters(args.batching_parameters_file)
+        if params.HasField("max_batch_size"):
+            size = params.max_batch_size.value
+        if params.HasField("batch_timeout_micros"):
+            timeout_ms = params.batch_timeout_micros.value / 1000.0
+    if args.max_batch_size is not None:
+        size = args.max_batch_size
+    if args.batch_timeout_ms is not None:
+        timeout_ms = args.batch_timeout_ms
+    return size, timeout_ms
+
+
 def _preload(modules):
     for module in filter(None, modules.split(",")):
         try:
@@ -79,18 +98,33 @@ def serve(args):
         stream=sys.stderr,
     )
     _preload(args.preload)
+    max_batch_size, batch_timeout_ms = _batching(args)
     options = ServableOptions(
-        max_batch_size=args.max_batch_size,
-        batch_timeout_ms=args.batch_timeout_ms,
+        max_batch_size=max_batch_size,
+        batch_timeout_ms=batch_timeout_ms,
         max_request_batch=args.max_request_batch,
         optional_inputs=[s for s in args.optional_inputs.split(",") if s],
         warmup=not args.no_warmup,
     )
     manager = ModelManager(_config(args), options, args.model_config_file, args.poll_seconds)
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    manager.start()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run(args, manager, stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(args, manager, stop):
+    try:
+        manager.start()
+        return _serve_until(args, manager, stop)
+    finally:
+        manager.stop()
+
+
+def _serve_until(args, manager, stop):
     service = InferenceService(manager)
 
     grpc_server = grpc.server(
@@ -101,7 +135,10 @@ def serve(args):
         ],
     )
     add_servicers(grpc_server, service)
-    grpc_port = grpc_server.add_insecure_port(f"{args.host}:{args.port}")
+    try:
+        grpc_port = grpc_server.add_insecure_port(f"{args.host}:{args.port}")
+    except RuntimeError:
+        grpc_port = 0
     if not grpc_port:
         raise SystemExit(f"cannot bind gRPC to {args.host}:{args.port}")
     grpc_server.start()
@@ -125,7 +162,6 @@ def serve(args):
         rest_server.shutdown()
         rest_server.server_close()
     grpc_server.stop(grace=5).wait()
-    manager.stop()
     log.info("stopped")
     return 0
 

@@ -196,3 +196,70 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+MODELS_CONFIG = """
+model_config_list {
+  config {
+    name: "albert"
+    base_path: "%(root)s/albert"
+    model_platform: "tensorflow"
+    model_version_policy { specific { versions: 1 versions: 2 } }
+    version_labels { key: "stable" value: 1 }
+    version_labels { key: "canary" value: 2 }
+  }
+  config {
+    name: "swap"
+    base_path: "%(root)s/swap"
+    model_platform: "tensorflow"
+  }
+}
+"""
+
+MAX_BATCH_SIZE = 16
+_SHARED = {}
+
+
+class SharedServer:
+    """The one test server: model `albert` (v1 + v2, labels stable/canary) and
+    model `swap` (latest policy; starts with v1, tests push more).
+
+    Attributes:
+        proc: the `ServerProcess`.
+        root: directory holding the base paths.
+        sources: {"v2": dir, "bad_warmup": dir} of built versions not yet pushed.
+    """
+
+    def __init__(self, root):
+        self.root = str(root)
+        built = os.path.join(self.root, "built")
+        v1 = save_fake_model(os.path.join(built, "v1"), 1)
+        v2 = save_fake_model(os.path.join(built, "v2"), 2)
+        bad = save_fake_model(os.path.join(built, "bad_warmup"), 4,
+                              warmup=[warmup_log(signature="no_such_signature")])
+        for version, src in ((1, v1), (2, v2)):
+            copy_version(src, os.path.join(self.root, "albert", str(version)))
+        copy_version(v1, os.path.join(self.root, "swap", "1"))
+        self.sources = {"v2": v2, "bad_warmup": bad}
+        config = os.path.join(self.root, "models.config")
+        with open(config, "w") as f:
+            f.write(MODELS_CONFIG % {"root": self.root})
+        self.proc = ServerProcess(
+            ["--model-config-file", config, "--poll-seconds", "0.2",
+             "--max-batch-size", str(MAX_BATCH_SIZE), "--batch-timeout-ms", "20",
+             "--max-request-batch", "1024", "--preload", ""],
+            self.root,
+        )
+
+
+def shared_server(request, tmp_path_factory):
+    """Returns the session's `SharedServer`, starting it on first use.
+
+    It is stopped (SIGTERM, then SIGKILL) when the pytest run ends, pass or fail.
+    """
+    if "server" not in _SHARED:
+        shared = SharedServer(tmp_path_factory.mktemp("serving"))
+        request.config.add_cleanup(shared.proc.stop)
+        shared.proc.wait_ready()
+        _SHARED["server"] = shared
+    return _SHARED["server"]

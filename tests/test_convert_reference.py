@@ -37,7 +37,7 @@ def hf_config_dict(name):
     config = dict(
         vocab_size=VOCAB, max_position_embeddings=MAX_POSITIONS, type_vocab_size=2, hidden_act="gelu_new",
         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout_prob=0.0,
-        num_hidden_groups=1, inner_group_num=1, layer_norm_eps=1e-12,
+        num_hidden_groups=1, inner_group_num=1, layer_norm_eps=1e-12, initializer_range=0.02,
     )
     config.update(CONFIGS[name])
     return config
@@ -133,6 +133,7 @@ def google_state_dict(pt, config):
 
 def write_tf1_checkpoint(tensors, prefix):
     """Writes a TF1 name-based checkpoint (SaveV2 with the given names)."""
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
     names = sorted(tensors)
     tf.raw_ops.SaveV2(
         prefix=prefix,

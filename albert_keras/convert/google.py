@@ -51,7 +51,7 @@ def read_checkpoint(prefix):
             continue
         try:
             value = reader.get_tensor(name)
-        except (tf.errors.OpError, ValueError) as e:
+        except (tf.errors.OpError, ValueError, IndexError) as e:  # IndexError: "Read less bytes than requested"
             raise ValueError(
                 f"The TF1 checkpoint {prefix!r} is truncated or corrupt: cannot read {name!r} "
                 f"({type(e).__name__}: {str(e).splitlines()[0]})"

@@ -36,3 +36,31 @@ def spm_vocab_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("vocab")
     vocab.write_vocab_dir(out, proto, {"lowercase": True, "strip_accents": True, "seed": 0})
     return out
+
+
+@pytest.fixture(scope="session")
+def spm_encoder(spm_vocab_dir):
+    """A `SentencePieceEncoder` for `spm_vocab_dir`."""
+    from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+
+    return SentencePieceEncoder(spm_vocab_dir)
+
+
+@pytest.fixture(scope="session")
+def pretraining_record_files(tmp_path_factory, sample_documents, spm_encoder):
+    """Static and dynamic pretraining TFRecords of the sample slice (T=64, P=10).
+
+    Returns a dict with keys "static", "dynamic" (paths) and "stats" (the
+    static `RecordStats`).
+    """
+    from albert_keras.data.pretraining_records import write_pretraining_records
+
+    out = tmp_path_factory.mktemp("records")
+    stats = write_pretraining_records(
+        sample_documents, spm_encoder, out / "static.tfrecord", max_seq_length=64, max_predictions=10, seed=7
+    )
+    write_pretraining_records(
+        sample_documents, spm_encoder, out / "dynamic.tfrecord", max_seq_length=64, max_predictions=10,
+        seed=7, dynamic=True,
+    )
+    return {"static": out / "static.tfrecord", "dynamic": out / "dynamic.tfrecord", "stats": stats}

@@ -166,7 +166,9 @@ def model_path(vocab_dir_or_model):
     if os.path.isdir(path):
         path = os.path.join(path, MODEL_FILE)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"SentencePiece model not found: {path!r}")
+        raise FileNotFoundError(
+            f"SentencePiece model not found: {path!r} (give a spiece.model file or a vocabulary dir holding one)"
+        )
     return path
 
 

@@ -143,3 +143,20 @@ def test_config_translation_keys_and_refusals():
     with pytest.raises(ValueError, match="sharing='ffn'"):
         convert.hf_config_from_backbone(dict(ours, sharing="ffn"), "AlbertModel")
     json.dumps(back)
+
+
+def test_from_hf_hub_layout_pooler_and_mlm_without_sop(tmp_path):
+    """The Hub's albert-*-v2 files hold the pooler and MLM head but no SOP head."""
+    reference = make_reference("e_ne_h")
+    state = {k: v for k, v in pt_state_dict(reference).items() if not k.startswith("sop_classifier")}
+    state["predictions.decoder.weight"] = state["albert.embeddings.word_embeddings.weight"].copy()
+    hf_dir = write_hf_dir(str(tmp_path / "hf"), hf_config_dict("e_ne_h"), state)
+    with pytest.raises(ValueError, match=r"2 missing variables .*sop_classifier\.classifier\.weight"):
+        convert.from_hf(hf_dir)
+    backbone = convert.from_hf(hf_dir, backbone_only=True, output=str(tmp_path / "ours"))
+    assert type(backbone).__name__ == "AlbertBackbone"
+    batch = inputs()
+    diffs = max_diffs(our_outputs(backbone, batch), reference_outputs(reference, batch, with_heads=False))
+    assert max(diffs.values()) <= TOL, diffs
+    meta = json.load(open(tmp_path / "ours" / "metadata.json"))
+    assert "predictions.dense.weight" in meta["dropped"] and "predictions.decoder.weight" in meta["dropped"]

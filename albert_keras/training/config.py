@@ -329,10 +329,16 @@ def _positive(key, value):
 
 
 def _check_files(key, paths, globs=False):
-    import glob
-
     for path in paths:
-        found = glob.glob(path) if globs else [path] if os.path.isfile(path) else []
+        if globs:
+            import tensorflow as tf
+
+            try:
+                found = tf.io.gfile.glob(path)
+            except tf.errors.OpError as e:
+                raise ConfigError(f"{key}: cannot list {path!r}: {e.message}") from e
+        else:
+            found = [path] if os.path.isfile(path) else []
         if not found:
             raise ConfigError(f"{key}: no such file: {path!r}")
 
@@ -386,6 +392,11 @@ def _convert(hint, value, key):
             raise ConfigError(f"{key} must be an integer. Received: {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str):  # YAML 1.1 reads "1e-3" (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key} must be a number. Received: {value!r}")
         return float(value)

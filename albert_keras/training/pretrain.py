@@ -100,14 +100,14 @@ def run_pretraining(config, fresh=False, model_callback=None):
             train_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed
         )
         counts = pretrain_data.unigram_counts(train_examples, vocabulary_size)
-        train_ds = pretrain_data.masked_dataset(train_examples, vocabulary_size, d, micro_batch, t.seed, True)
+        train_ds = pretrain_data.masked_dataset(train_examples, encoder, d, micro_batch, t.seed, True)
         eval_ds = None
         if eval_docs:
             eval_examples = pretrain_data.build_examples(
                 eval_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed + 1
             )
             eval_ds = pretrain_data.masked_dataset(
-                eval_examples, vocabulary_size, d, t.eval_batch_size or micro_batch, t.seed + 1, False
+                eval_examples, encoder, d, t.eval_batch_size or micro_batch, t.seed + 1, False
             )
     else:
         train_ds = pretrain_data.records_dataset(d.train_files, d, micro_batch, t.seed, True)

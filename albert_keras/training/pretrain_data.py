@@ -125,12 +125,12 @@ def split_documents(documents, eval_fraction, seed=0):
     return documents[n_eval:], documents[:n_eval]
 
 
-def masked_dataset(examples, vocabulary_size, data_config, batch_size, seed, training):
+def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
     """A batched `(x, y)` dataset of masked examples.
 
     Args:
         examples: a `PretrainExamples`.
-        vocabulary_size: V (random replacement ids are drawn below it).
+        encoder: the `SentencePieceEncoder` of the vocabulary.
         data_config: a `PretrainDataConfig`.
         batch_size: the global batch size of one step.
         seed: masking and shuffling seed.
@@ -143,7 +143,7 @@ def masked_dataset(examples, vocabulary_size, data_config, batch_size, seed, tra
     """
     ds = tf.data.Dataset.from_tensor_slices(examples.as_dict())
     mask = text_side.dynamic_masking(
-        vocabulary_size, data_config.max_predictions, data_config.masking_probability, seed=seed
+        encoder, data_config.max_predictions, data_config.masking_probability, seed=seed
     )
     if training:
         n = len(examples)

@@ -63,66 +63,52 @@ def train_vocab(documents, vocab_size, output_dir, seed=0):
     return output_dir
 
 
-def dynamic_masking(vocabulary_size, max_predictions, masking_probability=0.15, seed=0):
-    """*Fallback* token-level MLM masking as a `tf.data` map over single examples.
+def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0):
+    """n-gram whole-word MLM masking as a `tf.data` map over single examples.
 
-    The map takes `(index, example)` (from `Dataset.enumerate()`), where
-    `example` holds int32 `[T]` token_ids, segment_ids, padding_mask and a
-    scalar sop_label, and returns `(x, y)` for `AlbertPretrainer`. The masks
-    depend only on `(seed, index)`: applied after `repeat()` every pass gets
-    new masks (dynamic masking), and a resumed run sees the same masks.
+    Uses the text side's `albert_keras.masking.dynamic_masking.dynamic_mask`
+    (n-grams of up to 3 whole words, 80% [MASK] / 10% random / 10% kept;
+    never [CLS]/[SEP]/padding). The map takes `(index, example)` (from
+    `Dataset.enumerate()`), where `example` holds int32 `[T]` token_ids,
+    segment_ids, padding_mask and a scalar sop_label, and returns `(x, y)`
+    for `AlbertPretrainer`. The masks depend only on `(seed, index)`:
+    applied after `repeat()` every pass gets new masks, and a resumed run
+    (which skips the batches already seen) gets the same masks as an
+    uninterrupted one.
 
-    Of the chosen positions (`round(n * masking_probability)`, at least 1 and
-    at most `max_predictions`, never [CLS]/[SEP]/padding): 80% become
-    [MASK], 10% a random piece, 10% stay.
-
-    TODO(text side): swap for the n-gram whole-word dynamic masking of
-    `albert_keras.masking` once it lands.
+    Args:
+        encoder: the `SentencePieceEncoder` (for the vocabulary size and the
+            word-start pieces).
+        max_predictions: P.
+        masking_probability: fraction of tokens masked.
+        seed: the masking seed.
 
     Returns:
         A function `(index, example) -> (x, y)`.
     """
+    from albert_keras.masking.dynamic_masking import dynamic_mask
+    from albert_keras.masking.word_boundaries import start_piece_table, word_starts_in_graph
+
+    vocabulary_size = encoder.vocabulary_size()
+    table = start_piece_table(encoder.id_to_piece, vocabulary_size)
 
     def mask(index, example):
         token_ids = tf.cast(example[features.TOKEN_IDS], tf.int32)
         padding = tf.cast(example[features.PADDING_MASK], tf.int32)
-        length = tf.shape(token_ids)[0]
+        starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]
         seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
-        candidate = (
-            (padding > 0)
-            & tf.not_equal(token_ids, features.CLS_ID)
-            & tf.not_equal(token_ids, features.SEP_ID)
-            & tf.not_equal(token_ids, features.PAD_ID)
+        out = dynamic_mask(
+            token_ids, padding, starts, seeds, vocabulary_size, max_predictions, masked_lm_prob=masking_probability
         )
-        n_real = tf.reduce_sum(tf.cast(candidate, tf.float32))
-        num = tf.cast(tf.round(n_real * masking_probability), tf.int32)
-        num = tf.clip_by_value(num, 1, max_predictions)
-        scores = tf.random.stateless_uniform([length], seed=seeds)
-        scores = tf.where(candidate, scores, -1.0)
-        k = tf.minimum(max_predictions, length)
-        top_scores, positions = tf.math.top_k(scores, k=k)
-        weights = (tf.range(k) < num) & (top_scores >= 0.0)
-        positions = tf.where(weights, positions, 0)
-        labels = tf.where(weights, tf.gather(token_ids, positions), 0)
-        choice = tf.random.stateless_uniform([k], seed=seeds + [0, 1 << 40])
-        random_ids = tf.random.stateless_uniform(
-            [k], seed=seeds + [0, 2 << 40], minval=5, maxval=vocabulary_size, dtype=tf.int32
-        )
-        replacement = tf.where(choice < 0.8, features.MASK_ID, tf.where(choice < 0.9, random_ids, labels))
-        chosen = tf.boolean_mask(positions, weights)
-        masked_ids = tf.tensor_scatter_nd_update(
-            token_ids, tf.expand_dims(chosen, -1), tf.boolean_mask(replacement, weights)
-        )
-        pad = max_predictions - k
         x = {
-            features.TOKEN_IDS: masked_ids,
+            features.TOKEN_IDS: out[features.TOKEN_IDS],
             features.SEGMENT_IDS: tf.cast(example[features.SEGMENT_IDS], tf.int32),
             features.PADDING_MASK: padding,
-            features.MASK_POSITIONS: tf.pad(positions, [[0, pad]]),
+            features.MASK_POSITIONS: out[features.MASK_POSITIONS],
         }
         y = {
-            features.MLM_IDS: tf.pad(labels, [[0, pad]]),
-            features.MLM_WEIGHTS: tf.pad(tf.cast(weights, tf.float32), [[0, pad]]),
+            features.MLM_IDS: out[features.MLM_IDS],
+            features.MLM_WEIGHTS: out[features.MLM_WEIGHTS],
             features.SOP_LABEL: tf.cast(example[features.SOP_LABEL], tf.int32),
         }
         return x, y

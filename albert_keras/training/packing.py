@@ -1,0 +1,44 @@
+"""Packs token-id lists into fixed-length model inputs (Python, for fine-tuning data).
+
+The same layout as the in-graph `albert_keras.preprocessing.packer.pack`:
+``[CLS] A [SEP] (B [SEP])``, segment 0 for CLS/A/first SEP and 1 for B and
+its SEP, 0-padded; the longer segment is truncated first, from its end. It
+works on Python lists because fine-tuning readers need to know where each
+piece lands (token labels, answer spans).
+"""
+
+from albert_keras import features
+
+
+def truncate_pair(ids_a, ids_b, budget):
+    """Truncates the longer list (B on a tie) from its end until both fit in `budget`."""
+    ids_a, ids_b = list(ids_a), list(ids_b or [])
+    while len(ids_a) + len(ids_b) > budget:
+        if len(ids_a) > len(ids_b):
+            ids_a.pop()
+        else:
+            ids_b.pop()
+    return ids_a, ids_b
+
+
+def pack(ids_a, ids_b=None, sequence_length=128):
+    """Packs one or two segments.
+
+    Args:
+        ids_a: list of ids of segment A.
+        ids_b: optional list of ids of segment B.
+        sequence_length: T.
+
+    Returns:
+        `(token_ids, segment_ids, padding_mask)`, three lists of length T.
+    """
+    if ids_b is None:
+        a = list(ids_a)[: sequence_length - 2]
+        tokens = [features.CLS_ID] + a + [features.SEP_ID]
+        segments = [0] * len(tokens)
+    else:
+        a, b = truncate_pair(ids_a, ids_b, sequence_length - 3)
+        tokens = [features.CLS_ID] + a + [features.SEP_ID] + b + [features.SEP_ID]
+        segments = [0] * (len(a) + 2) + [1] * (len(b) + 1)
+    pad = sequence_length - len(tokens)
+    return tokens + [features.PAD_ID] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad

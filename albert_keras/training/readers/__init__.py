@@ -1,0 +1,1 @@
+"""Fine-tuning data readers: each turns a file into model inputs and labels."""

@@ -1,0 +1,82 @@
+"""Token classification data from CoNLL-style files.
+
+One token a line, whitespace-separated columns, the first the word and the
+last its tag (e.g. `EU NNP B-NP B-ORG` or `Paris B-LOC`); a blank line ends
+a sentence; `-DOCSTART-` lines are skipped. Each word is tokenized alone;
+its first piece carries the tag, the other pieces and the special tokens
+get -100 (ignored by `AlbertTokenClassifier`).
+"""
+
+import numpy as np
+
+from albert_keras import features
+from albert_keras.training.readers.table import DataError
+
+IGNORE = -100
+
+
+def read_conll(path):
+    """Returns a list of `(words, tags)` sentences."""
+    sentences, words, tags = [], [], []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            parts = line.split()
+            if not parts:
+                if words:
+                    sentences.append((words, tags))
+                    words, tags = [], []
+                continue
+            if parts[0] == "-DOCSTART-":
+                continue
+            if len(parts) < 2:
+                raise DataError(f"{path}:{number}: expected 'word ... tag', got {line.strip()!r}")
+            words.append(parts[0])
+            tags.append(parts[-1])
+    if words:
+        sentences.append((words, tags))
+    if not sentences:
+        raise DataError(f"{path}: no sentences")
+    return sentences
+
+
+def collect_tags(path):
+    """Sorted distinct tags of a file (with "O" first when present)."""
+    tags = sorted({t for _, ts in read_conll(path) for t in ts})
+    if "O" in tags:
+        tags.remove("O")
+        tags.insert(0, "O")
+    return tags
+
+
+def encode_conll(path, encoder, sequence_length, tags):
+    """Reads and encodes a CoNLL file.
+
+    Args:
+        path: the file.
+        encoder: a `SentencePieceEncoder`.
+        sequence_length: T (longer sentences are truncated; their cut-off
+            words get no label and are not scored).
+        tags: tag names in id order.
+
+    Returns:
+        `(x, y, sentences)`: x a dict of int32 `[N, T]`, y int32 `[N, T]`
+        (-100 where ignored), and the `(words, tags)` list.
+    """
+    index = {t: i for i, t in enumerate(tags)}
+    sentences = read_conll(path)
+    tokens = np.zeros((len(sentences), sequence_length), np.int32)
+    labels = np.full((len(sentences), sequence_length), IGNORE, np.int32)
+    for row, (words, word_tags) in enumerate(sentences):
+        ids, labs = [features.CLS_ID], [IGNORE]
+        for word, tag in zip(words, word_tags):
+            if tag not in index:
+                raise DataError(f"{path}: sentence {row + 1}: tag {tag!r} is not one of {tags}")
+            pieces = encoder.encode(word) or [features.UNK_ID]
+            ids.extend(pieces)
+            labs.extend([index[tag]] + [IGNORE] * (len(pieces) - 1))
+        ids, labs = ids[: sequence_length - 1] + [features.SEP_ID], labs[: sequence_length - 1] + [IGNORE]
+        tokens[row, : len(ids)] = ids
+        labels[row, : len(labs)] = labs
+    padding = (tokens != features.PAD_ID).astype(np.int32)
+    x = {features.TOKEN_IDS: tokens, features.SEGMENT_IDS: np.zeros_like(tokens), features.PADDING_MASK: padding}
+    return x, labels, sentences

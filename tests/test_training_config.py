@@ -1,0 +1,121 @@
+"""Config loading: YAML, --set overrides, and start-up errors that name the key."""
+
+import os
+
+import pytest
+
+from albert_keras.training.config import (
+    ConfigError,
+    FinetuneConfig,
+    PretrainConfig,
+    apply_overrides,
+    from_dict,
+    load_config,
+)
+from albert_keras.training.strategy import per_replica_batch_size
+from tests.training_fixtures import FORTUNES, REPO, tiny_pretrain_config
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_tiny_cpu_config_loads_with_overrides():
+    config = load_config(
+        PretrainConfig,
+        os.path.join(REPO, "configs/pretrain/tiny_cpu.yaml"),
+        ["training.train_steps=300", "optimizer.learning_rate=1e-3", "data.dynamic_masking=false"],
+    )
+    assert config.training.train_steps == 300
+    assert config.optimizer.learning_rate == pytest.approx(1e-3)
+    assert config.data.dynamic_masking is False
+    assert config.data.train_files == FORTUNES or len(config.data.train_files) == 4
+
+
+@pytest.mark.parametrize("name", ["base_gpu", "base_tpu"])
+def test_paper_configs_hold_the_paper_settings(name):
+    import yaml
+
+    with open(os.path.join(REPO, f"configs/pretrain/{name}.yaml")) as f:
+        config = from_dict(PretrainConfig, yaml.safe_load(f))  # keys and types only: the data is not here
+    assert config.training.global_batch_size == 4096
+    assert config.optimizer.name == "lamb"
+    assert config.optimizer.learning_rate == pytest.approx(0.00176)
+    assert config.optimizer.warmup_steps == 3125
+    assert config.training.train_steps == 125000
+    assert config.data.sequence_length == 512
+    assert config.data.max_predictions == 20
+    with pytest.raises(ConfigError, match="data.train_files"):
+        config.validate()
+
+
+def test_finetune_configs_have_only_known_keys():
+    import yaml
+
+    folder = os.path.join(REPO, "configs/finetune")
+    names = sorted(os.listdir(folder))
+    assert {"classification.yaml", "regression.yaml", "token_classification.yaml", "squad.yaml",
+            "multiple_choice.yaml"} <= set(names)
+    for name in names:
+        with open(os.path.join(folder, name)) as f:
+            config = from_dict(FinetuneConfig, yaml.safe_load(f))
+        assert config.task.name in name or name == "fortunes.yaml"
+
+
+def test_unknown_key_names_the_key(tmp_path):
+    path = _write(tmp_path, "training:\n  global_batch_sise: 8\n")
+    with pytest.raises(ConfigError, match=r"training\.global_batch_sise"):
+        load_config(PretrainConfig, path)
+
+
+def test_unknown_section_and_override_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="'optimiser'"):
+        from_dict(PretrainConfig, {"optimiser": {}})
+    data = tiny_pretrain_config(tmp_path, None)
+    apply_overrides(data, ["optimizer.learning_rat=0.1"])
+    with pytest.raises(ConfigError, match=r"optimizer\.learning_rat"):
+        from_dict(PretrainConfig, data)
+
+
+def test_wrong_type_names_the_key():
+    with pytest.raises(ConfigError, match=r"training\.train_steps must be an integer"):
+        from_dict(PretrainConfig, {"training": {"train_steps": "many"}})
+
+
+def test_missing_data_path_names_it(tmp_path):
+    data = tiny_pretrain_config(tmp_path, None)
+    data["data"]["train_files"] = [str(tmp_path / "nope.txt")]
+    with pytest.raises(ConfigError, match=r"data\.train_files: no such file: .*nope\.txt"):
+        from_dict(PretrainConfig, data).validate()
+    with pytest.raises(ConfigError, match=r"data\.train_file: no such file"):
+        from_dict(FinetuneConfig, {"data": {"train_file": str(tmp_path / "x.csv"), "spm": str(tmp_path)}}).validate()
+
+
+def test_bad_values_name_the_key(tmp_path):
+    data = tiny_pretrain_config(tmp_path, None)
+    data["distribution"]["strategy"] = "parallel"
+    with pytest.raises(ConfigError, match=r"distribution\.strategy"):
+        from_dict(PretrainConfig, data).validate()
+    data = tiny_pretrain_config(tmp_path, None, checkpoint_every=3)
+    with pytest.raises(ConfigError, match=r"training\.checkpoint_every=3"):
+        from_dict(PretrainConfig, data).validate()
+    data = tiny_pretrain_config(tmp_path, None, global_batch_size=10, gradient_accumulation_steps=4)
+    with pytest.raises(ConfigError, match=r"training\.global_batch_size=10"):
+        from_dict(PretrainConfig, data).validate()
+
+
+def test_batch_must_split_over_replicas():
+    assert per_replica_batch_size(32, 4, 2) == 4
+    with pytest.raises(ConfigError, match=r"global_batch_size=6 is not divisible by the 4 replicas"):
+        per_replica_batch_size(6, 4)
+
+
+def test_set_parses_yaml_values():
+    data = apply_overrides({}, ["data.train_files=[a.txt, b.txt]", "training.jit_compile=true", "x.y.z=0.5"])
+    assert data["data"]["train_files"] == ["a.txt", "b.txt"]
+    assert data["training"]["jit_compile"] is True
+    assert data["x"]["y"]["z"] == pytest.approx(0.5)
+    with pytest.raises(ConfigError, match="key=value"):
+        apply_overrides({}, ["training.train_steps"])

@@ -16,9 +16,31 @@ from serving.errors import ServingError
 from tests.serving_fixtures import REPO, shared_server
 
 
+QUERY_TEXTS = ["The capital of France is [MASK].", "héllo"]
+_CLI = {}
+
+
+def _start_cli_query(shared):
+    """Starts `albert query` while the server starts (both spend ~30 s importing TF)."""
+    albert = os.path.join(os.path.dirname(sys.executable), "albert")
+    args = [albert, "query", "--server", shared.proc.grpc_target, "--model", "albert",
+            "--signature", "fill_mask", "--label", "stable", "--wait-for-ready", "--timeout", "240"]
+    for text in QUERY_TEXTS:
+        args += ["--text", text]
+    _CLI["proc"] = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+    )
+
+
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    return shared_server(request, tmp_path_factory).proc
+    shared = shared_server(request, tmp_path_factory, on_start=_start_cli_query)
+    yield shared.proc
+    proc = _CLI.pop("proc", None)
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +190,19 @@ def test_classify_on_serving_default(grpc_client):
 
 
 def test_query_cli_prints_fill_mask_answers(server):
-    albert = os.path.join(os.path.dirname(sys.executable), "albert")
-    result = subprocess.run(
-        [albert, "query", "--server", server.grpc_target, "--model", "albert",
-         "--signature", "fill_mask", "--text", "The capital of France is [MASK].",
-         "--text", "héllo", "--label", "stable"],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+    proc = _CLI.get("proc")
+    if proc is None:  # the server was started by another module: run the query now
+        _start_cli_query(_SharedView(server))
+        proc = _CLI["proc"]
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 0, stderr[-3000:]
+    lines = stdout.splitlines()
     assert lines[0] == "[0] The capital of France is [MASK]."
     assert lines[1] == "    position 32: v1_tok0 (0.600), v1_tok1 (0.300), v1_tok2 (0.100)"
     assert lines[2] == "[1] héllo"
     assert lines[3].startswith("    position 5: v1_tok0 (0.600)")
+
+
+class _SharedView:
+    def __init__(self, proc):
+        self.proc = proc

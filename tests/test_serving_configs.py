@@ -1,0 +1,70 @@
+"""The TF Serving configs in serving/ parse with TF Serving's protos."""
+
+import os
+
+import yaml
+
+from serving.batching_config import read_batching_parameters
+from serving.model_config import parse_model_config, read_model_config
+from tests.serving_fixtures import REPO
+
+CONFIGS = os.path.join(REPO, "serving", "configs")
+
+
+def test_models_config_parses_as_model_server_config():
+    config = read_model_config(os.path.join(CONFIGS, "models.config"))
+    (model,) = config.model_config_list.config
+    assert model.name == "albert"
+    assert model.base_path == "/models/albert"
+    assert model.model_platform == "tensorflow"
+    assert model.model_version_policy.WhichOneof("policy_choice") == "latest"
+    assert model.model_version_policy.latest.num_versions == 2
+    assert dict(model.version_labels) == {"stable": 1, "canary": 2}
+
+
+def test_model_config_errors_are_clear():
+    for text, message in (
+        ("model_config_list { config { name: 'a' } }", "base_path"),
+        ("model_config_list { config { name: 'a' base_path: '/m' model_platform: 'pytorch' } }",
+         "model_platform"),
+        ("model_config_list { bogus: 1 }", "does not parse"),
+    ):
+        try:
+            parse_model_config(text)
+        except ValueError as err:
+            assert message in str(err)
+        else:
+            raise AssertionError(f"accepted {text!r}")
+
+
+def test_batching_config_parses_as_batching_parameters():
+    params = read_batching_parameters(os.path.join(CONFIGS, "batching.config"))
+    assert type(params).DESCRIPTOR.full_name == "tensorflow.serving.BatchingParameters"
+    assert params.max_batch_size.value == 32
+    assert params.batch_timeout_micros.value == 5000
+    assert params.num_batch_threads.value == 4
+    assert params.pad_variable_length_inputs
+
+
+def test_docker_compose_runs_tf_serving_with_the_configs():
+    with open(os.path.join(REPO, "serving", "docker-compose.yml")) as f:
+        compose = yaml.safe_load(f)
+    (service,) = compose["services"].values()
+    assert service["image"] == "tensorflow/serving:2.16.1"
+    assert set(service["ports"]) == {"8500:8500", "8501:8501"}
+    mounted = dict(_mount(v) for v in service["volumes"])
+    assert mounted["/models/albert"].startswith("${ALBERT_MODELS")
+    flags = dict(arg.lstrip("-").split("=", 1) for arg in service["command"])
+    assert flags["port"] == "8500" and flags["rest_api_port"] == "8501"
+    assert flags["model_config_file"] == "/config/models.config"
+    assert flags["batching_parameters_file"] == "/config/batching.config"
+    assert flags["enable_batching"] == "true" and flags["enable_model_warmup"] == "true"
+    assert os.path.isdir(os.path.join(REPO, "serving", mounted["/config"]))
+
+
+def _mount(volume):
+    """Returns (target, source) of a compose volume "SRC:DST[:ro]"."""
+    parts = volume.split(":")
+    if parts[-1] in ("ro", "rw"):
+        parts = parts[:-1]
+    return parts[-1], ":".join(parts[:-1])

@@ -78,6 +78,7 @@ def test_from_google_parity(name, hub, tmp_path):
     assert max(diffs.values()) <= TOL, diffs
     meta = json.load(open(tmp_path / "ours" / "metadata.json"))
     assert meta["skipped_optimizer_variables"] == 2 * (meta["converted_variables"]) + 1
+    assert meta["transposed_variables"] == ["cls/seq_relationship/output_weights"]
     if name == "e_eq_h":
         assert meta["identity_defaults"] == ["bert/encoder/embedding_hidden_mapping_in/kernel",
                                              "bert/encoder/embedding_hidden_mapping_in/bias"]

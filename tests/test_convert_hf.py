@@ -38,6 +38,12 @@ def test_from_hf_pretraining_parity(name, tmp_path):
     reloaded = load_model_dir(str(tmp_path / "ours"))
     again = our_outputs(reloaded, batch)
     assert all(np.array_equal(again[k], v) for k, v in our_outputs(model, batch).items())
+    meta = json.load(open(tmp_path / "ours" / "metadata.json"))
+    config = hf_config_dict(name)
+    # PyTorch Linear weights: q, k, v, dense, ffn, ffn_output per inner layer + projection, pooler, MLM dense, SOP.
+    assert len(meta["transposed_variables"]) == 6 * config["num_hidden_groups"] * config["inner_group_num"] + 4
+    assert all(n.endswith(".weight") and "LayerNorm" not in n and "embeddings" not in n
+               for n in meta["transposed_variables"])
     assert read_config(str(tmp_path / "ours"))["backbone"]["activation"] == (
         "relu" if "relu" in name else "gelu_approximate"
     )

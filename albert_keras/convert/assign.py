@@ -68,7 +68,7 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
 
     Returns:
         `(model, report)`: the loaded model and a dict with `loaded`,
-        `defaulted`, `random_init` and `dropped` name lists.
+        `transposed`, `defaulted`, `random_init` and `dropped` name lists.
 
     Raises:
         ValueError: naming every unmapped tensor, missing variable and shape
@@ -131,8 +131,11 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
         logger.info("%s has no %s (E == H): using the identity projection.", source, _listing(defaulted))
     if random_init:
         logger.warning("%s lacks %d variables, LEFT AT RANDOM INIT: %s", source, len(random_init), _listing(random_init))
+    transposed = sorted(n for n in values if n not in defaulted and by_name[n].transposes(fmt))
+    logger.info("%s: loaded %d variables, %d of them transposed", source, len(values) - len(defaulted), len(transposed))
     report = {
         "loaded": sorted(set(values) - set(defaulted)),
+        "transposed": transposed,
         "defaulted": defaulted,
         "random_init": random_init,
         "dropped": dropped,

@@ -129,6 +129,7 @@ def _write(model, output, checkpoint, spm, vocab, lowercase, report, num_skipped
         "source": "google-research TF1 checkpoint",
         "checkpoint": os.path.abspath(checkpoint),
         "converted_variables": len(report["loaded"]),
+        "transposed_variables": report["transposed"],
         "identity_defaults": report["defaulted"],
         "random_init": report["random_init"],
         "dropped": report["dropped"],

@@ -140,6 +140,7 @@ def from_hf(input_dir, output=None, allow_random_init=False, backbone_only=False
             "input": os.path.abspath(input_dir),
             "architectures": hf_config.get("architectures"),
             "converted_variables": len(report["loaded"]),
+        "transposed_variables": report["transposed"],
             "random_init": report["random_init"],
             "dropped": report["dropped"] + buffers,
         }

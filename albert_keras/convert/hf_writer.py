@@ -5,6 +5,8 @@ import logging
 import os
 import shutil
 
+import numpy as np
+
 from albert_keras.convert import name_map
 from albert_keras.convert.config import hf_config_from_backbone
 
@@ -32,7 +34,8 @@ def hf_tensors(model):
         name = slot.hf
         if with_heads and slot.part in (name_map.BACKBONE, name_map.POOLER):
             name = _PREFIX + name
-        tensors[name] = slot.from_ours("hf", slot.variable.numpy())
+        # HF configs say torch_dtype float32; bfloat16/float16 variables are widened exactly.
+        tensors[name] = slot.from_ours("hf", np.asarray(slot.variable.numpy(), dtype="float32"))
     if with_heads:
         tensors["predictions.decoder.bias"] = tensors["predictions.bias"].copy()
     return tensors, ("AlbertForPreTraining" if with_heads else "AlbertModel")

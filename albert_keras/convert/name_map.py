@@ -46,10 +46,13 @@ class Slot:
         """Our variable's shape."""
         return tuple(self.variable.shape)
 
+    def transposes(self, fmt):
+        """Whether format `fmt` ("google" or "hf") stores the transpose of ours."""
+        return self.google_transpose if fmt == "google" else self.hf_transpose
+
     def source_shape(self, fmt):
-        """The shape the tensor has in format `fmt` ("google" or "hf")."""
-        transpose = self.google_transpose if fmt == "google" else self.hf_transpose
-        return self.shape[::-1] if transpose else self.shape
+        """The shape the tensor has in format `fmt`."""
+        return self.shape[::-1] if self.transposes(fmt) else self.shape
 
     def name(self, fmt):
         """The variable's name in format `fmt`."""
@@ -57,8 +60,7 @@ class Slot:
 
     def to_ours(self, fmt, array):
         """Converts a source tensor to our layout."""
-        transpose = self.google_transpose if fmt == "google" else self.hf_transpose
-        return np.transpose(array) if transpose else array
+        return np.transpose(array) if self.transposes(fmt) else array
 
     def from_ours(self, fmt, array):
         """Converts our tensor to the layout of format `fmt`."""

@@ -25,6 +25,8 @@ def register(subparsers):
     query.add_argument("--rest", action="store_true", help="use the REST API")
     query.add_argument("--json", action="store_true", help="print the outputs as JSON")
     query.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    query.add_argument("--wait-for-ready", action="store_true",
+                       help="gRPC: wait up to --timeout for the server to come up")
     query.set_defaults(func=_query)
 
 
@@ -46,7 +48,8 @@ def _query(args):
             return 2
         inputs["text_b"] = args.text_b
     client = ServingClient(args.server, args.model, rest=args.rest, timeout=args.timeout,
-                           version=args.version, version_label=args.label)
+                           version=args.version, version_label=args.label,
+                           wait_for_ready=args.wait_for_ready)
     try:
         outputs = client.predict(args.signature, inputs)
     except ServingError as err:

@@ -41,16 +41,19 @@ class ServingClient:
         timeout: seconds per request.
         version: a version number to pin, or None for the server's default.
         version_label: a version label (e.g. "stable") instead of `version`.
+        wait_for_ready: gRPC only: wait (up to `timeout`) for the server to come
+            up instead of failing at once with UNAVAILABLE.
     """
 
     def __init__(self, target, model_name, rest=False, timeout=30.0, version=None,
-                 version_label=None):
+                 version_label=None, wait_for_ready=False):
         self.target = target
         self.model_name = model_name
         self.rest = rest
         self.timeout = timeout
         self.version = version
         self.version_label = version_label
+        self.wait_for_ready = wait_for_ready
         self._signatures = None
         self._channel = None
         if not rest:
@@ -167,7 +170,7 @@ class ServingClient:
 
     def _call(self, method, request):
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, wait_for_ready=self.wait_for_ready)
         except grpc.RpcError as err:
             raise ServingError(err.code(), err.details()) from err
 

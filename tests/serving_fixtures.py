@@ -7,16 +7,12 @@ batching). Version dirs get a warmup file like the exporter writes.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import json
 
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from serving.launcher import REPO, ServerProcess, free_port  # noqa: F401  (re-exported)
+
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_B = tf.TensorSpec([None], tf.string, name="text_b")
 EXAMPLES = tf.TensorSpec([None], tf.string, name="examples")
@@ -131,73 +127,6 @@ def copy_version(src, dst):
     os.replace(os.path.join(dst, "saved_model.pb.tmp"), os.path.join(dst, "saved_model.pb"))
 
 
-class ServerProcess:
-    """`python -m serving.server` in a subprocess on free loopback ports.
-
-    Args:
-        args: extra server flags.
-        workdir: where the port and log files go.
-    """
-
-    def __init__(self, args, workdir):
-        self.port_file = os.path.join(workdir, f"ports-{time.monotonic_ns()}.json")
-        self.log_path = self.port_file.replace(".json", ".log")
-        cmd = [sys.executable, "-m", "serving.server", "--port", "0", "--rest-port", "0",
-               "--port-file", self.port_file, *args]
-        self._log = open(self.log_path, "wb")
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=env)
-        self.grpc_port = self.rest_port = None
-
-    def wait_ready(self, timeout=90):
-        """Waits for the port file; raises with the log if the server died."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log()}")
-            if os.path.exists(self.port_file):
-                with open(self.port_file) as f:
-                    ports = json.load(f)
-                self.grpc_port, self.rest_port = ports["grpc"], ports["rest"]
-                return self
-            time.sleep(0.1)
-        raise TimeoutError(f"server not ready in {timeout}s:\n{self.log()}")
-
-    @property
-    def grpc_target(self):
-        return f"127.0.0.1:{self.grpc_port}"
-
-    @property
-    def rest_target(self):
-        return f"127.0.0.1:{self.rest_port}"
-
-    def log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self, timeout=30):
-        """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
-        try:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        finally:
-            self._log.close()
-        return self.proc.returncode
-
-
-def free_port():
-    """Returns a currently free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 MODELS_CONFIG = """
 model_config_list {
   config {
@@ -252,14 +181,20 @@ class SharedServer:
         )
 
 
-def shared_server(request, tmp_path_factory):
+def shared_server(request, tmp_path_factory, on_start=None):
     """Returns the session's `SharedServer`, starting it on first use.
 
     It is stopped (SIGTERM, then SIGKILL) when the pytest run ends, pass or fail.
+
+    Args:
+        on_start: called with the `SharedServer` after its process starts and
+            before it is ready, when this call starts it (to overlap slow work).
     """
     if "server" not in _SHARED:
         shared = SharedServer(tmp_path_factory.mktemp("serving"))
         request.config.add_cleanup(shared.proc.stop)
+        if on_start is not None:
+            on_start(shared)
         shared.proc.wait_ready()
         _SHARED["server"] = shared
     return _SHARED["server"]

@@ -20,27 +20,34 @@ QUERY_TEXTS = ["The capital of France is [MASK].", "héllo"]
 _CLI = {}
 
 
-def _start_cli_query(shared):
+def _start_cli_query(shared, config=None):
     """Starts `albert query` while the server starts (both spend ~30 s importing TF)."""
     albert = os.path.join(os.path.dirname(sys.executable), "albert")
     args = [albert, "query", "--server", shared.proc.grpc_target, "--model", "albert",
             "--signature", "fill_mask", "--label", "stable", "--wait-for-ready", "--timeout", "240"]
     for text in QUERY_TEXTS:
         args += ["--text", text]
-    _CLI["proc"] = subprocess.Popen(
+    proc = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
     )
+    _CLI["proc"] = proc
+    if config is not None:
+        config.add_cleanup(lambda: _kill(proc))
+
+
+def _kill(proc):
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
 
 
 @pytest.fixture(scope="module")
 def server(request, tmp_path_factory):
-    shared = shared_server(request, tmp_path_factory, on_start=_start_cli_query)
-    yield shared.proc
-    proc = _CLI.pop("proc", None)
-    if proc is not None and proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    shared = shared_server(
+        request, tmp_path_factory, on_start=lambda s: _start_cli_query(s, request.config)
+    )
+    return shared.proc
 
 
 @pytest.fixture(scope="module")
@@ -189,10 +196,11 @@ def test_classify_on_serving_default(grpc_client):
     assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_query_cli_prints_fill_mask_answers(server):
+def test_query_cli_prints_fill_mask_answers(server, pytestconfig):
+    pytest_config = pytestconfig
     proc = _CLI.get("proc")
     if proc is None:  # the server was started by another module: run the query now
-        _start_cli_query(_SharedView(server))
+        _start_cli_query(_SharedView(server), pytest_config)
         proc = _CLI["proc"]
     stdout, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 0, stderr[-3000:]

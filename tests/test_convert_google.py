@@ -21,6 +21,7 @@ from tests.test_convert_reference import (
     record,
     reference_outputs,
     set_identity_projection,
+    tiny_spm,
     write_tf1_checkpoint,
 )
 
@@ -123,7 +124,7 @@ def test_google_refuses_truncated_checkpoint_file(tmp_path):
     size = os.path.getsize(data)
     with open(data, "r+b") as f:
         f.truncate(size // 3)
-    with pytest.raises(ValueError, match="truncated or corrupt|Cannot open"):
+    with pytest.raises(ValueError, match="truncated or corrupt: cannot read"):
         convert.from_google_checkpoint(prefix, config_path)
     with pytest.raises(ValueError, match="Cannot open the TF1 checkpoint"):
         convert.from_google_checkpoint(str(tmp_path / "nothing" / "model.ckpt"), config_path)
@@ -149,16 +150,20 @@ def test_google_refuses_unknown_variable_and_wrong_config(tmp_path):
 def test_cli_from_google(tmp_path, capsys):
     reference, prefix, config_path = _training_checkpoint("e_ne_h", tmp_path)
     out = str(tmp_path / "ours")
+    spm = tiny_spm(tmp_path / "vocab")
     assert main(["convert", "--from", "google", "--checkpoint", prefix, "--config", config_path,
-                 "--output", out]) == 0
+                 "--spm", spm, "--output", out]) == 0
     model = load_model_dir(out)
+    assert open(os.path.join(out, "spiece.model"), "rb").read() == open(spm, "rb").read()
+    assert json.load(open(os.path.join(out, "tokenizer.json"))) == {"lowercase": True, "strip_accents": True}
     batch = inputs()
     diffs = max_diffs(our_outputs(model, batch), reference_outputs(reference, batch))
     assert max(diffs.values()) <= TOL, diffs
     # A refused conversion exits 1 and names the problem.
     assert main(["convert", "--from", "google", "--checkpoint", prefix, "--config", config_path,
-                 "--output", str(tmp_path / "bad"), "--backbone-only"]) == 0
+                 "--spm", spm, "--cased", "--output", str(tmp_path / "bad"), "--backbone-only"]) == 0
     assert read_config(str(tmp_path / "bad"))["task"] == "AlbertBackbone"
+    assert json.load(open(tmp_path / "bad" / "tokenizer.json"))["lowercase"] is False
     config = json.load(open(config_path))
     config["num_hidden_layers"] = 3
     config["num_hidden_groups"] = 3

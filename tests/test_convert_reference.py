@@ -212,6 +212,22 @@ def max_diffs(ours, reference):
     return {k: float(np.max(np.abs(ours[k] - reference[k]))) for k in ours}
 
 
+TEXT = [
+    "The quick brown fox jumps over the lazy dog. A lite BERT shares its layers.",
+    "Factorized embeddings keep the vocabulary table small; sentence order prediction helps.",
+    "Über café naïve résumé: accents are stripped when the model is uncased.",
+] * 5
+
+
+def tiny_spm(directory):
+    """Trains a VOCAB-piece SentencePiece model into `directory`; returns its path."""
+    from albert_keras.tokenizer import vocab
+
+    proto = vocab.train_sentencepiece(TEXT, VOCAB, lowercase=True, strip_accents=True)
+    vocab.write_vocab_dir(str(directory), proto, {"lowercase": True, "strip_accents": True})
+    return os.path.join(str(directory), vocab.MODEL_FILE)
+
+
 def record(label, diffs):
     """Prints the measured diffs (visible with `pytest -s`) and returns them."""
     print(f"\nPARITY {label}: " + ", ".join(f"{k}={v:.2e}" for k, v in diffs.items()))

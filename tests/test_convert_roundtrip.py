@@ -13,18 +13,10 @@ from albert_keras.model_dir import load_model_dir, read_config, save_model_dir
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.classifier import AlbertClassifier
 from albert_keras.tasks.pretrainer import AlbertPretrainer
-from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
-from tests.test_convert_reference import VOCAB, hf_config_dict, inputs, max_diffs, our_outputs, record
+from tests.test_convert_reference import TEXT, hf_config_dict, inputs, max_diffs, our_outputs, record, tiny_spm
 
 TOL = 1e-5
-TEXT = [
-    "The quick brown fox jumps over the lazy dog. A lite BERT shares its layers.",
-    "Factorized embeddings keep the vocabulary table small; sentence order prediction helps.",
-    "Über café naïve résumé: accents are stripped when the model is uncased.",
-] * 5
-
-
 def _random_model(name, with_heads=True, seed=3):
     config = convert.backbone_config_from_json(hf_config_dict(name), "hf")
     backbone = AlbertBackbone(**config)
@@ -37,10 +29,7 @@ def _random_model(name, with_heads=True, seed=3):
 
 @pytest.fixture(scope="module")
 def spm_file(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("vocab")
-    proto = vocab.train_sentencepiece(TEXT, VOCAB, lowercase=True, strip_accents=True)
-    vocab.write_vocab_dir(str(directory), proto, {"lowercase": True, "strip_accents": True})
-    return os.path.join(str(directory), vocab.MODEL_FILE)
+    return tiny_spm(tmp_path_factory.mktemp("vocab"))
 
 
 def _weights(model):

@@ -154,9 +154,11 @@ class TrainingConfig:
         train_steps: optimizer updates in the whole run (pretraining).
         epochs: passes over the data (fine-tuning; used when
             `train_steps` is 0).
-        steps_per_loop: updates between logs (and the unit of resume).
-        checkpoint_every: updates between checkpoints (multiple of
-            `steps_per_loop`).
+        steps_per_loop: updates between logs (and the unit of resume); 0
+            gives min(100, train_steps) for pretraining and one epoch for
+            fine-tuning.
+        checkpoint_every: updates between checkpoints (a multiple of
+            `steps_per_loop`); 0 checkpoints only at the end.
         keep_checkpoints: checkpoints kept.
         precision: "float32", "mixed_bfloat16" or "mixed_float16".
         jit_compile: compile train steps with XLA.
@@ -171,8 +173,8 @@ class TrainingConfig:
     gradient_accumulation_steps: int = 1
     train_steps: int = 0
     epochs: int = 3
-    steps_per_loop: int = 100
-    checkpoint_every: int = 1000
+    steps_per_loop: int = 0
+    checkpoint_every: int = 0
     keep_checkpoints: int = 3
     precision: str = "float32"
     jit_compile: bool = False
@@ -259,7 +261,7 @@ class FinetuneConfig:
     optimizer: OptimizerConfig = dataclasses.field(
         default_factory=lambda: OptimizerConfig(name="adamw", learning_rate=3e-5, warmup_steps=0)
     )
-    training: TrainingConfig = dataclasses.field(default_factory=lambda: TrainingConfig(steps_per_loop=0))
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     distribution: DistributionConfig = dataclasses.field(default_factory=DistributionConfig)
 
     def validate(self):
@@ -346,17 +348,23 @@ def _check_files(key, paths, globs=False):
 # === Loading ===
 
 
-def from_dict(cls, data, prefix=""):
+def from_dict(cls, data, prefix="", base=None):
     """Builds dataclass `cls` from a nested dict, checking keys and types.
+
+    Keys not in `data` keep their defaults: those of `base` (for a section,
+    the parent's default section, e.g. fine-tuning's AdamW optimizer) or of
+    `cls`.
 
     Args:
         cls: a config dataclass.
         data: a dict (or None for the defaults).
         prefix: the dotted path of `data`, for messages.
+        base: the instance whose values are the defaults (default `cls()`).
 
     Returns:
         A `cls` instance (not yet validated: call `.validate()`).
     """
+    base = cls() if base is None else base
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -370,8 +378,11 @@ def from_dict(cls, data, prefix=""):
     kwargs = {}
     for name, value in data.items():
         key = f"{prefix}.{name}" if prefix else name
-        kwargs[name] = _convert(hints[name], value, key)
-    return cls(**kwargs)
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = from_dict(hints[name], value, key, base=getattr(base, name))
+        else:
+            kwargs[name] = _convert(hints[name], value, key)
+    return dataclasses.replace(base, **kwargs)
 
 
 def _convert(hint, value, key):

@@ -75,7 +75,7 @@ def run_pretraining(config, fresh=False, model_callback=None):
     strategy = create_strategy(config.distribution.strategy, config.distribution.tpu)
     replicas = strategy.num_replicas_in_sync
     micro_batch = per_replica_batch_size(t.global_batch_size, replicas, t.gradient_accumulation_steps) * replicas
-    loop = t.steps_per_loop or t.train_steps
+    loop = t.steps_per_loop or min(100, t.train_steps)
     if t.train_steps % loop:
         raise ConfigError(
             f"training.train_steps={t.train_steps} must be a multiple of training.steps_per_loop={loop}."

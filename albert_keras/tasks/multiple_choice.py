@@ -8,6 +8,31 @@ from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
+class FoldChoices(keras.layers.Layer):
+    """`[batch, num_choices, seq_len]` → `[batch * num_choices, seq_len]`."""
+
+    def call(self, inputs):
+        return ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (None, input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
+class UnfoldChoices(keras.layers.Layer):
+    """Scores `[batch * num_choices, 1]` → float32 `[batch, num_choices]`, using `like`'s choice axis."""
+
+    def call(self, scores, like):
+        return ops.reshape(ops.cast(scores, "float32"), (-1, ops.shape(like)[1]))
+
+    def compute_output_shape(self, scores_shape):
+        return (None, None)
+
+    def compute_output_spec(self, scores, like):
+        return keras.KerasTensor((like.shape[0], like.shape[1]), dtype="float32")
+
+
+@keras.saving.register_keras_serializable(package="albert_keras")
 class AlbertMultipleChoice(AlbertTask):
     """Scores each choice with dropout + dense(1) on its pooled output.
 
@@ -37,12 +62,11 @@ class AlbertMultipleChoice(AlbertTask):
         )
         # === Functional Model ===
         inputs = backbone_inputs(backbone, extra_rank=1)
-        first = next(iter(inputs.values()))
-        num_choices = ops.shape(first)[1]
-        flat = {k: ops.reshape(v, (-1, ops.shape(v)[-1])) for k, v in inputs.items()}
+        fold = FoldChoices(name="fold_choices")
+        flat = {k: fold(v) for k, v in inputs.items()}
         pooled = backbone(flat)["pooled_output"]
         scores = self.scorer(self.output_dropout(pooled))
-        outputs = ops.reshape(ops.cast(scores, "float32"), (-1, num_choices))
+        outputs = UnfoldChoices(name="unfold_choices")(scores, next(iter(inputs.values())))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
         self.dropout = dropout

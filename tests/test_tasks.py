@@ -1,0 +1,124 @@
+"""Every task model compiles, overfits a tiny fixed batch, and round-trips."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from albert_keras import (
+    AlbertClassifier,
+    AlbertMultipleChoice,
+    AlbertPretrainer,
+    AlbertQuestionAnswerer,
+    AlbertTokenClassifier,
+)
+from tests.model_helpers import random_inputs, tiny_backbone
+
+B, T = 8, 10
+
+
+def _pretraining_batch():
+    rng = np.random.default_rng(0)
+    x = random_inputs(batch=B, seq_len=T, num_real=[10, 10, 9, 8, 7, 6, 10, 5])
+    x["mask_positions"] = rng.integers(1, 5, (B, 3)).astype("int32")
+    y = {
+        "mlm_ids": rng.integers(5, 30, (B, 3)).astype("int32"),
+        "mlm_weights": np.array([[1, 1, 0]] * B, "float32"),
+        "sop_label": rng.integers(0, 2, (B,)).astype("int32"),
+    }
+    return x, y
+
+
+def _cases():
+    rng = np.random.default_rng(1)
+    x = random_inputs(batch=B, seq_len=T, num_real=[10, 9, 8, 7, 10, 6, 5, 10])
+    token_labels = rng.integers(0, 3, (B, T)).astype("int32")
+    token_labels[:, 0] = -100
+    other = random_inputs(batch=B, seq_len=T, num_real=[6, 7, 8, 9, 10, 10, 9, 8], seed=9)
+    choice_x = {k: np.stack([v, other[k]], axis=1) for k, v in x.items()}
+    return {
+        "pretrainer": (lambda b: AlbertPretrainer(b), *_pretraining_batch()),
+        "classifier": (lambda b: AlbertClassifier(b, num_classes=3, dropout=0.0), x, rng.integers(0, 3, (B,))),
+        "regression": (
+            lambda b: AlbertClassifier(b, num_classes=1, regression=True, dropout=0.0),
+            x,
+            rng.normal(size=(B, 1)).astype("float32"),
+        ),
+        "token_classifier": (lambda b: AlbertTokenClassifier(b, num_classes=3, dropout=0.0), x, token_labels),
+        "question_answerer": (
+            lambda b: AlbertQuestionAnswerer(b),
+            x,
+            {
+                "start_positions": rng.integers(0, 3, (B,)),
+                "end_positions": rng.integers(3, 5, (B,)),
+                "is_impossible": rng.integers(0, 2, (B,)),
+            },
+        ),
+        "multiple_choice": (lambda b: AlbertMultipleChoice(b, dropout=0.0), choice_x, rng.integers(0, 2, (B,))),
+    }
+
+
+CASES = sorted(_cases())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_task_overfits_a_fixed_batch(name):
+    keras.utils.set_random_seed(0)
+    build, x, y = _cases()[name]
+    model = build(tiny_backbone())
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    start = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(80), epochs=1, verbose=0)
+    end = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert end < 0.5 * start, (name, start, end)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_task_keras_save_load_and_config(name, tmp_path):
+    build, x, _ = _cases()[name]
+    model = build(tiny_backbone())
+    config = model.get_config()
+    rebuilt = type(model).from_config(config)
+    assert json.dumps(rebuilt.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
+    path = str(tmp_path / "task.keras")
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert type(restored) is type(model)
+    expected, got = model.predict(x, verbose=0), restored.predict(x, verbose=0)
+    for a, b in zip(tf.nest.flatten(expected), tf.nest.flatten(got)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_mlm_head_is_tied_to_the_token_table():
+    model = AlbertPretrainer(tiny_backbone())
+    table = model.backbone.token_embedding.embeddings
+    assert model.mlm_head.token_embedding.embeddings is table
+    own = {id(w) for w in model.mlm_head.trainable_weights} - {id(table)}
+    assert len(own) == 5  # transform kernel/bias, LayerNorm gamma/beta, output bias
+
+
+def test_pretrainer_honours_mlm_weights():
+    x, y = _pretraining_batch()
+    model = AlbertPretrainer(tiny_backbone())
+    model.compile()
+    weighted = model.evaluate(x, y, verbose=0, return_dict=True)["mlm_loss"]
+    changed = dict(y, mlm_ids=y["mlm_ids"].copy())
+    changed["mlm_ids"][:, 2] = (changed["mlm_ids"][:, 2] + 7) % 30  # label under weight 0
+    assert model.evaluate(x, changed, verbose=0, return_dict=True)["mlm_loss"] == pytest.approx(weighted, rel=1e-6)
+    unweighted = dict(changed, mlm_weights=np.ones_like(y["mlm_weights"]))
+    assert model.evaluate(x, unweighted, verbose=0, return_dict=True)["mlm_loss"] != pytest.approx(weighted)
+
+
+def test_pretrainer_rejects_missing_labels():
+    x, y = _pretraining_batch()
+    model = AlbertPretrainer(tiny_backbone())
+    model.compile()
+    with pytest.raises(ValueError, match="sop_label"):
+        model.evaluate(x, {k: v for k, v in y.items() if k != "sop_label"}, verbose=0)
+
+
+def test_classifier_rejects_bad_labels_list():
+    with pytest.raises(ValueError, match="`class_labels` must have `num_classes` entries"):
+        AlbertClassifier(tiny_backbone(), num_classes=3, class_labels=["a", "b"])

@@ -1,0 +1,95 @@
+"""Pretraining end to end on a slice of the corpus: run dir, resume, model dir, CLI errors."""
+
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+
+from albert_keras.training.checkpoints import read_step
+from albert_keras.training.config import ConfigError
+from albert_keras.training.pretrain import run_pretraining
+from tests.training_fixtures import tiny_pretrain_config, train_small_vocab
+
+
+@pytest.fixture(scope="module")
+def spm(tmp_path_factory):
+    return train_small_vocab(tmp_path_factory.mktemp("vocab"))
+
+
+def test_pretraining_writes_the_run_dir_and_resumes(spm, tmp_path):
+    run_dir = tmp_path / "run"
+    first = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=4), fresh=True)
+    assert (first.start_step, first.final_step) == (0, 4)
+    for name in ("run_config.yaml", "history.jsonl", "metrics.json", "training_curves.png", "model/config.json",
+                 "model/model.weights.h5", "model/spiece.model", "model/tokenizer.json"):
+        assert os.path.isfile(run_dir / name), name
+    assert glob.glob(str(run_dir / "logs" / "events.out.tfevents.*"))
+    assert sorted(os.path.basename(p) for p in glob.glob(str(run_dir / "checkpoints" / "ckpt-*.index"))) == [
+        "ckpt-2.index", "ckpt-4.index"]
+    assert read_step(str(run_dir / "checkpoints" / "ckpt-4")) == 4
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    ev = metrics["eval"]
+    assert 0.0 <= ev["mlm_accuracy"] <= 1.0 and ev["num_predictions"] > 0
+    assert ev["perplexity"] == pytest.approx(np.exp(ev["mlm_loss"]), rel=1e-6)
+    assert {"loss", "mlm_accuracy", "sop_accuracy", "learning_rate", "examples_per_second"} <= set(metrics["train"])
+
+    # Same run dir, longer run: resumes at step 4 (no restart from 0) and continues the history.
+    second = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=8))
+    assert (second.start_step, second.final_step) == (4, 8)
+    steps = [json.loads(line)["step"] for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8]
+
+    # The final model dir loads as a pretrainer and matches the trained weights' config.
+    from albert_keras.model_dir import load_model_dir
+
+    model = load_model_dir(str(run_dir / "model"))
+    assert type(model).__name__ == "AlbertPretrainer"
+    assert model.backbone.hidden_dim == 64
+
+    # --fresh starts again at 0.
+    third = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=2), fresh=True)
+    assert (third.start_step, third.final_step) == (0, 2)
+
+
+def test_learning_rate_is_logged_per_loop_from_the_schedule(spm, tmp_path):
+    config = tiny_pretrain_config(tmp_path, spm, train_steps=6, steps_per_loop=2, checkpoint_every=0)
+    config["optimizer"].update(learning_rate=0.01, warmup_steps=4)
+    result = run_pretraining(config, fresh=True)
+    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
+    # The logged rate is the one the next update uses: lr(step).
+    from albert_keras.training.schedule import expected_learning_rate
+
+    for row in history:
+        assert row["learning_rate"] == pytest.approx(expected_learning_rate(row["step"], 0.01, 6, 4), abs=1e-7)
+    assert result.final_step == 6
+    assert [os.path.basename(p) for p in glob.glob(str(tmp_path / "checkpoints" / "ckpt-*.index"))] == [
+        "ckpt-6.index"]
+
+
+def test_bad_configs_fail_before_training(spm, tmp_path):
+    config = tiny_pretrain_config(tmp_path, spm)
+    config["data"]["train_files"] = [str(tmp_path / "missing.txt")]
+    with pytest.raises(ConfigError, match=r"data\.train_files: no such file"):
+        run_pretraining(config)
+    config = tiny_pretrain_config(tmp_path, spm, train_steps=5, steps_per_loop=2, checkpoint_every=0)
+    with pytest.raises(ConfigError, match=r"train_steps=5 must be a multiple of training\.steps_per_loop=2"):
+        run_pretraining(config)
+    config = tiny_pretrain_config(tmp_path, spm)
+    config["model"]["overrides"]["max_sequence_length"] = 16
+    with pytest.raises(ConfigError, match=r"data\.sequence_length=32 exceeds"):
+        run_pretraining(config)
+    assert not os.path.isdir(tmp_path / "checkpoints")
+
+
+def test_cli_reports_config_errors(tmp_path, capsys):
+    from albert_keras.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("training:\n  train_stepz: 3\n")
+    assert main(["pretrain", "--config", str(path)]) == 2
+    assert "training.train_stepz" in capsys.readouterr().err
+    path.write_text("task:\n  name: classification\ndata:\n  train_file: nowhere.csv\n")
+    assert main(["finetune", "--config", str(path)]) == 2
+    assert "data.train_file: no such file" in capsys.readouterr().err

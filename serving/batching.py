@@ -15,6 +15,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+_STOP = object()
+
 
 class _Item:
     def __init__(self, inputs, rows, key):
@@ -42,17 +44,23 @@ class Batcher:
         self._timeout = timeout_s
         self._queue = queue.Queue()
         self._stopped = False
-        self.batch_sizes = []
+        self._lock = threading.Lock()
+        self.batches = 0  # merged calls made, for logs and tests
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def run(self, inputs):
         """Runs one request, possibly merged with others; blocks until done."""
         rows = _rows(inputs)
-        if self._stopped or rows is None or rows == 0 or rows >= self._max:
+        if rows is None or rows == 0 or rows >= self._max:
             return self._function(inputs)
         item = _Item(inputs, rows, _merge_key(inputs))
-        self._queue.put(item)
+        with self._lock:  # an item is queued before the stop marker, or not at all
+            queued = not self._stopped
+            if queued:
+                self._queue.put(item)
+        if not queued:
+            return self._function(inputs)
         item.done.wait()
         if item.error is not None:
             raise item.error
@@ -60,15 +68,16 @@ class Batcher:
 
     def stop(self):
         """Finishes queued requests and ends the worker thread."""
-        self._stopped = True
-        self._queue.put(None)
+        with self._lock:
+            self._stopped = True
+            self._queue.put(_STOP)
 
     def _loop(self):
         carry = None
         while True:
             first = carry if carry is not None else self._queue.get()
             carry = None
-            if first is None:
+            if first is _STOP:
                 self._drain()
                 return
             batch, total = [first], first.rows
@@ -81,7 +90,7 @@ class Batcher:
                     item = self._queue.get(timeout=remaining)
                 except queue.Empty:
                     break
-                if item is None or item.key != first.key or total + item.rows > self._max:
+                if item is _STOP or item.key != first.key or total + item.rows > self._max:
                     carry = item
                     break
                 batch.append(item)
@@ -94,11 +103,12 @@ class Batcher:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not None:
+            if item is not _STOP:
                 self._execute([item], item.rows)
 
     def _execute(self, batch, total):
-        self.batch_sizes.append(total)
+        self.batches += 1
+        log.debug("batch of %d rows from %d requests", total, len(batch))
         if len(batch) == 1:
             self._run_one(batch[0])
             return

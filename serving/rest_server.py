@@ -1,4 +1,4 @@
-"""TF Serving's REST API (status, metadata, predict) on `http.server`."""
+"""TF Serving's REST API (status, metadata, predict, classify) on `http.server`."""
 
 import json
 import logging
@@ -10,6 +10,7 @@ from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_status_pb2
 
 from serving.errors import ServingError, invalid, not_found
+from serving.rest_classify import decode_classify_request, encode_classify_response
 from serving.rest_json import decode_request, encode_response
 
 log = logging.getLogger(__name__)
@@ -100,19 +101,18 @@ class RestHandler(BaseHTTPRequestHandler):
             return 200, status_json(service.status(name, version, label))
         if method == "POST" and verb == "predict":
             return 200, self._predict(service, name, version, label, body)
-        if method == "POST" and verb in ("classify", "regress"):
-            raise ServingError(
-                grpc.StatusCode.UNIMPLEMENTED,
-                f"REST :{verb} is not offered by this server; use gRPC Classify",
-            )
+        if method == "POST" and verb == "classify":
+            request = _json(body)
+            signature_name, input_proto = decode_classify_request(request)
+            _, _, rows = service.classify(name, version, label, signature_name, input_proto)
+            return 200, encode_classify_response(rows)
+        if method == "POST" and verb == "regress":
+            raise ServingError(grpc.StatusCode.UNIMPLEMENTED, "REST :regress is not offered")
         raise not_found(f"no such endpoint: {method} {self.path}")
 
     @staticmethod
     def _predict(service, name, version, label, body):
-        try:
-            request = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise invalid(f"the request body is not JSON: {err}") from err
+        request = _json(body)
         signature_name = request.get("signature_name", "") if isinstance(request, dict) else ""
         servable = service.manager.resolve(name, version, label)
         signature = servable.signature(signature_name)
@@ -127,6 +127,13 @@ class RestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _json(body):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise invalid(f"the request body is not JSON: {err}") from err
 
 
 def make_rest_server(host, port, service):

@@ -196,6 +196,16 @@ def test_classify_on_serving_default(grpc_client):
     assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_rest_classify_on_serving_default(server):
+    body = {"context": {"lang": "en"}, "examples": [{"text": "abc"}, {"text": "ab"}]}
+    request = urllib.request.Request(f"http://{server.rest_target}/v1/models/albert:classify",
+                                     json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=20) as response:
+        results = json.loads(response.read())["results"]
+    assert [[label for label, _ in row] for row in results] == [["negative", "positive"]] * 2
+    assert results[0][1][1] == pytest.approx(0.9) and results[1][1][1] == pytest.approx(0.2)
+
+
 def test_query_cli_prints_fill_mask_answers(server, pytestconfig):
     pytest_config = pytestconfig
     proc = _CLI.get("proc")

@@ -145,6 +145,9 @@ REST_CASES = [
     ("POST", "/v1/models/albert:predict", {"signature_name": "stats", "instances": ["a"], "inputs": ["a"]}, 400),
     ("POST", "/v1/models/albert:predict", {"signature_name": "stats", "instances": ["a"] * 1025}, 400),
     ("POST", "/v1/models/albert:predict", {"signature_name": "stats", "inputs": {"text": ["a"], "x": ["b"]}}, 400),
+    ("POST", "/v1/models/albert:classify", {"signature_name": "fill_mask", "examples": [{"text": "a"}]}, 400),
+    ("POST", "/v1/models/albert:classify", {"examples": [{"text": [1, "a"]}]}, 400),
+    ("POST", "/v1/models/albert:regress", {"examples": []}, 501),
 ]
 
 

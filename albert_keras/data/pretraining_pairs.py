@@ -7,9 +7,11 @@ with probability ``short_seq_prob`` a random length in
 ``a_end`` into A and B, swap them with probability 0.5 (label 1 = swapped,
 0 = in order) and truncate the pair (`truncate_seq_pair`).
 
-Difference from the original: when a chunk holds a single sentence the
-original takes B from a random other document (next-sentence prediction); SOP
-alone has no use for such a pair, so the chunk is skipped and counted
+Differences from the original: SOP needs two segments from the same
+document, so a chunk is only closed once it holds at least two sentences
+(the original closes it at the target length and, for a single sentence,
+takes B from a random other document: next-sentence prediction). A
+single-sentence chunk left at the end of a document is skipped and counted
 (`PairStats.skipped_chunks`). Documents with fewer than two sentences cannot
 give any pair and are skipped and counted (`PairStats.skipped_documents`).
 Everything is deterministic under the `random.Random` given.
@@ -93,7 +95,7 @@ def create_pairs_from_document(document, max_seq_length, short_seq_prob, rng, st
     for i, segment in enumerate(document):
         current_chunk.append(segment)
         current_length += len(segment)
-        if i == len(document) - 1 or current_length >= target_seq_length:
+        if i == len(document) - 1 or (current_length >= target_seq_length and len(current_chunk) >= 2):
             if len(current_chunk) < 2:
                 stats.skipped_chunks += 1
             else:

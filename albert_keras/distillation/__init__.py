@@ -1,0 +1,1 @@
+"""Cross-layer knowledge distillation from a larger ALBERT into a smaller one."""

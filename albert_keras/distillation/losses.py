@@ -1,0 +1,34 @@
+"""Distillation losses."""
+
+from keras import ops
+
+
+def soft_target_kl(student_logits, teacher_logits, weights, temperature):
+    """Temperature-scaled KL(teacher || student) at the masked positions.
+
+    Multiplied by `temperature**2` so its gradient scale does not depend on T
+    (Hinton et al., 2015).
+
+    Args:
+        student_logits: `[batch, num_predictions, vocabulary_size]`.
+        teacher_logits: same shape; treated as constants.
+        weights: `[batch, num_predictions]`, 0 on padding predictions.
+        temperature: T > 0.
+
+    Returns:
+        A float32 scalar: the weighted mean over predictions.
+    """
+    s = ops.cast(student_logits, "float32") / temperature
+    t = ops.stop_gradient(ops.cast(teacher_logits, "float32")) / temperature
+    t_log_probs = ops.log_softmax(t, axis=-1)
+    kl = ops.sum(ops.exp(t_log_probs) * (t_log_probs - ops.log_softmax(s, axis=-1)), axis=-1)
+    weights = ops.cast(weights, "float32")
+    return temperature**2 * ops.sum(kl * weights) / (ops.sum(weights) + 1e-5)
+
+
+def hidden_mse(student_hidden, teacher_hidden, padding_mask):
+    """Mean squared error over real tokens between two `[batch, seq_len, H]` tensors."""
+    diff = ops.cast(student_hidden, "float32") - ops.stop_gradient(ops.cast(teacher_hidden, "float32"))
+    mask = ops.cast(padding_mask, "float32")[..., None]
+    width = ops.cast(ops.shape(diff)[-1], "float32")
+    return ops.sum(ops.square(diff) * mask) / (ops.sum(mask) * width + 1e-5)

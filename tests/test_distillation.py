@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
+from albert_keras.distillation.layer_map import default_layer_map, resolve_layer_map
+from albert_keras.distillation.losses import soft_target_kl
+from albert_keras.tasks.pretrainer import AlbertPretrainer
+from tests.model_helpers import random_inputs, tiny_backbone
+
+
+@pytest.mark.parametrize(
+    "student, teacher, expected",
+    [(4, 12, [2, 5, 8, 11]), (6, 12, [1, 3, 5, 7, 9, 11]), (3, 4, [0, 2, 3]), (2, 3, [1, 2]), (4, 4, [0, 1, 2, 3]),
+     (1, 24, [23]), (5, 3, [0, 0, 1, 1, 2])],
+)
+def test_default_layer_map(student, teacher, expected):
+    assert default_layer_map(student, teacher) == expected
+    # The formula of the issue: round((i + 1) * L_t / L_s) - 1, halves up.
+    assert all(t == int((i + 1) * teacher / student + 0.5) - 1 for i, t in enumerate(expected))
+
+
+def test_explicit_layer_map_and_errors():
+    assert resolve_layer_map({1: 3, 0: 0}, 2, 4) == [(0, 0), (1, 3)]
+    assert resolve_layer_map([[0, 1]], 2, 4) == [(0, 1)]
+    with pytest.raises(ValueError, match="out of range"):
+        resolve_layer_map({2: 0}, 2, 4)
+    with pytest.raises(ValueError, match="out of range"):
+        resolve_layer_map({0: 4}, 2, 4)
+
+
+def test_soft_target_kl_is_zero_for_equal_logits_and_positive_otherwise():
+    logits = tf.random.normal((2, 3, 7))
+    weights = tf.ones((2, 3))
+    assert float(soft_target_kl(logits, logits, weights, 2.0)) == pytest.approx(0.0, abs=1e-5)
+    assert float(soft_target_kl(logits, logits * 0.5, weights, 2.0)) > 1e-3
+
+
+def _batch():
+    rng = np.random.default_rng(0)
+    x = random_inputs(batch=4, seq_len=10, num_real=[10, 8, 6, 10])
+    x["mask_positions"] = rng.integers(1, 6, (4, 3)).astype("int32")
+    y = {
+        "mlm_ids": rng.integers(5, 30, (4, 3)).astype("int32"),
+        "mlm_weights": np.ones((4, 3), "float32"),
+        "sop_label": rng.integers(0, 2, (4,)).astype("int32"),
+    }
+    return x, y
+
+
+def _models():
+    teacher = AlbertPretrainer(tiny_backbone(num_layers=4, num_groups=1, num_inner_repetitions=1, hidden_dim=12,
+                                             output_hidden_states=True))
+    student = AlbertPretrainer(tiny_backbone(num_layers=2, num_groups=1, num_inner_repetitions=1, hidden_dim=8,
+                                             output_hidden_states=True))
+    return student, teacher
+
+
+def test_teacher_is_frozen_and_every_term_trains_the_student():
+    student, teacher = _models()
+    before = [w.numpy().copy() for w in teacher.weights]
+    distiller = AlbertDistiller(student, teacher, temperature=2.0)
+    x, y = _batch()
+    trainable = {id(w) for w in distiller.trainable_weights}
+    assert not trainable & {id(w) for w in teacher.weights}
+    assert {id(w) for w in student.trainable_weights} <= trainable
+
+    for term in ("kd", "mlm", "sop", "hidden"):
+        only = {name: 1.0 if name == term else 0.0 for name in ("kd", "mlm", "sop", "hidden")}
+        distiller.loss_weights_by_term = only
+        with tf.GradientTape(persistent=True) as tape:
+            y_pred = distiller(x, training=True)
+            loss = distiller.compute_loss(x, y, y_pred)
+        student_grads = tape.gradient(loss, student.trainable_weights)
+        teacher_grads = tape.gradient(loss, teacher.weights)
+        assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in student_grads), term
+        assert all(g is None or float(tf.reduce_max(tf.abs(g))) == 0 for g in teacher_grads), term
+
+    distiller.loss_weights_by_term = {"kd": 1.0, "mlm": 1.0, "sop": 1.0, "hidden": 1.0}
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = distiller.fit(tf.data.Dataset.from_tensors((x, y)).repeat(20), epochs=1, verbose=0).history
+    for name in ("kd_loss", "mlm_loss", "sop_loss", "hidden_loss", "mlm_accuracy"):
+        assert name in history
+    for b, w in zip(before, teacher.weights):
+        np.testing.assert_array_equal(b, w.numpy())
+    first = distiller.evaluate(x, y, verbose=0, return_dict=True)
+    assert first["hidden_loss"] > 0
+
+
+def test_distillation_reduces_kd_loss():
+    student, teacher = _models()
+    distiller = AlbertDistiller(student, teacher, loss_weights={"mlm": 0.0, "sop": 0.0})
+    distiller.compile(optimizer=keras.optimizers.Adam(1e-2))
+    x, y = _batch()
+    start = distiller.evaluate(x, y, verbose=0, return_dict=True)
+    distiller.fit(tf.data.Dataset.from_tensors((x, y)).repeat(40), epochs=1, verbose=0)
+    end = distiller.evaluate(x, y, verbose=0, return_dict=True)
+    assert end["kd_loss"] < 0.5 * start["kd_loss"]
+    assert end["hidden_loss"] < start["hidden_loss"]
+
+
+def test_bad_arguments():
+    student, teacher = _models()
+    with pytest.raises(ValueError, match="Unknown loss weights"):
+        AlbertDistiller(student, teacher, loss_weights={"attention": 1.0})
+    with pytest.raises(ValueError, match="output_hidden_states=True"):
+        AlbertDistiller(AlbertPretrainer(tiny_backbone()), teacher)
+    other = AlbertPretrainer(tiny_backbone(vocabulary_size=31, output_hidden_states=True))
+    with pytest.raises(ValueError, match="share the teacher's vocabulary"):
+        AlbertDistiller(other, teacher)
+    copy = with_hidden_states(AlbertPretrainer(tiny_backbone()))
+    assert copy.backbone.output_hidden_states

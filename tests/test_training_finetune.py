@@ -64,6 +64,7 @@ def test_regression_learns(spm, tmp_path):
     assert result.metrics["eval"]["spearman"] > 0.5
 
 
+@pytest.mark.slow
 def test_token_classification_learns(spm, tmp_path):
     result = run_finetuning(
         _config("token_classification", "ner_train.conll", "ner_eval.conll", spm, tmp_path, 24), fresh=True

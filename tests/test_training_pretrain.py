@@ -20,8 +20,17 @@ def spm(tmp_path_factory):
 
 def test_pretraining_writes_the_run_dir_and_resumes(spm, tmp_path):
     run_dir = tmp_path / "run"
-    first = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=4), fresh=True)
+    config = tiny_pretrain_config(run_dir, spm, train_steps=4)
+    config["optimizer"].update(learning_rate=0.01, warmup_steps=3)
+    first = run_pretraining(config, fresh=True)
     assert (first.start_step, first.final_step) == (0, 4)
+    # Each loop logs the rate the next update uses: lr(step) of the schedule.
+    from albert_keras.training.schedule import expected_learning_rate
+
+    rows = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4]
+    for row in rows:
+        assert row["learning_rate"] == pytest.approx(expected_learning_rate(row["step"], 0.01, 4, 3), abs=1e-7)
     for name in ("run_config.yaml", "history.jsonl", "metrics.json", "training_curves.png", "model/config.json",
                  "model/model.weights.h5", "model/spiece.model", "model/tokenizer.json"):
         assert os.path.isfile(run_dir / name), name
@@ -48,24 +57,11 @@ def test_pretraining_writes_the_run_dir_and_resumes(spm, tmp_path):
     assert type(model).__name__ == "AlbertPretrainer"
     assert model.backbone.hidden_dim == 64
 
-    # --fresh starts again at 0.
-    third = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=2), fresh=True)
+    # --fresh starts again at 0 and forgets the old checkpoints.
+    third = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=2, checkpoint_every=0), fresh=True)
     assert (third.start_step, third.final_step) == (0, 2)
-
-
-def test_learning_rate_is_logged_per_loop_from_the_schedule(spm, tmp_path):
-    config = tiny_pretrain_config(tmp_path, spm, train_steps=6, steps_per_loop=2, checkpoint_every=0)
-    config["optimizer"].update(learning_rate=0.01, warmup_steps=4)
-    result = run_pretraining(config, fresh=True)
-    history = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text().splitlines()]
-    # The logged rate is the one the next update uses: lr(step).
-    from albert_keras.training.schedule import expected_learning_rate
-
-    for row in history:
-        assert row["learning_rate"] == pytest.approx(expected_learning_rate(row["step"], 0.01, 6, 4), abs=1e-7)
-    assert result.final_step == 6
-    assert [os.path.basename(p) for p in glob.glob(str(tmp_path / "checkpoints" / "ckpt-*.index"))] == [
-        "ckpt-6.index"]
+    assert [os.path.basename(p) for p in glob.glob(str(run_dir / "checkpoints" / "ckpt-*.index"))] == [
+        "ckpt-2.index"]
 
 
 def test_bad_configs_fail_before_training(spm, tmp_path):

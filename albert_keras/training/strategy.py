@@ -28,7 +28,8 @@ def create_strategy(name="auto", tpu=None):
     """Returns a `tf.distribute.Strategy`.
 
     Args:
-        name: "auto", "default", "mirrored", "multi_worker" or "tpu".
+        name: "auto", "default", "mirrored" (all local GPUs, else all
+            logical CPUs), "multi_worker" or "tpu".
             "auto" picks tpu when `tpu` is set, multi_worker when TF_CONFIG
             has more than one worker, mirrored on more than one GPU, else
             the default (no-op) strategy.
@@ -50,7 +51,9 @@ def create_strategy(name="auto", tpu=None):
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # All GPUs; without GPUs, all logical CPUs (tests split one CPU in two).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
     if name == "multi_worker":
         config = _tf_config()
         if not config.get("cluster") or "task" not in config:

@@ -1,0 +1,235 @@
+"""`AlbertServingModule`: the `tf.Module` that is saved as the SavedModel.
+
+It holds the Keras 3 task model, the in-graph `AlbertTokenizer` (inside an
+`AlbertPreprocessor`, the same code path as training) and the serving
+functions. `signatures()` gives the concrete functions that become the
+SavedModel's `SignatureDef`s; the attributes `fill_mask`, `embed`,
+`classify` / `regress` are `tf.function`s for Python and
+`keras.layers.TFSMLayer` users (they take a string tensor `[B]` or a dict
+`{"text": [B], "text_b": [B]}`).
+
+Conventions (see docs/export.md):
+
+* Every text signature takes `text` and `text_b`, both string `[B]`. A row
+  whose `text_b` is the empty string is packed as one segment
+  ``[CLS] text [SEP]``; otherwise ``[CLS] text [SEP] text_b [SEP]``.
+* Overlong input is truncated (the longer segment first) to the export's
+  sequence length, never rejected; an empty `text` gives ``[CLS] [SEP]``.
+* `fill_mask` reports M = max(1, most [MASK] tokens in a row of the batch)
+  masks per row; the padding masks have position -1, ids -1, tokens "" and
+  scores 0.
+"""
+
+import tensorflow as tf
+
+from albert_keras import features
+from albert_keras.preprocessing.packer import pack
+
+# Signature names.
+FILL_MASK = "fill_mask"
+EMBED = "embed"
+CLASSIFY = "classify"
+REGRESS = "regress"
+SERVING_DEFAULT = "serving_default"
+
+# The input of serving_default: serialized tf.Examples. TF Serving's
+# Classify/Regress APIs require this exact key ("inputs").
+EXAMPLES_KEY = "inputs"
+
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+REGRESS_METHOD = "tensorflow/serving/regress"
+PREDICT_METHOD = "tensorflow/serving/predict"
+
+# Padding values of fill_mask rows with fewer masks than M.
+PAD_POSITION = -1
+PAD_ID = -1
+PAD_TOKEN = ""
+PAD_SCORE = 0.0
+
+TEXT_SPEC = tf.TensorSpec([None], tf.string, name=features.TEXT)
+TEXT_B_SPEC = tf.TensorSpec([None], tf.string, name=features.TEXT_B)
+EXAMPLES_SPEC = tf.TensorSpec([None], tf.string, name=EXAMPLES_KEY)
+
+PRETRAINER = "pretrainer"
+CLASSIFIER = "classifier"
+REGRESSOR = "regressor"
+ENCODER = "encoder"
+
+
+def model_kind(model):
+    """"pretrainer", "classifier", "regressor" or "encoder" (embed only)."""
+    name = type(model).__name__
+    if name == "AlbertPretrainer":
+        return PRETRAINER
+    if name == "AlbertClassifier":
+        return REGRESSOR if model.regression else CLASSIFIER
+    return ENCODER
+
+
+def class_labels_of(model):
+    """The classifier's label strings (its `class_labels`, else "0".."C-1")."""
+    labels = getattr(model, "class_labels", None)
+    if labels is None:
+        labels = [str(i) for i in range(model.num_classes)]
+    return [str(label) for label in labels]
+
+
+class AlbertServingModule(tf.Module):
+    """The exported object: model + preprocessor + serving functions.
+
+    Args:
+        model: an `AlbertPretrainer`, `AlbertClassifier`, another task model
+            or an `AlbertBackbone` (embed only).
+        preprocessor: an `AlbertPreprocessor` (tokenizer + sequence length).
+        top_k: K of `fill_mask` (capped at the vocabulary size).
+    """
+
+    def __init__(self, model, preprocessor, top_k=5):
+        super().__init__(name="albert_serving")
+        self.model = model
+        self.preprocessor = preprocessor
+        self.kind = model_kind(model)
+        self.backbone = model if type(model).__name__ == "AlbertBackbone" else model.backbone
+        self.sequence_length = preprocessor.sequence_length
+        if not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}")
+        self.top_k = min(top_k, self.backbone.vocabulary_size)
+        self.labels = class_labels_of(model) if self.kind == CLASSIFIER else None
+        self.signatures_names = ()
+        if self.labels is not None:
+            self._labels = tf.constant(self.labels, tf.string)
+
+        # Python/TFSMLayer entry points: text [B], or {"text", "text_b"}.
+        self.embed = tf.function(self._entry(self._embed))
+        if self.kind == PRETRAINER:
+            self.fill_mask = tf.function(self._entry(self._fill_mask))
+        if self.kind == CLASSIFIER:
+            self.classify = tf.function(self._entry(self._classify))
+        if self.kind == REGRESSOR:
+            self.regress = tf.function(self._entry(self._regress))
+        for name in self.endpoint_names():
+            function = getattr(self, name)
+            function.get_concrete_function(TEXT_SPEC)
+            function.get_concrete_function({features.TEXT: TEXT_SPEC, features.TEXT_B: TEXT_B_SPEC})
+
+    # === Public ===
+
+    def endpoint_names(self):
+        """The text endpoints (signature and attribute names) of this model."""
+        names = {PRETRAINER: [FILL_MASK], CLASSIFIER: [CLASSIFY], REGRESSOR: [REGRESS], ENCODER: []}[self.kind]
+        return names + [EMBED]
+
+    def signatures(self):
+        """The concrete functions to save as signatures, by name.
+
+        The text signatures take `text` and `text_b`; `serving_default` takes
+        serialized tf.Examples (`inputs`).
+        """
+        result = {}
+        for name in self.endpoint_names():
+            body = getattr(self, "_" + name)
+            result[name] = tf.function(lambda text, text_b, body=body: body(text, text_b)).get_concrete_function(
+                TEXT_SPEC, TEXT_B_SPEC
+            )
+        result[SERVING_DEFAULT] = tf.function(self._serving_default).get_concrete_function(EXAMPLES_SPEC)
+        return result
+
+    def serving_default_method(self):
+        """The `SignatureDef.method_name` serving_default should have."""
+        return {CLASSIFIER: CLASSIFY_METHOD, REGRESSOR: REGRESS_METHOD}.get(self.kind, PREDICT_METHOD)
+
+    def model_inputs(self, text, text_b=None):
+        """Tokenizes and packs `text` (and `text_b`) into model inputs.
+
+        Rows whose `text_b` is "" get one segment. Uses the preprocessor's
+        tokenizer and `pack`, exactly like `AlbertPreprocessor.call`.
+        """
+        text = tf.convert_to_tensor(text, tf.string)
+        tokenizer = self.preprocessor.tokenizer
+        ids_a = tokenizer.tokenize(text)
+        single = pack(ids_a, None, self.sequence_length)
+        if text_b is None:
+            return single
+        text_b = tf.convert_to_tensor(text_b, tf.string)
+        pair = pack(ids_a, tokenizer.tokenize(text_b), self.sequence_length)
+        has_b = tf.strings.length(text_b) > 0
+        return {k: tf.where(has_b[:, tf.newaxis], pair[k], single[k]) for k in single}
+
+    # === Bodies ===
+
+    def _entry(self, body):
+        def entry(inputs):
+            if isinstance(inputs, dict):
+                return body(inputs[features.TEXT], inputs.get(features.TEXT_B))
+            return body(inputs, None)
+
+        return entry
+
+    def _fill_mask(self, text, text_b):
+        inputs = self.model_inputs(text, text_b)
+        token_ids = inputs[features.TOKEN_IDS]
+        batch = tf.shape(token_ids, out_type=tf.int64)[0]
+        where = tf.where(tf.equal(token_ids, features.MASK_ID))  # [N, 2], row-major
+        positions = tf.RaggedTensor.from_value_rowids(
+            tf.cast(where[:, 1], tf.int32), where[:, 0], nrows=batch
+        ).to_tensor(default_value=PAD_POSITION)  # [B, most masks]
+        missing = tf.maximum(1 - tf.shape(positions)[1], 0)
+        positions = tf.pad(positions, [[0, 0], [0, missing]], constant_values=PAD_POSITION)  # [B, M]
+        model_inputs = dict(inputs)
+        model_inputs[features.MASK_POSITIONS] = tf.maximum(positions, 0)
+        logits = self.model(model_inputs, training=False)["mlm_logits"]
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        top = tf.math.top_k(probabilities, k=self.top_k)
+        valid = (positions >= 0)[:, :, tf.newaxis]
+        ids = tf.where(valid, top.indices, PAD_ID)
+        tokens = tf.where(valid, self.preprocessor.tokenizer.id_to_token(tf.maximum(ids, 0)), PAD_TOKEN)
+        return {
+            "top_k_ids": tf.cast(ids, tf.int32),
+            "top_k_tokens": tokens,
+            "top_k_scores": tf.where(valid, top.values, PAD_SCORE),
+            "mask_positions": positions,
+        }
+
+    def _embed(self, text, text_b):
+        inputs = self.model_inputs(text, text_b)
+        outputs = self.backbone(inputs, training=False)
+        sequence = tf.cast(outputs["sequence_output"], tf.float32)
+        mask = tf.cast(inputs[features.PADDING_MASK], tf.float32)[:, :, tf.newaxis]
+        mean = tf.reduce_sum(sequence * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
+        return {
+            "pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
+            "mean_embedding": mean,
+        }
+
+    def _logits(self, text, text_b):
+        return tf.cast(self.model(self.model_inputs(text, text_b), training=False), tf.float32)
+
+    def _classify(self, text, text_b):
+        probabilities = tf.nn.softmax(self._logits(text, text_b), axis=-1)
+        class_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {
+            "probabilities": probabilities,
+            "class_ids": class_ids,
+            "class_labels": tf.gather(self._labels, class_ids),
+        }
+
+    def _regress(self, text, text_b):
+        return {"predictions": self._logits(text, text_b)[:, 0]}
+
+    def _serving_default(self, inputs):
+        parsed = tf.io.parse_example(
+            inputs,
+            {
+                features.TEXT: tf.io.FixedLenFeature([], tf.string, default_value=""),
+                features.TEXT_B: tf.io.FixedLenFeature([], tf.string, default_value=""),
+            },
+        )
+        text, text_b = parsed[features.TEXT], parsed[features.TEXT_B]
+        if self.kind == CLASSIFIER:
+            probabilities = self._classify(text, text_b)["probabilities"]
+            classes = tf.tile(self._labels[tf.newaxis, :], [tf.shape(inputs)[0], 1])
+            return {"scores": probabilities, "classes": classes}
+        if self.kind == REGRESSOR:
+            return {"outputs": self._regress(text, text_b)["predictions"]}
+        return self._embed(text, text_b)
+

@@ -1,12 +1,16 @@
-"""`albert` subcommands contributed by the `serving` package: `serve` and `query`."""
+"""`albert` subcommands contributed by the `serving` package: `serve` and `query`.
+
+The server and client import TensorFlow, so they are imported only when their
+subcommand runs; `albert --help` stays fast.
+"""
 
 import sys
+
+from serving.serve_args import add_serve_arguments
 
 
 def register(subparsers):
     """Adds the `serve` and `query` subcommands to the `albert` CLI."""
-    from serving.server import add_serve_arguments
-
     serve = subparsers.add_parser(
         "serve", help="serve SavedModel versions over TF Serving's gRPC and REST APIs"
     )

@@ -10,6 +10,7 @@ from tensorflow_serving.apis import (
     model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2_grpc,
+    regression_pb2,
 )
 
 from serving.errors import ServingError, invalid
@@ -38,7 +39,7 @@ def _abort(context, err):
 
 
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """Predict, Classify and GetModelMetadata over an `InferenceService`."""
+    """Predict, Classify, Regress and GetModelMetadata over an `InferenceService`."""
 
     def __init__(self, service):
         self._service = service
@@ -80,6 +81,19 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 entry = classification.classes.add()
                 entry.label = label.decode("utf-8", "replace") if isinstance(label, bytes) else str(label)
                 entry.score = score
+        return response
+
+    def Regress(self, request, context):
+        try:
+            servable, signature, values = self._service.regress(
+                *_spec(request.model_spec), request.model_spec.signature_name, request.input
+            )
+        except ServingError as err:
+            return _abort(context, err)
+        response = regression_pb2.RegressionResponse()
+        _fill_spec(response.model_spec, servable, signature)
+        for value in values:
+            response.result.regressions.add().value = value
         return response
 
     def GetModelMetadata(self, request, context):

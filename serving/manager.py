@@ -81,6 +81,22 @@ class ModelManager:
         self._thread = threading.Thread(target=self._loop, name="version-poller", daemon=True)
         self._thread.start()
 
+    def wait_for_models(self, timeout):
+        """Waits until every model has a version AVAILABLE; returns whether they do."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                missing = [
+                    name for name, model in self._models.items()
+                    if not any(r.servable is not None for r in model.records.values())
+                ]
+            if not missing:
+                return True
+            if time.monotonic() >= deadline:
+                log.warning("still no version available for %s after %.0fs", missing, timeout)
+                return False
+            time.sleep(0.1)
+
     def stop(self):
         """Stops polling and unloads every version."""
         self._stop.set()

@@ -1,11 +1,10 @@
-"""TF Serving's REST API (status, metadata, predict, classify) on `http.server`."""
+"""TF Serving's REST API (status, metadata, predict, classify, regress) on `http.server`."""
 
 import json
 import logging
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import grpc
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_status_pb2
 
@@ -107,7 +106,9 @@ class RestHandler(BaseHTTPRequestHandler):
             _, _, rows = service.classify(name, version, label, signature_name, input_proto)
             return 200, encode_classify_response(rows)
         if method == "POST" and verb == "regress":
-            raise ServingError(grpc.StatusCode.UNIMPLEMENTED, "REST :regress is not offered")
+            signature_name, input_proto = decode_classify_request(_json(body))
+            _, _, values = service.regress(name, version, label, signature_name, input_proto)
+            return 200, {"results": values}
         raise not_found(f"no such endpoint: {method} {self.path}")
 
     @staticmethod

@@ -20,41 +20,13 @@ from serving.grpc_service import add_servicers
 from serving.manager import ModelManager
 from serving.model_config import read_model_config, single_model_config
 from serving.rest_server import make_rest_server
+from serving.serve_args import add_serve_arguments
 from serving.servable import ServableOptions
 from serving.service import InferenceService
 
 log = logging.getLogger("serving.server")
 
 MAX_MESSAGE_BYTES = 64 << 20
-
-
-def add_serve_arguments(parser):
-    """Adds the `serve` flags to an `argparse` parser."""
-    parser.add_argument("--model-base-path", help="directory holding version dirs 1/, 2/, ...")
-    parser.add_argument("--model-name", help="name clients use (default: base path's basename)")
-    parser.add_argument("--model-config-file", help="TF Serving models.config (text ModelServerConfig)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8500, help="gRPC port (0 = any free port)")
-    parser.add_argument("--rest-port", type=int, default=8501, help="REST port (0 = any, -1 = off)")
-    parser.add_argument("--poll-seconds", type=float, default=1.0, help="seconds between version scans")
-    parser.add_argument("--max-batch-size", type=int, default=None,
-                        help="dynamic batching: most rows per merged batch (0 = off, the default)")
-    parser.add_argument("--batch-timeout-ms", type=float, default=None,
-                        help="dynamic batching: how long a request waits for others (default 5)")
-    parser.add_argument("--batching-parameters-file",
-                        help="TF Serving batching.config; its max_batch_size and "
-                             "batch_timeout_micros apply unless the flags above are given")
-    parser.add_argument("--max-request-batch", type=int, default=1024,
-                        help="largest batch one request may send (INVALID_ARGUMENT above)")
-    parser.add_argument("--optional-inputs", default="text_b",
-                        help="comma-separated string inputs filled with '' when omitted")
-    parser.add_argument("--threads", type=int, default=16, help="gRPC worker threads")
-    parser.add_argument("--no-warmup", action="store_true", help="skip the warmup requests")
-    parser.add_argument("--preload", default="tensorflow_text",
-                        help="comma-separated modules to import first (custom ops in the models)")
-    parser.add_argument("--port-file", help="write {'grpc': port, 'rest': port} here once serving")
-    parser.add_argument("--log-level", default="INFO")
-    return parser
 
 
 def _config(args):
@@ -119,6 +91,8 @@ def serve(args):
 def _run(args, manager, stop):
     try:
         manager.start()
+        if args.wait_for_models > 0:
+            manager.wait_for_models(args.wait_for_models)
         return _serve_until(args, manager, stop)
     finally:
         manager.stop()

@@ -6,6 +6,7 @@ import grpc
 
 from serving.classify import classify
 from serving.errors import ServingError, invalid
+from serving.regress import regress
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,12 @@ class InferenceService:
         servable = self.manager.resolve(name, version, label)
         signature = servable.signature(signature_name)
         return servable, signature.name, guarded(classify, servable, signature.name, input_proto)
+
+    def regress(self, name, version, label, signature_name, input_proto):
+        """Runs a Regress request; returns (servable, signature name, list of floats)."""
+        servable = self.manager.resolve(name, version, label)
+        signature = servable.signature(signature_name)
+        return servable, signature.name, guarded(regress, servable, signature.name, input_proto)
 
     def metadata(self, name, version, label):
         """Returns (servable, SignatureDefMap) of the resolved version."""

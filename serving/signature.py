@@ -74,6 +74,15 @@ class Signature:
             and bool({"classes", "scores"} & set(self.outputs))
         )
 
+    @property
+    def regressable(self):
+        """True when TF Serving's Regress API can run this signature."""
+        return (
+            len(self.inputs) == 1
+            and next(iter(self.inputs.values())).dtype == tf.string
+            and set(self.outputs) == {"outputs"}
+        )
+
     def prepare(self, inputs, max_batch):
         """Checks a request's inputs and fills optional ones.
 

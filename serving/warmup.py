@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
 from serving.classify import classify
+from serving.regress import regress
 from serving.tensors import from_proto
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 def replay_warmup(servable):
     """Runs every warmup record of `servable` once (like TF Serving).
 
-    Predict and Classify records are replayed; other kinds are logged and
+    Predict, Classify and Regress records are replayed; other kinds are logged and
     skipped.
 
     Returns:
@@ -40,6 +41,9 @@ def replay_warmup(servable):
         elif kind == "classify_log":
             request = entry.classify_log.request
             classify(servable, request.model_spec.signature_name, request.input, batching=False)
+        elif kind == "regress_log":
+            request = entry.regress_log.request
+            regress(servable, request.model_spec.signature_name, request.input, batching=False)
         else:
             log.warning("%s: skipping warmup record of kind %s", path, kind)
             continue

@@ -68,6 +68,14 @@ class FakeAlbert(tf.Module):
         classes = tf.tile(tf.constant([["negative", "positive"]]), [batch, 1])
         return {"scores": out["probabilities"], "classes": classes}
 
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def regress(self, inputs):
+        parsed = tf.io.parse_example(
+            inputs, {"text": tf.io.FixedLenFeature([], tf.string, default_value="")}
+        )
+        length = tf.cast(tf.strings.length(parsed["text"], unit="UTF8_CHAR"), tf.float32)
+        return {"outputs": length * self.scale}
+
     @tf.function(input_signature=[TEXT])
     def stats(self, text):
         batch = tf.shape(text)[0]
@@ -109,7 +117,7 @@ def save_fake_model(path, version, warmup=None):
     module = FakeAlbert(version)
     signatures = {
         name: getattr(module, name).get_concrete_function()
-        for name in ("fill_mask", "embed", "classify", "serving_default", "stats")
+        for name in ("fill_mask", "embed", "classify", "serving_default", "regress", "stats")
     }
     tf.saved_model.save(module, path, signatures=signatures)
     extra = os.path.join(path, "assets.extra")
@@ -153,6 +161,9 @@ class SharedServer:
     """The one test server: model `albert` (v1 + v2, labels stable/canary) and
     model `swap` (latest policy; starts with v1, tests push more).
 
+    The server process starts first (it spends tens of seconds importing
+    TensorFlow) and waits for the models, which `build()` writes meanwhile.
+
     Attributes:
         proc: the `ServerProcess`.
         root: directory holding the base paths.
@@ -161,6 +172,21 @@ class SharedServer:
 
     def __init__(self, root):
         self.root = str(root)
+        self.sources = {}
+        for name in ("albert", "swap"):
+            os.makedirs(os.path.join(self.root, name))
+        config = os.path.join(self.root, "models.config")
+        with open(config, "w") as f:
+            f.write(MODELS_CONFIG % {"root": self.root})
+        self.proc = ServerProcess(
+            ["--model-config-file", config, "--poll-seconds", "0.2", "--wait-for-models", "300",
+             "--max-batch-size", str(MAX_BATCH_SIZE), "--batch-timeout-ms", "20",
+             "--max-request-batch", "1024", "--preload", ""],
+            self.root,
+        )
+
+    def build(self):
+        """Builds the fake versions and pushes albert/1, albert/2 and swap/1."""
         built = os.path.join(self.root, "built")
         v1 = save_fake_model(os.path.join(built, "v1"), 1)
         v2 = save_fake_model(os.path.join(built, "v2"), 2)
@@ -170,15 +196,6 @@ class SharedServer:
             copy_version(src, os.path.join(self.root, "albert", str(version)))
         copy_version(v1, os.path.join(self.root, "swap", "1"))
         self.sources = {"v2": v2, "bad_warmup": bad}
-        config = os.path.join(self.root, "models.config")
-        with open(config, "w") as f:
-            f.write(MODELS_CONFIG % {"root": self.root})
-        self.proc = ServerProcess(
-            ["--model-config-file", config, "--poll-seconds", "0.2",
-             "--max-batch-size", str(MAX_BATCH_SIZE), "--batch-timeout-ms", "20",
-             "--max-request-batch", "1024", "--preload", ""],
-            self.root,
-        )
 
 
 def shared_server(request, tmp_path_factory, on_start=None):
@@ -195,6 +212,7 @@ def shared_server(request, tmp_path_factory, on_start=None):
         request.config.add_cleanup(shared.proc.stop)
         if on_start is not None:
             on_start(shared)
+        shared.build()
         shared.proc.wait_ready()
         _SHARED["server"] = shared
     return _SHARED["server"]

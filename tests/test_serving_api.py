@@ -10,6 +10,7 @@ import grpc
 import numpy as np
 import pytest
 from tensorflow.core.example import example_pb2
+from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
 from serving.client import ServingClient
 from serving.errors import ServingError
@@ -92,7 +93,7 @@ def test_metadata_lists_signatures_with_dtypes_and_shapes(grpc_client, rest_clie
     }
     for client in (grpc_client, rest_client):
         metadata = client.metadata()
-        assert set(metadata) == {"fill_mask", "embed", "classify", "serving_default", "stats"}
+        assert set(metadata) == {"fill_mask", "embed", "classify", "serving_default", "regress", "stats"}
         got = {k: metadata["fill_mask"][k] for k in ("inputs", "outputs")}
         assert got == want_fill_mask
         assert metadata["serving_default"]["inputs"] == {
@@ -204,6 +205,29 @@ def test_rest_classify_on_serving_default(server):
         results = json.loads(response.read())["results"]
     assert [[label for label, _ in row] for row in results] == [["negative", "positive"]] * 2
     assert results[0][1][1] == pytest.approx(0.9) and results[1][1][1] == pytest.approx(0.2)
+
+
+def test_regress_over_grpc_and_rest(server, channel_stubs):
+    request = regression_pb2.RegressionRequest()
+    request.model_spec.name = "albert"
+    request.model_spec.signature_name = "regress"
+    for text in ("abc", ""):
+        example = request.input.example_list.examples.add()
+        example.features.feature["text"].bytes_list.value.append(text.encode())
+    response = channel_stubs.Regress(request, timeout=20)
+    assert [r.value for r in response.result.regressions] == [6.0, 0.0]  # length * version 2
+    body = {"signature_name": "regress", "examples": [{"text": "abcd"}]}
+    request = urllib.request.Request(f"http://{server.rest_target}/v1/models/albert:regress",
+                                     json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=20) as response:
+        assert json.loads(response.read()) == {"results": [8.0]}
+
+
+@pytest.fixture(scope="module")
+def channel_stubs(server):
+    channel = grpc.insecure_channel(server.grpc_target)
+    yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    channel.close()
 
 
 def test_query_cli_prints_fill_mask_answers(server, pytestconfig):

@@ -147,7 +147,8 @@ REST_CASES = [
     ("POST", "/v1/models/albert:predict", {"signature_name": "stats", "inputs": {"text": ["a"], "x": ["b"]}}, 400),
     ("POST", "/v1/models/albert:classify", {"signature_name": "fill_mask", "examples": [{"text": "a"}]}, 400),
     ("POST", "/v1/models/albert:classify", {"examples": [{"text": [1, "a"]}]}, 400),
-    ("POST", "/v1/models/albert:regress", {"examples": []}, 501),
+    ("POST", "/v1/models/albert:regress", {"signature_name": "stats", "examples": [{"text": "a"}]}, 400),
+    ("POST", "/v1/models/albert:regress", {"signature_name": "regress", "examples": []}, 400),
 ]
 
 

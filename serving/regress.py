@@ -1,0 +1,39 @@
+"""TF Serving's Regress API on a signature that takes serialized tf.Examples."""
+
+import numpy as np
+
+from serving.classify import examples_from_input
+from serving.errors import invalid
+
+REGRESS_OUTPUT = "outputs"
+
+
+def regress(servable, signature_name, input_proto, batching=True):
+    """Runs a Regress request on `servable`.
+
+    Returns:
+        list of float, one per example.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT if the signature is not Regress-able
+            (one string input, the single output `outputs` of shape [B] or
+            [B, 1]) or there are no examples.
+    """
+    signature = servable.signature(signature_name)
+    if not signature.regressable:
+        raise invalid(
+            f"signature {signature.name!r} cannot serve Regress: it needs one string input "
+            f"and the single output 'outputs', it has {sorted(signature.outputs)}"
+        )
+    examples = examples_from_input(input_proto)
+    if not examples:
+        raise invalid("the Regress request has no examples")
+    (input_name,) = signature.inputs
+    tensor = np.empty(len(examples), dtype=object)
+    tensor[:] = examples
+    values = servable.predict(signature.name, {input_name: tensor}, batching=batching)[REGRESS_OUTPUT]
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise invalid(f"regression output has shape {list(values.shape)}, expected [B] or [B, 1]")
+    return [float(v) for v in values]

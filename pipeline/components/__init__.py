@@ -1,0 +1,1 @@
+"""The pipeline's custom TFX components (Python-function components)."""

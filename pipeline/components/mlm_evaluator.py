@@ -1,0 +1,66 @@
+"""MlmEvaluator: MLM accuracy of a pretrained model on the eval split, as a ModelBlessing.
+
+Loads the albert model dir inside the Model artifact, reads the eval split of
+the pretraining examples (static masks, so the number is repeatable), runs
+`albert_keras.training.evaluation.evaluate_pretrainer` and blesses the model
+when `mlm_accuracy >= min_mlm_accuracy`. Like the standard Evaluator it
+writes a BLESSED or NOT_BLESSED file and the custom property `blessed` (1 or
+0) that Pusher reads, and `metrics.json` with every number.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+from tfx import v1 as tfx
+
+from pipeline import features
+from pipeline.components import examples_io
+from pipeline.trainer import model_artifact
+
+METRICS_FILE = "metrics.json"
+
+
+def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_size=32, max_batches=0):
+    """MLM/SOP metrics of the model dir on static records matching `eval_pattern`."""
+    from albert_keras.data.pretraining_dataset import load_pretraining_dataset
+    from albert_keras.model_dir import load_model_dir
+    from albert_keras.training.evaluation import evaluate_pretrainer
+
+    model = load_model_dir(model_dir)
+    dataset = load_pretraining_dataset(
+        eval_pattern, batch_size, sequence_length, max_predictions, shuffle=False, repeat=False
+    )
+    return evaluate_pretrainer(model, dataset, max_batches=max_batches)
+
+
+@tfx.dsl.components.component
+def MlmEvaluator(
+    model: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Model],
+    examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
+    blessing: tfx.dsl.components.OutputArtifact[tfx.types.standard_artifacts.ModelBlessing],
+    min_mlm_accuracy: tfx.dsl.components.Parameter[float] = 0.0,
+    eval_batches: tfx.dsl.components.Parameter[int] = 0,
+):
+    """Blesses the model when its eval-split MLM accuracy reaches `min_mlm_accuracy`."""
+    masking = examples.get_string_custom_property("masking")
+    if masking != "static":
+        raise ValueError(f"MlmEvaluator needs static-masked examples, got masking={masking!r}")
+    sequence_length = examples.get_int_custom_property("sequence_length")
+    max_predictions = examples.get_int_custom_property("max_predictions")
+    if examples.get_int_custom_property(f"num_{features.EVAL_SPLIT}_examples") == 0:
+        raise ValueError("The eval split has no pretraining examples: nothing to evaluate the model on")
+    eval_pattern = os.path.join(examples_io.split_dir(examples, features.EVAL_SPLIT), "*")
+    model_dir = model_artifact.resolve_model_dir(model.uri)
+    metrics = evaluate(model_dir, eval_pattern, sequence_length, max_predictions, max_batches=eval_batches)
+    blessed = metrics["mlm_accuracy"] >= min_mlm_accuracy
+    metrics.update(min_mlm_accuracy=min_mlm_accuracy, blessed=bool(blessed))
+    tf.io.gfile.makedirs(blessing.uri)
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, METRICS_FILE), "w") as f:
+        f.write(json.dumps(metrics, indent=2))
+    with tf.io.gfile.GFile(os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "w") as f:
+        f.write("")
+    blessing.set_int_custom_property("blessed", 1 if blessed else 0)
+    blessing.set_string_custom_property("current_model", model.uri)
+    blessing.set_int_custom_property("current_model_id", model.id)
+    blessing.set_float_custom_property("mlm_accuracy", float(metrics["mlm_accuracy"]))

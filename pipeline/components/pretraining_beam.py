@@ -1,0 +1,147 @@
+"""Beam transforms that turn raw documents into ALBERT pretraining records.
+
+`PretrainingExamplesDoFn` runs on the Beam workers. Its `setup` imports
+`tensorflow_text` (which registers the SentencePiece/regex TF ops in the
+worker process: workers of the multi-processing DirectRunner, Dataflow,
+Flink or Spark are fresh processes that never ran the launcher's imports)
+and builds the in-graph `AlbertTokenizer`, the very tokenizer the served
+model runs, so pretraining ids and serving ids cannot drift apart.
+
+Per document and per `dupe_factor` pass it makes SOP pairs
+(`albert_keras.data.pretraining_pairs`) and either static n-gram whole-word
+masks (`albert_keras.masking.static_masking`, original feature names) or the
+unmasked sequence plus word starts for dynamic masking
+(`albert_keras.data.pretraining_records`). Each (document, pass) has its own
+`random.Random` seeded by the seed, the document's md5 and the pass, so the
+output does not depend on how Beam distributes the work.
+"""
+
+import hashlib
+import random
+
+import apache_beam as beam
+
+STATIC = "static"
+DYNAMIC = "dynamic"
+
+
+class PretrainingExamplesDoFn(beam.DoFn):
+    """Document text -> serialized pretraining `tf.Example`s.
+
+    Args:
+        spm_path: the vocabulary dir or spiece.model (readable by workers).
+        masking: "static" or "dynamic".
+        sequence_length: T.
+        max_predictions: P (static).
+        dupe_factor: passes over each document (static: new masks each).
+        masked_lm_prob, max_ngram: static masking options.
+        short_seq_prob: chance of a shorter target length.
+        seed: base seed.
+    """
+
+    def __init__(self, spm_path, masking=STATIC, sequence_length=128, max_predictions=20, dupe_factor=1,
+                 masked_lm_prob=0.15, short_seq_prob=0.1, max_ngram=3, seed=12345):
+        if masking not in (STATIC, DYNAMIC):
+            raise ValueError(f"masking must be {STATIC!r} or {DYNAMIC!r}, got {masking!r}")
+        if not isinstance(dupe_factor, int) or dupe_factor < 1:
+            raise ValueError(f"dupe_factor must be an int >= 1, got {dupe_factor!r}")
+        if not isinstance(sequence_length, int) or sequence_length < 5:
+            raise ValueError(f"sequence_length must be an int >= 5, got {sequence_length!r}")
+        self._spm_path = spm_path
+        self._masking = masking
+        self._t = sequence_length
+        self._p = max_predictions
+        self._dupe = dupe_factor
+        self._masked_lm_prob = masked_lm_prob
+        self._short_seq_prob = short_seq_prob
+        self._max_ngram = max_ngram
+        self._seed = seed
+        self._examples = beam.metrics.Metrics.counter("albert_pretraining", "examples")
+        self._skipped = beam.metrics.Metrics.counter("albert_pretraining", "documents_without_pairs")
+
+    def setup(self):
+        import tensorflow_text  # noqa: F401  registers the TF Text ops in this worker process
+
+        from albert_keras.masking.word_boundaries import start_piece_table
+        from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+
+        self._tokenizer = AlbertTokenizer(self._spm_path)
+        self._vocab_size = self._tokenizer.vocabulary_size()
+        self._table = start_piece_table(self._tokenizer.id_to_piece, self._vocab_size)
+
+    def tokenize(self, sentences):
+        """Ids of each sentence, from the in-graph tokenizer (TF Text ops)."""
+        return self._tokenizer.tokenize(sentences).to_list()
+
+    def process(self, text):
+        from albert_keras.data.pretraining_pairs import create_pairs_from_document
+        from albert_keras.data.pretraining_records import dynamic_example, pack_pair, static_example
+        from albert_keras.data.sentences import split_sentences
+        from albert_keras.masking.static_masking import create_masked_lm_predictions
+        from albert_keras.masking.word_boundaries import word_starts
+
+        sentences = split_sentences(text) if text else []
+        if not sentences:
+            self._skipped.inc()
+            return
+        document = [ids for ids in self.tokenize(sentences) if ids]
+        digest = hashlib.md5(text.encode("utf-8")).hexdigest()
+        made = 0
+        for dupe in range(self._dupe):
+            rng = random.Random(f"{self._seed}:{digest}:{dupe}")
+            for pair in create_pairs_from_document(document, self._t, self._short_seq_prob, rng):
+                tokens, segments = pack_pair(pair)
+                starts = word_starts(tokens, self._table).tolist()
+                if self._masking == DYNAMIC:
+                    example = dynamic_example(tokens, segments, starts, pair.label, self._t)
+                else:
+                    result = create_masked_lm_predictions(
+                        tokens, starts, self._vocab_size, rng, masked_lm_prob=self._masked_lm_prob,
+                        max_predictions=self._p, max_ngram=self._max_ngram,
+                    )
+                    example = static_example(tokens, segments, result, pair.label, self._t, self._p)
+                made += 1
+                yield example.SerializeToString(deterministic=True)
+        self._examples.inc(made)
+        if not made:
+            self._skipped.inc()
+
+
+def parse_text(record):
+    """The `text` of a serialized raw `tf.Example` ("" when it has none)."""
+    import tensorflow as tf
+
+    from pipeline import features
+
+    values = tf.train.Example.FromString(record).features.feature[features.TEXT].bytes_list.value
+    return values[0].decode("utf-8") if values else ""
+
+
+class WritePretrainingRecords(beam.PTransform):
+    """Reads raw example files, makes pretraining records and writes TFRecords.
+
+    Args:
+        input_pattern: glob of the raw (GZIP) `tf.Example` files of one split.
+        output_prefix: the output path prefix (files
+            `<prefix>-SSSSS-of-NNNNN`, uncompressed: the albert_keras readers
+            open them as plain TFRecords).
+        dofn: a `PretrainingExamplesDoFn`.
+    """
+
+    def __init__(self, input_pattern, output_prefix, dofn, label=""):
+        super().__init__(label or None)
+        self._input_pattern = input_pattern
+        self._output_prefix = output_prefix
+        self._dofn = dofn
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ReadRaw" >> beam.io.ReadFromTFRecord(
+                self._input_pattern, compression_type=beam.io.filesystem.CompressionTypes.AUTO)
+            | "ParseText" >> beam.Map(parse_text)
+            | "Reshuffle" >> beam.Reshuffle()
+            | "MakeRecords" >> beam.ParDo(self._dofn)
+            | "Write" >> beam.io.WriteToTFRecord(
+                self._output_prefix, compression_type=beam.io.filesystem.CompressionTypes.UNCOMPRESSED)
+        )

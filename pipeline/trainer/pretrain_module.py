@@ -1,0 +1,74 @@
+"""Trainer module of the pretraining pipeline: `run_fn` calls `run_pretraining`.
+
+The input is the PretrainingExamplesGen artifact (static records with the
+original feature names, plus the vocabulary copied beside them); the model
+and the loop are albert_keras's (`albert_keras.training.run_pretraining`).
+`custom_config`:
+
+    albert:       model / optimizer / training sections of a PretrainConfig
+    strategy:     distribution.strategy ("default", "mirrored", "tpu", ...)
+    tpu:          distribution.tpu, for strategy tpu
+    masking, sequence_length, max_predictions: what the examples hold
+"""
+
+import copy
+import os
+
+from pipeline.trainer import model_artifact
+
+VOCAB_SUBDIR = "vocab"  # pipeline.components.pretraining_examples.VOCAB_SUBDIR
+
+
+def _examples_root(files):
+    """The examples artifact uri from `fn_args.train_files` (``uri/Split-train/*``)."""
+    return os.path.dirname(os.path.dirname(files[0]))
+
+
+def _input_files(fn_args):
+    """The record globs and the vocabulary of the examples artifact."""
+    if not fn_args.train_files:
+        raise ValueError("The Trainer got no train files")
+    vocab_dir = os.path.join(_examples_root(fn_args.train_files), VOCAB_SUBDIR)
+    if not os.path.isfile(os.path.join(vocab_dir, "spiece.model")):
+        raise FileNotFoundError(f"The pretraining examples carry no vocabulary at {vocab_dir!r}")
+    return list(fn_args.train_files), list(fn_args.eval_files or []), vocab_dir
+
+
+def _build_config(fn_args):
+    """The albert_keras `PretrainConfig` dict for this Trainer run."""
+    custom = fn_args.custom_config or {}
+    if custom.get("masking", "static") != "static":
+        raise ValueError(
+            "run_pretraining reads static records only (data.source=records); got examples with "
+            f"masking={custom.get('masking')!r}"
+        )
+    train_files, eval_files, vocab_dir = _input_files(fn_args)
+    config = copy.deepcopy(custom.get("albert") or {})
+    config.setdefault("training", {})
+    config["training"]["run_dir"] = fn_args.model_run_dir
+    config["training"]["train_steps"] = int(fn_args.train_steps)
+    if fn_args.eval_steps:
+        config["training"]["eval_steps"] = int(fn_args.eval_steps)
+    config["data"] = {
+        "source": "records",
+        "train_files": train_files,
+        "eval_files": eval_files,
+        "spm": vocab_dir,
+        "sequence_length": int(custom["sequence_length"]),
+        "max_predictions": int(custom["max_predictions"]),
+        "dynamic_masking": False,
+    }
+    config["distribution"] = {"strategy": custom.get("strategy", "default"), "tpu": custom.get("tpu")}
+    return config
+
+
+def run_fn(fn_args):
+    """Pretrains with albert_keras, then writes the model dir and the serving SavedModel."""
+    from albert_keras.training.pretrain import run_pretraining
+
+    config = _build_config(fn_args)
+    result = run_pretraining(config, fresh=True)
+    if result.chief:
+        model_artifact.save_outputs(
+            result.model_dir, fn_args.serving_model_dir, sequence_length=config["data"]["sequence_length"]
+        )

@@ -94,8 +94,37 @@ def test_proto_survives_saved_model_without_the_vocab_file(spm_vocab_dir, tmp_pa
     shutil.rmtree(vocab_copy)
     loaded = tf.saved_model.load(str(tmp_path / "saved"))
     got = loaded(tf.constant(texts)).numpy()
+    ops = _saved_op_types(tmp_path / "saved")
+    not_core = {op for op in ops if not hasattr(tf.raw_ops, op)}
+    assert "SentencepieceTokenizeOp" in not_core and "RegexSplitWithOffsets" in not_core
+    assert not_core <= TF_TEXT_2_12_OPS, not_core - TF_TEXT_2_12_OPS
     np.testing.assert_array_equal(got, want)
     assert list(got[0][: len(sp.encode("猫是")) + 1]) == sp.encode("猫是") + [features.MASK_ID]
+
+
+# Ops of TF Text 2.12.1 the tokenizer may use (all others must be TF core ops).
+TF_TEXT_2_12_OPS = {
+    "SentencepieceOp",
+    "SentencepieceTokenizeOp",
+    "SentencepieceDetokenizeOp",
+    "SentencepieceIdToStringOp",
+    "SentencepieceStringToIdOp",
+    "SentencepieceGetPieceSizeOp",
+    "RegexSplitWithOffsets",
+    "NormalizeUTF8",
+}
+
+
+def _saved_op_types(path):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString((path / "saved_model.pb").read_bytes())
+    graph = saved.meta_graphs[0].graph_def
+    ops = {node.op for node in graph.node}
+    for function in graph.library.function:
+        ops |= {node.op for node in function.node_def}
+    return ops
 
 
 @keras.saving.register_keras_serializable(package="albert_keras_tests")
@@ -108,6 +137,9 @@ class _TokenizeModel(keras.Model):
 
     def call(self, text):
         return self.tokenizer(text)
+
+    def build_from_config(self, config):
+        self.built = True
 
     def get_config(self):
         return {**super().get_config(), "tokenizer": keras.saving.serialize_keras_object(self.tokenizer)}

@@ -21,8 +21,8 @@ class AlbertPreprocessor(keras.layers.Layer):
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call args:
-        inputs: tf.string `[batch]` (or `[]`) text; or a tuple
-            `(text, text_b)`; or a dict with `features.TEXT` and optionally
+        inputs: tf.string `[batch]` (or `[]`) text, or a list of strings
+            (a batch); or a tuple `(text, text_b)`; or a dict with `features.TEXT` and optionally
             `features.TEXT_B`.
 
     Returns:
@@ -60,7 +60,7 @@ class AlbertPreprocessor(keras.layers.Layer):
             if features.TEXT not in inputs:
                 raise ValueError(f"AlbertPreprocessor expects a {features.TEXT!r} key, got {sorted(inputs)}")
             text, text_b = inputs[features.TEXT], inputs.get(features.TEXT_B)
-        elif isinstance(inputs, (tuple, list)):
+        elif isinstance(inputs, tuple):
             if len(inputs) not in (1, 2):
                 raise ValueError(f"AlbertPreprocessor expects (text,) or (text, text_b), got {len(inputs)} items")
             text, text_b = inputs[0], (inputs[1] if len(inputs) == 2 else None)

@@ -78,6 +78,8 @@ def export_saved_model(
     from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
 
     output_dir = os.fspath(output_dir)
+    if check:
+        op_allowlist.prefetch_core_ops()  # a subprocess; runs while we trace
     if isinstance(model_or_dir, (str, os.PathLike)):
         model_dir = os.fspath(model_or_dir)
         model = load_model_dir(model_dir)

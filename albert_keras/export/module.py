@@ -99,18 +99,19 @@ class AlbertServingModule(tf.Module):
         if self.labels is not None:
             self._labels = tf.constant(self.labels, tf.string)
 
-        # Python/TFSMLayer entry points: text [B], or {"text", "text_b"}.
-        self.embed = tf.function(self._entry(self._embed))
-        if self.kind == PRETRAINER:
-            self.fill_mask = tf.function(self._entry(self._fill_mask))
-        if self.kind == CLASSIFIER:
-            self.classify = tf.function(self._entry(self._classify))
-        if self.kind == REGRESSOR:
-            self.regress = tf.function(self._entry(self._regress))
+        # One traced body per endpoint: `_<name>_fn({"text", "text_b"})`. The
+        # attribute `<name>` (for Python and TFSMLayer) and the signature
+        # `<name>` are thin wrappers that call it.
+        pair_spec = {features.TEXT: TEXT_SPEC, features.TEXT_B: TEXT_B_SPEC}
         for name in self.endpoint_names():
-            function = getattr(self, name)
-            function.get_concrete_function(TEXT_SPEC)
-            function.get_concrete_function({features.TEXT: TEXT_SPEC, features.TEXT_B: TEXT_B_SPEC})
+            body = getattr(self, "_" + name)
+            core = tf.function(lambda inputs, body=body: body(inputs[features.TEXT], inputs[features.TEXT_B]))
+            core.get_concrete_function(pair_spec)
+            setattr(self, f"_{name}_fn", core)
+            entry = tf.function(lambda inputs, core=core: core(_as_pair(inputs)))
+            entry.get_concrete_function(TEXT_SPEC)
+            entry.get_concrete_function(pair_spec)
+            setattr(self, name, entry)
 
     # === Public ===
 
@@ -127,10 +128,10 @@ class AlbertServingModule(tf.Module):
         """
         result = {}
         for name in self.endpoint_names():
-            body = getattr(self, "_" + name)
-            result[name] = tf.function(lambda text, text_b, body=body: body(text, text_b)).get_concrete_function(
-                TEXT_SPEC, TEXT_B_SPEC
-            )
+            core = getattr(self, f"_{name}_fn")
+            result[name] = tf.function(
+                lambda text, text_b, core=core: core({features.TEXT: text, features.TEXT_B: text_b})
+            ).get_concrete_function(TEXT_SPEC, TEXT_B_SPEC)
         result[SERVING_DEFAULT] = tf.function(self._serving_default).get_concrete_function(EXAMPLES_SPEC)
         return result
 
@@ -156,14 +157,6 @@ class AlbertServingModule(tf.Module):
         return {k: tf.where(has_b[:, tf.newaxis], pair[k], single[k]) for k in single}
 
     # === Bodies ===
-
-    def _entry(self, body):
-        def entry(inputs):
-            if isinstance(inputs, dict):
-                return body(inputs[features.TEXT], inputs.get(features.TEXT_B))
-            return body(inputs, None)
-
-        return entry
 
     def _fill_mask(self, text, text_b):
         inputs = self.model_inputs(text, text_b)
@@ -224,12 +217,23 @@ class AlbertServingModule(tf.Module):
                 features.TEXT_B: tf.io.FixedLenFeature([], tf.string, default_value=""),
             },
         )
-        text, text_b = parsed[features.TEXT], parsed[features.TEXT_B]
         if self.kind == CLASSIFIER:
-            probabilities = self._classify(text, text_b)["probabilities"]
+            probabilities = self._classify_fn(parsed)["probabilities"]
             classes = tf.tile(self._labels[tf.newaxis, :], [tf.shape(inputs)[0], 1])
             return {"scores": probabilities, "classes": classes}
         if self.kind == REGRESSOR:
-            return {"outputs": self._regress(text, text_b)["predictions"]}
-        return self._embed(text, text_b)
+            return {"outputs": self._regress_fn(parsed)["predictions"]}
+        return self._embed_fn(parsed)
 
+
+def _as_pair(inputs):
+    """`{"text", "text_b"}` from a string tensor `[B]` (text_b "") or a dict."""
+    if isinstance(inputs, dict):
+        text = inputs[features.TEXT]
+        text_b = inputs.get(features.TEXT_B)
+    else:
+        text, text_b = inputs, None
+    text = tf.convert_to_tensor(text, tf.string)
+    if text_b is None:
+        text_b = tf.fill(tf.shape(text), "")
+    return {features.TEXT: text, features.TEXT_B: tf.convert_to_tensor(text_b, tf.string)}

@@ -101,21 +101,37 @@ json.dump(sorted(o.name for o in ops.op), sys.stdout)
 """
 
 
+_PENDING = None
+
+
+def prefetch_core_ops():
+    """Starts listing the core ops in the background (`core_ops` collects it)."""
+    global _PENDING
+    if _CORE_OPS is None and _PENDING is None:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+        _PENDING = subprocess.Popen(
+            [sys.executable, "-c", _CORE_OPS_SCRIPT],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+
 def core_ops():
     """The op names TensorFlow core registers (without TF Text); cached.
 
     Runs a subprocess that imports only `tensorflow`, because the calling
     process usually has `tensorflow_text` (and its ops) loaded.
     """
-    global _CORE_OPS
+    global _CORE_OPS, _PENDING
     if _CORE_OPS is None:
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-        result = subprocess.run(
-            [sys.executable, "-c", _CORE_OPS_SCRIPT], capture_output=True, text=True, env=env, check=False
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"Listing the TensorFlow core ops failed:\n{result.stderr[-2000:]}")
-        _CORE_OPS = frozenset(json.loads(result.stdout))
+        prefetch_core_ops()
+        process, _PENDING = _PENDING, None
+        stdout, stderr = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"Listing the TensorFlow core ops failed:\n{stderr[-2000:]}")
+        _CORE_OPS = frozenset(json.loads(stdout))
     return _CORE_OPS
 
 

@@ -1,7 +1,8 @@
 """Benchmarks the training-time input pipeline: tokenize + pack + dynamic mask.
 
-Raw text pairs (about 250 characters each side, from the bundled corpus, so
-packed sequences of T=128 are nearly full) go through `AlbertTokenizer`,
+Raw text pairs (consecutive sentences of the bundled corpus, English and
+Chinese, grouped to about (T-3)/2 tokens a side so packed sequences of T=128
+are nearly full) go through `AlbertTokenizer`,
 `pack`, in-graph word starts and `dynamic_mask` in a batched `tf.data`
 pipeline; the script prints sequences per second.
 
@@ -24,20 +25,29 @@ import tensorflow as tf
 
 from albert_keras import features
 from albert_keras.data import corpus
+from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.dynamic_masking import dynamic_mask
 from albert_keras.masking.word_boundaries import start_piece_table, word_starts_in_graph
 from albert_keras.preprocessing.packer import pack
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def text_pairs(documents, chars=250):
-    """Cuts the corpus text into consecutive (A, B) pieces of about `chars` characters."""
-    text = " ".join(" ".join(d.split()) for d in documents)
-    pieces = [text[i : i + chars] for i in range(0, len(text) - chars, chars)]
-    return pieces[0::2][: len(pieces) // 2], pieces[1::2][: len(pieces) // 2]
+def text_pairs(documents, encoder, tokens_per_side):
+    """Groups consecutive sentences into (A, B) texts of about `tokens_per_side` tokens."""
+    pieces, current, length = [], [], 0
+    for document in documents:
+        for sentence in split_sentences(document):
+            current.append(sentence)
+            length += len(encoder.encode(sentence))
+            if length >= tokens_per_side:
+                pieces.append(" ".join(current))
+                current, length = [], 0
+    half = len(pieces) // 2
+    return pieces[0::2][:half], pieces[1::2][:half]
 
 
 def build_pipeline(tokenizer, texts_a, texts_b, batch_size, seq_len, max_predictions, seed):
@@ -92,7 +102,8 @@ def main(argv=None):
                                               tokenizer.vocabulary_size(), seed=0, shuffle=False, repeat=True)
     else:
         what = "raw text (tokenize + pack + dynamic mask)"
-        texts_a, texts_b = text_pairs(documents)
+        encoder = SentencePieceEncoder(vocab_dir)
+        texts_a, texts_b = text_pairs(documents, encoder, (args.seq_len - 3) // 2)
         ds = build_pipeline(tokenizer, texts_a, texts_b, args.batch_size, args.seq_len, args.max_predictions, seed=0)
 
     iterator = iter(ds)

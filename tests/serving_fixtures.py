@@ -9,6 +9,7 @@ import os
 import shutil
 
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from serving.launcher import REPO, ServerProcess, free_port  # noqa: F401  (re-exported)
@@ -120,12 +121,25 @@ def save_fake_model(path, version, warmup=None):
         for name in ("fill_mask", "embed", "classify", "serving_default", "regress", "stats")
     }
     tf.saved_model.save(module, path, signatures=signatures)
+    _set_method_name(path, "serving_default", "tensorflow/serving/classify")
     extra = os.path.join(path, "assets.extra")
     os.makedirs(extra, exist_ok=True)
     with tf.io.TFRecordWriter(os.path.join(extra, "tf_serving_warmup_requests")) as writer:
         for entry in warmup if warmup is not None else [warmup_log()]:
             writer.write(entry.SerializeToString())
     return path
+
+
+def _set_method_name(path, signature, method):
+    """Marks a signature as Classify, as the exporter does (TF 2 saves all as Predict)."""
+    pb = os.path.join(path, "saved_model.pb")
+    saved_model = saved_model_pb2.SavedModel()
+    with open(pb, "rb") as f:
+        saved_model.ParseFromString(f.read())
+    for meta_graph in saved_model.meta_graphs:
+        meta_graph.signature_def[signature].method_name = method
+    with open(pb, "wb") as f:
+        f.write(saved_model.SerializeToString())
 
 
 def copy_version(src, dst):

@@ -99,6 +99,7 @@ def test_metadata_lists_signatures_with_dtypes_and_shapes(grpc_client, rest_clie
         assert metadata["serving_default"]["inputs"] == {
             "examples": {"dtype": "string", "shape": [-1]}
         }
+        assert metadata["serving_default"]["method_name"] == "tensorflow/serving/classify"
         assert metadata["embed"]["outputs"]["pooled_output"] == {
             "dtype": "float32", "shape": [-1, 4]
         }

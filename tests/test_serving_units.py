@@ -136,12 +136,28 @@ def test_rest_json_response_formats():
     assert encode_response({"a": np.array([1.5])}, row_format=False) == {"outputs": [1.5]}
 
 
-def test_fill_mask_printing():
-    outputs = {
-        "top_k_tokens": np.array([[[b"paris", b"lyon"]]], dtype=object),
-        "top_k_scores": np.array([[[0.75, 0.25]]], dtype=np.float32),
-        "mask_positions": np.array([[3]], dtype=np.int32),
+def test_fill_mask_printing_skips_padding_masks():
+    outputs = {  # row 1 has one mask fewer: the exporter pads with position -1
+        "top_k_tokens": np.array([[[b"paris", b"lyon"], [b"a", b"b"]],
+                                  [[b"x", b"y"], [b"", b""]]], dtype=object),
+        "top_k_scores": np.array([[[0.75, 0.25], [0.5, 0.5]],
+                                  [[0.9, 0.1], [0.0, 0.0]]], dtype=np.float32),
+        "mask_positions": np.array([[3, 5], [1, -1]], dtype=np.int32),
     }
-    assert format_outputs("fill_mask", ["the [MASK] ."], outputs) == (
-        "[0] the [MASK] .\n    position 3: paris (0.750), lyon (0.250)"
+    assert format_outputs("fill_mask", ["the [MASK] [MASK]", "[MASK]"], outputs) == (
+        "[0] the [MASK] [MASK]\n"
+        "    position 3: paris (0.750), lyon (0.250)\n"
+        "    position 5: a (0.500), b (0.500)\n"
+        "[1] [MASK]\n"
+        "    position 1: x (0.900), y (0.100)"
+    )
+
+
+def test_classify_and_embed_printing():
+    classify = {"probabilities": np.array([[0.2, 0.8]], np.float32),
+                "class_ids": np.array([1]), "class_labels": np.array([b"pos"], dtype=object)}
+    assert format_outputs("classify", ["good"], classify) == "[0] pos (0.800)  good"
+    embed = {"pooled_output": np.arange(8, dtype=np.float32)[None]}
+    assert format_outputs("embed", ["hi"], embed) == (
+        "[0] hi\n    pooled_output: dim 8: [0.0000, 1.0000, 2.0000, 3.0000, 4.0000, ...]"
     )

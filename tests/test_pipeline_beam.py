@@ -1,0 +1,98 @@
+"""PretrainingExamplesDoFn (tensorflow_text in the workers) under the multi-processing DirectRunner."""
+
+import hashlib
+import os
+import random
+
+import apache_beam as beam
+import pytest
+import tensorflow as tf
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from albert_keras import features
+from albert_keras.data.pretraining_pairs import create_pairs_from_document
+from albert_keras.data.pretraining_records import dynamic_feature_spec, pack_pair, static_feature_spec
+from albert_keras.data.sentences import split_sentences
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from pipeline.components import text_reading
+from pipeline.components.pretraining_beam import PretrainingExamplesDoFn, WritePretrainingRecords
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MULTI_PROCESSING = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+T, P, SEED = 48, 6, 7
+
+
+@pytest.fixture(scope="module")
+def documents():
+    records = text_reading.read_records(os.path.join(REPO, "data/fortunes/food.txt"))[:40]
+    records += text_reading.read_records(os.path.join(REPO, "data/zh/song100.txt"))[:10]
+    return [t for t, _ in records]
+
+
+def _run(tmp_path, vocab_dir, documents, masking, dupe_factor):
+    raw = tmp_path / f"raw_{masking}.gz"
+    with tf.io.TFRecordWriter(str(raw), options="GZIP") as writer:
+        for text in documents:
+            writer.write(text_reading.to_example(text).SerializeToString())
+    prefix = str(tmp_path / masking / "data_tfrecord")
+    dofn = PretrainingExamplesDoFn(str(vocab_dir), masking=masking, sequence_length=T, max_predictions=P,
+                                   dupe_factor=dupe_factor, seed=SEED)
+    with beam.Pipeline(options=PipelineOptions(MULTI_PROCESSING)) as p:
+        _ = p | WritePretrainingRecords(str(raw), prefix, dofn)
+    files = tf.io.gfile.glob(prefix + "*")
+    assert files, "the pipeline wrote no files"
+    return [r for f in files for r in tf.data.TFRecordDataset(f).as_numpy_iterator()]
+
+
+def _expected_sequences(vocab_dir, documents, dupe_factor):
+    """What the DoFn must give, computed in this process with the Python encoder."""
+    encoder = SentencePieceEncoder(str(vocab_dir))
+    expected = []
+    for text in documents:
+        document = [ids for ids in (encoder.encode(s) for s in split_sentences(text)) if ids]
+        digest = hashlib.md5(text.encode("utf-8")).hexdigest()
+        for dupe in range(dupe_factor):
+            rng = random.Random(f"{SEED}:{digest}:{dupe}")
+            for pair in create_pairs_from_document(document, T, 0.1, rng):
+                tokens, segments = pack_pair(pair)
+                expected.append((tuple(tokens), tuple(segments), pair.label))
+    return expected
+
+
+def test_dynamic_records_match_the_python_tokenizer(tmp_path, spm_vocab_dir, documents):
+    records = _run(tmp_path, spm_vocab_dir, documents, "dynamic", dupe_factor=2)
+    got = []
+    for record in records:
+        ex = tf.io.parse_single_example(record, dynamic_feature_spec(T))
+        n = int(ex["input_mask"].numpy().sum())
+        tokens = tuple(int(i) for i in ex["input_ids"].numpy()[:n])
+        segments = tuple(int(i) for i in ex["segment_ids"].numpy()[:n])
+        assert set(ex["input_ids"].numpy()[n:].tolist()) <= {features.PAD_ID}
+        assert ex["word_starts"].numpy()[0] == 0  # [CLS] never starts a word
+        got.append((tokens, segments, int(ex["next_sentence_labels"].numpy()[0])))
+    expected = _expected_sequences(spm_vocab_dir, documents, dupe_factor=2)
+    assert len(got) > 20
+    # In-graph tokenization (TF Text ops in the worker processes) == the Python encoder.
+    assert sorted(got) == sorted(expected)
+    assert {label for _, _, label in got} == {0, 1}
+
+
+def test_static_records_hold_consistent_masks(tmp_path, spm_vocab_dir, documents):
+    records = _run(tmp_path, spm_vocab_dir, documents, "static", dupe_factor=1)
+    expected = _expected_sequences(spm_vocab_dir, documents, dupe_factor=1)
+    assert len(records) == len(expected)
+    originals = {tokens for tokens, _, _ in expected}
+    masked_total = 0
+    for record in records:
+        ex = {k: v.numpy() for k, v in tf.io.parse_single_example(record, static_feature_spec(T, P)).items()}
+        weights = ex["masked_lm_weights"]
+        k = int(weights.sum())
+        assert 1 <= k <= P and set(weights[:k]) == {1.0} and set(weights[k:]) <= {0.0}
+        ids = ex["input_ids"].copy()
+        positions = ex["masked_lm_positions"][:k]
+        ids[positions] = ex["masked_lm_ids"][:k]  # undo the masking
+        n = int(ex["input_mask"].sum())
+        assert tuple(int(i) for i in ids[:n]) in originals
+        assert not set(ex["masked_lm_ids"][:k].tolist()) & {features.CLS_ID, features.SEP_ID, features.PAD_ID}
+        masked_total += k
+    assert masked_total > len(records)

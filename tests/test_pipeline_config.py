@@ -1,0 +1,148 @@
+"""Pipeline configs and ingestion fail early and clearly on bad input (fast: no TFX import)."""
+
+import gzip
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+import yaml
+
+from pipeline import config as pc
+from pipeline.components import text_reading
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCHEMA = os.path.join(REPO, "configs/pipeline/schema/pretraining.pbtxt")
+
+
+def _write_config(tmp_path, **sections):
+    data = {
+        "pipeline": {"name": "t", "kind": "pretraining", "root": str(tmp_path / "root"),
+                     "serving_dir": str(tmp_path / "serving")},
+        "ingest": {"inputs": [os.path.join(REPO, "data/fortunes/food.txt")]},
+        "schema": {"file": SCHEMA},
+    }
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def test_bundled_configs_load():
+    for name in ("pretrain_local.yaml", "pretrain_base_vertex.yaml"):
+        config = pc.load_config(os.path.join(REPO, "configs/pipeline", name))
+        assert config["pipeline"]["kind"] == "pretraining"
+        assert config["examples"]["masking"] == "static"
+    local = pc.load_config(os.path.join(REPO, "configs/pipeline/pretrain_local.yaml"))
+    files = local["ingest"]["input_files"]
+    assert os.path.join(REPO, "data/fortunes/food.txt") in files
+    assert os.path.join(REPO, "data/zh/chinese.txt") in files
+    assert local["beam"]["args"] == list(pc.DEFAULT_BEAM_ARGS)
+    vertex = pc.load_config(os.path.join(REPO, "configs/pipeline/pretrain_base_vertex.yaml"))
+    assert vertex["examples"]["sequence_length"] == 512 and vertex["vocabulary"]["vocab_size"] == 30000
+    assert vertex["beam"]["args"][0] == "--runner=DataflowRunner"
+
+
+def test_empty_input_dir_fails_early(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    path = _write_config(tmp_path, ingest={"inputs": [str(empty)]})
+    with pytest.raises(pc.PipelineConfigError, match="input directory .* is empty"):
+        pc.load_config(path)
+
+
+def test_missing_file_fails_early(tmp_path):
+    path = _write_config(tmp_path, ingest={"inputs": [str(tmp_path / "nope.txt")]})
+    with pytest.raises(pc.PipelineConfigError, match="input file not found: .*nope.txt"):
+        pc.load_config(path)
+
+
+def test_empty_file_and_no_inputs_fail_early(tmp_path):
+    (tmp_path / "blank.txt").write_text("")
+    with pytest.raises(pc.PipelineConfigError, match="is empty"):
+        pc.load_config(_write_config(tmp_path, ingest={"inputs": [str(tmp_path / "blank.txt")]}))
+    with pytest.raises(pc.PipelineConfigError, match="ingest.inputs is empty"):
+        pc.load_config(_write_config(tmp_path, ingest={"inputs": []}))
+    with pytest.raises(pc.PipelineConfigError, match="matches no files"):
+        pc.load_config(_write_config(tmp_path, ingest={"inputs": [str(tmp_path / "*.csv")]}))
+
+
+def test_bad_keys_and_values_are_named(tmp_path):
+    with pytest.raises(pc.PipelineConfigError, match="unknown key examples.dupe"):
+        pc.load_config(_write_config(tmp_path, examples={"dupe": 2}))
+    with pytest.raises(pc.PipelineConfigError, match="examples.dupe_factor must be a int"):
+        pc.load_config(_write_config(tmp_path, examples={"dupe_factor": "x"}))
+    with pytest.raises(pc.PipelineConfigError, match="examples.masking=dynamic"):
+        pc.load_config(_write_config(tmp_path, examples={"masking": "dynamic"}))
+    with pytest.raises(pc.PipelineConfigError, match="trainer.albert.training.train_steps is set by the pipeline"):
+        pc.load_config(_write_config(tmp_path, trainer={"albert": {"training": {"train_steps": 3}}}))
+    with pytest.raises(pc.PipelineConfigError, match="schema.file not found"):
+        pc.load_config(_write_config(tmp_path, schema={"file": str(tmp_path / "none.pbtxt")}))
+
+
+def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
+    with pytest.raises(pc.PipelineConfigError, match="finetuning.base_model_dir is required"):
+        pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"}))
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    with pytest.raises(pc.PipelineConfigError, match="is not a model dir"):
+        pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
+                                     finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
+    (model_dir / "config.json").write_text("{}")
+    with pytest.raises(pc.PipelineConfigError, match="finetuning.labels must list"):
+        pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
+                                     finetuning={"base_model_dir": str(model_dir)}))
+
+
+def test_cli_reports_a_bad_input_and_exits_2(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    path = _write_config(tmp_path, ingest={"inputs": [str(empty)]})
+    albert = os.path.join(os.path.dirname(sys.executable), "albert")
+    done = subprocess.run([albert, "pipeline", "run", path], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "is empty (no files to ingest)" in done.stderr
+    assert not (tmp_path / "root").exists()
+
+
+def test_ingestion_reader_fails_clearly_on_missing_and_empty_files(tmp_path):
+    with pytest.raises(text_reading.IngestionError, match="Input file not found"):
+        text_reading.read_records(str(tmp_path / "missing.txt"))
+    (tmp_path / "blank.txt").write_text("\n  \n")
+    with pytest.raises(text_reading.IngestionError, match="is empty"):
+        text_reading.read_records(str(tmp_path / "blank.txt"))
+    (tmp_path / "bad.jsonl").write_text('{"text": "ok"}\n{broken\n')
+    with pytest.raises(text_reading.IngestionError, match="bad.jsonl:2: invalid JSON"):
+        text_reading.read_records(str(tmp_path / "bad.jsonl"))
+
+
+def test_ingestion_formats_labels_and_split(tmp_path):
+    food = os.path.join(REPO, "data/fortunes/food.txt")
+    records = text_reading.read_records(food, label="file")
+    assert len(records) > 100 and all(label == "food" for _, label in records)
+    assert all(text and "\n%\n" not in text for text, _ in records)
+    (tmp_path / "a.csv").write_text("text,label\nhello there,x\n,y\nno label,\n")
+    assert text_reading.read_records(str(tmp_path / "a.csv"), label="field") == [
+        ("hello there", "x"), ("", "y"), ("no label", None)]
+    (tmp_path / "b.jsonl").write_text('{"text": "一只猫", "label": "zh"}\n{"text": ""}\n')
+    assert text_reading.read_records(str(tmp_path / "b.jsonl"), label="field") == [("一只猫", "zh"), ("", None)]
+
+    out = tmp_path / "examples"
+    counts = text_reading.write_examples(records, str(out), eval_buckets=3, total_buckets=10)
+    assert counts["train"] + counts["eval"] == len(records) and counts["eval"] > 0
+    texts = {}
+    for split in ("train", "eval"):
+        path = out / f"Split-{split}" / text_reading.FILE_NAME
+        with gzip.open(path):
+            pass  # GZIP as ExampleGen writes it
+        for record in tf.data.TFRecordDataset(str(path), compression_type="GZIP").as_numpy_iterator():
+            ex = tf.train.Example.FromString(record)
+            text = ex.features.feature["text"].bytes_list.value[0].decode()
+            assert ex.features.feature["label"].bytes_list.value == [b"food"]
+            assert text_reading.split_of(text, 3, 10) == split
+            texts[text] = split
+    assert len(texts) == len(set(t for t, _ in records))
+    empty = text_reading.to_example("", None)
+    assert list(empty.features.feature["text"].bytes_list.value) == [] and "label" not in empty.features.feature

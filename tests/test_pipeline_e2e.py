@@ -1,0 +1,144 @@
+"""End to end: LocalDagRunner runs both pipelines on tiny data (slow: minutes each).
+
+Checks, from ML Metadata and the files: every component succeeded, the
+pushed version dir holds a SavedModel whose signatures answer, a blessing
+exists; an unchanged re-run hits the cache; a model that fails the
+evaluator threshold is not pushed; anomalies stop the run before training.
+"""
+
+import json
+import os
+import time
+
+import pytest
+import tensorflow as tf
+
+from tests import pipeline_helpers as h
+
+pytestmark = pytest.mark.slow
+
+PRETRAINING_NODES = {
+    "TextExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
+    "VocabularyGen", "PretrainingExamplesGen", "Trainer", "MlmEvaluator", "Pusher",
+}
+FINETUNING_NODES = {
+    "TextExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
+    "base_model_importer", "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher",
+}
+
+
+def _run(config_path, **overrides):
+    from pipeline.config import load_config
+    from pipeline.local_runner import metadata_path, run
+
+    config = load_config(config_path, overrides=overrides or None)
+    seconds = run(config)
+    return config, metadata_path(config["pipeline"]["root"]), seconds
+
+
+def _blessings(mlmd):
+    return [a.custom_properties["blessed"].int_value for a in h.artifacts_of_type(mlmd, "ModelBlessing")]
+
+
+def test_pretraining_pipeline_pushes_a_blessed_model_and_reruns_from_cache(tmp_path):
+    serving = tmp_path / "serving"
+    path = h.write_config(tmp_path / "pre.yaml", "pretraining", tmp_path / "root", serving)
+    config, mlmd, first = _run(path)
+
+    states = h.node_states(mlmd)
+    assert set(states) == PRETRAINING_NODES
+    assert all(s == [h.COMPLETE] for s in states.values()), states
+    assert _blessings(mlmd) == [1]
+    (version,) = h.versions(serving)
+    loaded = tf.saved_model.load(str(serving / version))
+    assert {"fill_mask", "embed", "serving_default"} <= set(loaded.signatures)
+    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food .", "猫是[MASK]。"]),
+                                         text_b=tf.constant(["", ""]))
+    tokens = out["top_k_tokens"].numpy()
+    assert tokens.shape[0] == 2 and tokens.shape[-1] == 5 and tokens[0, 0, 0]
+    pooled = loaded.signatures["embed"](text=tf.constant(["hello"]), text_b=tf.constant([""]))
+    assert all(v.shape[0] == 1 for v in pooled.values())
+    (examples,) = [a for a in h.artifacts_of_type(mlmd, "Examples")
+                   if "masking" in a.custom_properties]
+    assert examples.custom_properties["masking"].string_value == "static"
+    assert examples.custom_properties["num_train_examples"].int_value > 0
+
+    # Unchanged: every component is served from the cache, nothing new is pushed.
+    _, _, cached = _run(path)
+    states = h.node_states(mlmd)
+    assert all(s == [h.COMPLETE, h.CACHED] for s in states.values()), states
+    assert h.versions(serving) == [version]
+    assert cached < first, (cached, first)
+    print(f"pretraining pipeline: first run {first:.1f} s, cached re-run {cached:.1f} s")
+
+    # Quality gate: a threshold the model cannot reach -> NOT_BLESSED, no push.
+    _run(path, evaluator={"min_mlm_accuracy": 0.999})
+    assert _blessings(mlmd) == [1, 0]
+    assert h.node_states(mlmd)["Trainer"] == [h.COMPLETE, h.CACHED, h.CACHED]
+    assert h.versions(serving) == [version]
+    pushed = h.artifacts_of_type(mlmd, "PushedModel")
+    assert pushed[-1].custom_properties["pushed"].int_value == 0
+
+
+@pytest.fixture()
+def base_model_dir(tmp_path, spm_vocab_dir):
+    return h.make_base_model_dir(tmp_path / "base_model", spm_vocab_dir)
+
+
+def test_finetuning_pipeline_evaluates_with_tfma_and_gates_on_accuracy(tmp_path, base_model_dir):
+    serving = tmp_path / "serving"
+    path = h.write_config(tmp_path / "ft.yaml", "finetuning", tmp_path / "root", serving,
+                          finetuning={"base_model_dir": base_model_dir},
+                          evaluator={"min_accuracy": 0.0, "max_accuracy_drop": 1.0})
+    config, mlmd, _ = _run(path)
+    states = h.node_states(mlmd)
+    assert set(states) == FINETUNING_NODES
+    assert all(s == [h.COMPLETE] for s in states.values()), states
+    assert _blessings(mlmd) == [1]
+    (version,) = h.versions(serving)
+    loaded = tf.saved_model.load(str(serving / version))
+    example = tf.train.Example()
+    example.features.feature["text"].bytes_list.value.append(b"Eat your vegetables.")
+    out = loaded.signatures["serving_default"](examples=tf.constant([example.SerializeToString()]))
+    assert out["scores"].shape == (1, 4)
+    assert [c.decode() for c in out["classes"].numpy()[0]] == ["computers", "food", "politics", "science"]
+    assert "classify" in loaded.signatures
+    (evaluation,) = h.artifacts_of_type(mlmd, "ModelEvaluation")
+    assert os.listdir(evaluation.uri)
+
+    # An accuracy the tiny model cannot reach: the Evaluator does not bless, Pusher skips.
+    _run(path, evaluator={"min_accuracy": 0.999})
+    assert _blessings(mlmd) == [1, 0]
+    assert h.node_states(mlmd)["Trainer"] == [h.COMPLETE, h.CACHED]
+    assert h.versions(serving) == [version]
+
+
+def test_anomalies_stop_the_run_before_training(tmp_path, base_model_dir):
+    data = tmp_path / "bad.jsonl"
+    rows = [{"text": f"entry number {i} is about food", "label": "food"} for i in range(30)]
+    rows += [{"text": "", "label": "food"}, {"text": "what is this", "label": "cooking"}]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    serving = tmp_path / "serving"
+    path = h.write_config(tmp_path / "bad.yaml", "finetuning", tmp_path / "root", serving,
+                          ingest={"inputs": [str(data)], "label": "field", "eval_buckets": 1},
+                          finetuning={"base_model_dir": base_model_dir})
+    start = time.monotonic()
+    with pytest.raises(Exception) as raised:
+        _run(path)
+    assert time.monotonic() - start < 900
+    message = str(raised.value)
+    mlmd = os.path.join(tmp_path, "root", "metadata.sqlite")
+    states = h.node_states(mlmd)
+    assert states["ExampleValidator"] == [h.COMPLETE]
+    assert states["AnomaliesGate"] == ["FAILED"], (states, message)
+    assert "Trainer" not in states and "Pusher" not in states
+    assert h.versions(serving) == []
+    from pipeline.components.anomalies_gate import describe, read_anomalies
+    from tfx.types import standard_artifacts
+
+    (stored,) = h.artifacts_of_type(mlmd, "ExampleAnomalies")
+    artifact = standard_artifacts.ExampleAnomalies()
+    artifact.set_mlmd_artifact(stored)
+    lines = "\n".join(describe(read_anomalies(artifact)))
+    assert "'label'" in lines and "cooking" in lines
+    assert "'text'" in lines

@@ -1,4 +1,5 @@
 import gc
+import pathlib
 import shutil
 
 import keras
@@ -10,7 +11,8 @@ import tensorflow as tf
 from albert_keras import features
 from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
 from albert_keras.tokenizer.normalize import preprocess_text
-from tests.conftest import REPO_DATA
+
+REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 
 def _lines(name, n):

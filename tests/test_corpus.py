@@ -1,9 +1,11 @@
 import json
+import pathlib
 
 import pytest
 
 from albert_keras.data import corpus
-from tests.conftest import REPO_DATA
+
+REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 
 def test_fortune_file_is_detected_and_split_on_percent_lines():

@@ -1,8 +1,10 @@
 """Shared test fixtures."""
 
+import pathlib
+
 import pytest
 
-REPO_DATA = __import__("pathlib").Path(__file__).resolve().parent.parent / "data"
+REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 
 def _sample_documents(max_docs_per_file=60):

@@ -105,10 +105,10 @@ class AlbertServingModule(tf.Module):
         pair_spec = {features.TEXT: TEXT_SPEC, features.TEXT_B: TEXT_B_SPEC}
         for name in self.endpoint_names():
             body = getattr(self, "_" + name)
-            core = tf.function(lambda inputs, body=body: body(inputs[features.TEXT], inputs[features.TEXT_B]))
+            core = tf.function(_pair_body(body))
             core.get_concrete_function(pair_spec)
             setattr(self, f"_{name}_fn", core)
-            entry = tf.function(lambda inputs, core=core: core(_as_pair(inputs)))
+            entry = tf.function(_entry(core))
             entry.get_concrete_function(TEXT_SPEC)
             entry.get_concrete_function(pair_spec)
             setattr(self, name, entry)
@@ -129,9 +129,7 @@ class AlbertServingModule(tf.Module):
         result = {}
         for name in self.endpoint_names():
             core = getattr(self, f"_{name}_fn")
-            result[name] = tf.function(
-                lambda text, text_b, core=core: core({features.TEXT: text, features.TEXT_B: text_b})
-            ).get_concrete_function(TEXT_SPEC, TEXT_B_SPEC)
+            result[name] = tf.function(_signature(core)).get_concrete_function(TEXT_SPEC, TEXT_B_SPEC)
         result[SERVING_DEFAULT] = tf.function(self._serving_default).get_concrete_function(EXAMPLES_SPEC)
         return result
 
@@ -224,6 +222,29 @@ class AlbertServingModule(tf.Module):
         if self.kind == REGRESSOR:
             return {"outputs": self._regress_fn(parsed)["predictions"]}
         return self._embed_fn(parsed)
+
+
+# Closures, not lambdas with default args: tf.saved_model.save encodes the
+# defaults of a tf.function's Python signature and cannot encode functions.
+def _pair_body(body):
+    def pair_body(inputs):
+        return body(inputs[features.TEXT], inputs[features.TEXT_B])
+
+    return pair_body
+
+
+def _entry(core):
+    def entry(inputs):
+        return core(_as_pair(inputs))
+
+    return entry
+
+
+def _signature(core):
+    def signature(text, text_b):
+        return core({features.TEXT: text, features.TEXT_B: text_b})
+
+    return signature
 
 
 def _as_pair(inputs):

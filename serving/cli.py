@@ -55,6 +55,8 @@ def _query(args):
                            version=args.version, version_label=args.label,
                            wait_for_ready=args.wait_for_ready)
     try:
+        if "text_b" not in inputs and "text_b" in client.signature_inputs(args.signature):
+            inputs["text_b"] = [""] * len(args.text)  # real TF Serving requires every input
         outputs = client.predict(args.signature, inputs)
     except ServingError as err:
         print(f"error: {err.code.name}: {err.message}", file=sys.stderr)

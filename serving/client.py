@@ -174,15 +174,19 @@ class ServingClient:
         except grpc.RpcError as err:
             raise ServingError(err.code(), err.details()) from err
 
-    def _input_dtypes(self, signature):
-        """Signature input dtypes, so Python ints/floats are sent as the model expects."""
+    def signature_inputs(self, signature):
+        """Returns {input name: dtype name} of a signature ({} if metadata is unavailable)."""
         if self._signatures is None:
             try:
                 self._signatures = self.metadata()
             except ServingError:
                 return {}
         spec = self._signatures.get(signature or "serving_default", {})
-        return {k: tf.dtypes.as_dtype(v["dtype"]) for k, v in spec.get("inputs", {}).items()}
+        return {k: v["dtype"] for k, v in spec.get("inputs", {}).items()}
+
+    def _input_dtypes(self, signature):
+        """Signature input dtypes, so Python ints/floats are sent as the model expects."""
+        return {k: tf.dtypes.as_dtype(v) for k, v in self.signature_inputs(signature).items()}
 
     def _url(self, suffix):
         path = f"/v1/models/{self.model_name}"

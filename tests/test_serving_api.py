@@ -231,6 +231,34 @@ def channel_stubs(server):
     channel.close()
 
 
+def _run_query(argv):
+    import argparse
+
+    from serving import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_query_rest_json_and_errors_in_process(server, capsys):
+    code = _run_query(["query", "--server", server.rest_target, "--rest", "--json", "--model",
+                       "albert", "--signature", "embed", "--text", "ab", "--version", "1"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["pooled_output"] == [[1.0, 2.0, 0.0, 2.0]]  # text_b sent as ""
+    code = _run_query(["query", "--server", server.grpc_target, "--model", "albert",
+                       "--signature", "classify", "--text", "abc", "--text", "ab"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "[0] positive (0.900)  abc", "[1] negative (0.800)  ab"]
+    code = _run_query(["query", "--server", server.grpc_target, "--model", "nope",
+                       "--text", "x"])
+    assert code == 1
+    assert "NOT_FOUND" in capsys.readouterr().err
+
+
 def test_query_cli_prints_fill_mask_answers(server, pytestconfig):
     pytest_config = pytestconfig
     proc = _CLI.get("proc")

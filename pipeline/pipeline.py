@@ -38,6 +38,7 @@ from pipeline.components.vocabulary_gen import VocabularyGen
 
 PRETRAIN_RUN_FN = "pipeline.trainer.pretrain_module.run_fn"
 FINETUNE_RUN_FN = "pipeline.trainer.finetune_module.run_fn"
+TFMA_MODULE = "pipeline.tfma_model"  # registers the TF Text ops where TFMA loads the model
 
 
 def _data_validation(input_files, input_format, label_source, schema_file, eval_buckets, total_buckets,
@@ -270,6 +271,7 @@ def create_finetuning_pipeline(
         baseline_model=model_resolver.outputs["model"],
         eval_config=classification_eval_config(min_accuracy, max_accuracy_drop),
         example_splits=["eval"],
+        module_path=TFMA_MODULE,
     )
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

@@ -48,11 +48,14 @@ def MlmEvaluator(
         raise ValueError(f"MlmEvaluator needs static-masked examples, got masking={masking!r}")
     sequence_length = examples.get_int_custom_property("sequence_length")
     max_predictions = examples.get_int_custom_property("max_predictions")
-    if examples.get_int_custom_property(f"num_{features.EVAL_SPLIT}_examples") == 0:
+    num_eval = examples.get_int_custom_property(f"num_{features.EVAL_SPLIT}_examples")
+    if num_eval == 0:
         raise ValueError("The eval split has no pretraining examples: nothing to evaluate the model on")
     eval_pattern = os.path.join(examples_io.split_dir(examples, features.EVAL_SPLIT), "*")
     model_dir = model_artifact.resolve_model_dir(model.uri)
-    metrics = evaluate(model_dir, eval_pattern, sequence_length, max_predictions, max_batches=eval_batches)
+    # The reader drops a last partial batch: keep the batch no larger than the split.
+    metrics = evaluate(model_dir, eval_pattern, sequence_length, max_predictions,
+                       batch_size=max(1, min(32, num_eval)), max_batches=eval_batches)
     blessed = metrics["mlm_accuracy"] >= min_mlm_accuracy
     metrics.update(min_mlm_accuracy=min_mlm_accuracy, blessed=bool(blessed))
     tf.io.gfile.makedirs(blessing.uri)

@@ -44,7 +44,7 @@ def copy_vocabulary(source_dir, target_dir):
 def count_records(pattern):
     """Number of records in the uncompressed TFRecord files matching `pattern`."""
     files = tf.io.gfile.glob(pattern)
-    return sum(1 for f in files for _ in tf.compat.v1.io.tf_record_iterator(f))
+    return sum(int(tf.data.TFRecordDataset(f).reduce(0, lambda n, _: n + 1)) for f in files)
 
 
 @tfx.dsl.components.component(use_beam=True)

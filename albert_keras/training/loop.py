@@ -6,6 +6,7 @@ the end, and resumes from the run's latest checkpoint: the optimizer step
 continues, and the input pipeline skips the batches already trained on.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -54,6 +55,42 @@ def _rewrite_history(run_dir, rows):
     with open(os.path.join(run_dir, HISTORY_FILE), "w") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
+
+
+@contextlib.contextmanager
+def _fit_scope(model, strategy):
+    """Works around two Keras 3.12 bugs of `fit` under MultiWorkerMirroredStrategy.
+
+    1. `_maybe_symbolic_build` calls `strategy.reduce` on the first (nested)
+       batch, which `CollectiveAllReduceStrategy` rejects ("Attempt to
+       convert a value ({'token_ids': PerReplica...}) ... to a Tensor"). A
+       model without a captured strategy skips that step and uses the
+       strategy of the enclosing scope, so `fit` runs inside
+       `strategy.scope()` with the captured strategy cleared.
+    2. `reduce_per_replica` reduces the scalar logs of multi-worker runs with
+       `axis=0` ("Invalid reduction dimension 0 for input with 0
+       dimensions"). While `fit` runs, Keras' multi-worker check answers
+       False, so the logs are each worker's local values (one replica per
+       worker here); gradients are still all-reduced by the optimizer.
+
+    Both are undone when `fit` returns. Other strategies are untouched.
+    """
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        yield
+        return
+    captured = model._distribute_strategy
+    check = tf_trainer._collective_all_reduce_multi_worker
+    model._distribute_strategy = None
+    tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False
+    try:
+        with strategy.scope():
+            yield
+    finally:
+        model._distribute_strategy = captured
+        tf_trainer._collective_all_reduce_multi_worker = check
 
 
 def train(model, dataset, *, run_dir, total_steps, steps_per_loop, checkpoint_every, keep_checkpoints,
@@ -106,13 +143,14 @@ def train(model, dataset, *, run_dir, total_steps, steps_per_loop, checkpoint_ev
     )
     saver = CheckpointCallback(checkpoints, checkpoint_every, total_steps, start_step)
     data = dataset.skip(start_step * accumulation_steps) if start_step else dataset
-    model.fit(
-        data,
-        epochs=total_steps // steps_per_loop,
-        initial_epoch=start_step // steps_per_loop,
-        steps_per_epoch=steps_per_loop * accumulation_steps,
-        callbacks=[logger, saver],
-        verbose=verbose,
-    )
+    with _fit_scope(model, strategy):
+        model.fit(
+            data,
+            epochs=total_steps // steps_per_loop,
+            initial_epoch=start_step // steps_per_loop,
+            steps_per_epoch=steps_per_loop * accumulation_steps,
+            callbacks=[logger, saver],
+            verbose=verbose,
+        )
     final_step = update_steps(model.optimizer)
     return LoopResult(start_step, final_step, previous + logger.history, chief, checkpoints.manager.latest_checkpoint)

@@ -37,6 +37,10 @@ def test_works_in_tf_data_per_example_and_batched(preprocessor):
     batched = next(iter(tf.data.Dataset.from_tensor_slices(texts).batch(4).map(preprocessor)))
     np.testing.assert_array_equal(per_example, eager)
     np.testing.assert_array_equal(batched[features.TOKEN_IDS], eager)
+    pairs = tf.data.Dataset.from_tensor_slices((texts, texts[::-1])).batch(4).map(preprocessor)
+    want = preprocessor((tf.constant(texts), tf.constant(texts[::-1])))
+    np.testing.assert_array_equal(next(iter(pairs))[features.SEGMENT_IDS], want[features.SEGMENT_IDS])
+    assert want[features.SEGMENT_IDS].numpy().sum() > 0
 
 
 def test_works_in_a_tf_function_signature(preprocessor):

@@ -24,6 +24,7 @@ class AlbertPreprocessor(keras.layers.Layer):
         inputs: tf.string `[batch]` (or `[]`) text, or a list of strings
             (a batch); or a tuple `(text, text_b)`; or a dict with `features.TEXT` and optionally
             `features.TEXT_B`.
+        text_b: optional second text, the same as passing `(inputs, text_b)`.
 
     Returns:
         A dict of int32 tensors `token_ids`, `segment_ids`, `padding_mask`,
@@ -55,7 +56,10 @@ class AlbertPreprocessor(keras.layers.Layer):
         """Builds the preprocessor from a vocabulary dir (`albert vocab` output)."""
         return cls(AlbertTokenizer(vocab_dir), sequence_length=sequence_length, **kwargs)
 
-    def call(self, inputs):
+    def call(self, inputs, text_b=None):
+        if text_b is not None:
+            # `dataset.map(preprocessor)` on (text, text_b) elements passes two arguments.
+            inputs = (inputs, text_b)
         if isinstance(inputs, dict):
             if features.TEXT not in inputs:
                 raise ValueError(f"AlbertPreprocessor expects a {features.TEXT!r} key, got {sorted(inputs)}")

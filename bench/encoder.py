@@ -40,6 +40,7 @@ DEFAULT_HF_PYTHON = "/tmp/hfvenv/bin/python"
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--preset", default="albert_base_v2")
+    p.add_argument("--num-layers", type=int, default=0, help="override the preset's layer count (0: keep)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--num-predictions", type=int, default=20, help="masked positions per sequence (train step)")
@@ -233,6 +234,8 @@ def main(argv=None):
     config = dict(PRESETS[args.preset]["config"])
     config["dropout"] = 0.0
     config["attention_dropout"] = 0.0
+    if args.num_layers:
+        config["num_layers"] = args.num_layers
     b, t, p = args.batch, args.seq_len, args.num_predictions
     data = make_inputs(config, b, t, p)
     x_backbone = {k: data[k] for k in ("token_ids", "segment_ids", "padding_mask")}
@@ -475,7 +478,8 @@ def print_table(report, modes):
 
 def write_outputs(report, args, modes):
     os.makedirs(args.out, exist_ok=True)
-    stem = f"encoder_{args.preset}_b{args.batch}_t{args.seq_len}_{args.dtype}{args.tag}"
+    layers = f"_l{args.num_layers}" if args.num_layers else ""
+    stem = f"encoder_{args.preset}{layers}_b{args.batch}_t{args.seq_len}_{args.dtype}{args.tag}"
     path = os.path.join(args.out, stem + ".json")
     with open(path, "w") as f:
         json.dump(report, f, indent=2)

@@ -1,34 +1,38 @@
 """albert-keras: ALBERT (A Lite BERT, arXiv 1909.11942) in Keras 3 on TensorFlow.
 
-Public API:
+Public API (imported lazily, so `albert --help` does not load TensorFlow):
     AlbertBackbone, AlbertPretrainer, AlbertClassifier, AlbertTokenClassifier,
     AlbertQuestionAnswerer, AlbertMultipleChoice, PRESETS,
     save_model_dir, load_model_dir.
 """
 
+import importlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from albert_keras.model_dir import load_model_dir, save_model_dir  # noqa: E402
-from albert_keras.models.backbone import AlbertBackbone  # noqa: E402
-from albert_keras.presets import PRESETS  # noqa: E402
-from albert_keras.tasks.classifier import AlbertClassifier  # noqa: E402
-from albert_keras.tasks.multiple_choice import AlbertMultipleChoice  # noqa: E402
-from albert_keras.tasks.pretrainer import AlbertPretrainer  # noqa: E402
-from albert_keras.tasks.question_answerer import AlbertQuestionAnswerer  # noqa: E402
-from albert_keras.tasks.token_classifier import AlbertTokenClassifier  # noqa: E402
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "AlbertBackbone",
-    "AlbertPretrainer",
-    "AlbertClassifier",
-    "AlbertTokenClassifier",
-    "AlbertQuestionAnswerer",
-    "AlbertMultipleChoice",
-    "PRESETS",
-    "save_model_dir",
-    "load_model_dir",
-]
+_EXPORTS = {
+    "AlbertBackbone": "albert_keras.models.backbone",
+    "AlbertPretrainer": "albert_keras.tasks.pretrainer",
+    "AlbertClassifier": "albert_keras.tasks.classifier",
+    "AlbertTokenClassifier": "albert_keras.tasks.token_classifier",
+    "AlbertQuestionAnswerer": "albert_keras.tasks.question_answerer",
+    "AlbertMultipleChoice": "albert_keras.tasks.multiple_choice",
+    "PRESETS": "albert_keras.presets",
+    "save_model_dir": "albert_keras.model_dir",
+    "load_model_dir": "albert_keras.model_dir",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'albert_keras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

@@ -3,7 +3,6 @@
 import time
 
 from albert_keras.data import corpus
-from albert_keras.tokenizer import vocab
 
 
 def register(subparsers):
@@ -30,6 +29,8 @@ def register(subparsers):
 
 def run(args):
     """Trains and writes the vocabulary; returns the exit code."""
+    from albert_keras.tokenizer import vocab  # imports TensorFlow: only when run
+
     start = time.time()
     documents = []
     for path in args.input:

@@ -266,6 +266,8 @@ def _check_finetuning(config, source):
         raise PipelineConfigError(
             f"{source}: finetuning.base_model_dir {base!r} is not a model dir (no config.json)"
         )
+    if not os.path.isfile(os.path.join(f["base_model_dir"], "spiece.model")):
+        raise PipelineConfigError(f"{source}: finetuning.base_model_dir {base!r} holds no spiece.model")
     if not f["labels"] or not all(isinstance(x, str) and x for x in f["labels"]):
         raise PipelineConfigError(f"{source}: finetuning.labels must list the class names (non-empty strings)")
     if len(set(f["labels"])) != len(f["labels"]):

@@ -79,6 +79,7 @@ def test_finetuning_json_has_evaluator_thresholds_and_resolver(tmp_path, compile
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     (model_dir / "config.json").write_text("{}")
+    (model_dir / "spiece.model").write_bytes(b"x")
     data = yaml.safe_load(open(os.path.join(REPO, "configs/pipeline/finetune_local.yaml")))
     data["finetuning"]["base_model_dir"] = str(model_dir)
     data["pipeline"]["root"] = str(tmp_path / "root")

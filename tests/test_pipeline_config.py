@@ -91,6 +91,10 @@ def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "config.json").write_text("{}")
+    with pytest.raises(pc.PipelineConfigError, match="holds no spiece.model"):
+        pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
+                                     finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
+    (model_dir / "spiece.model").write_bytes(b"x")
     with pytest.raises(pc.PipelineConfigError, match="finetuning.labels must list"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir)}))

@@ -127,7 +127,7 @@ def test_multi_worker_two_processes_agree_and_only_chief_exports(spm, tmp_path):
     outputs = []
     for proc in procs:
         try:
-            stdout, stderr = proc.communicate(timeout=240)
+            stdout, stderr = proc.communicate(timeout=540)
         finally:
             if proc.poll() is None:
                 proc.kill()

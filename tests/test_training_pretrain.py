@@ -89,3 +89,20 @@ def test_cli_reports_config_errors(tmp_path, capsys):
     path.write_text("task:\n  name: classification\ndata:\n  train_file: nowhere.csv\n")
     assert main(["finetune", "--config", str(path)]) == 2
     assert "data.train_file: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision,jit", [("mixed_bfloat16", True), ("mixed_float16", False)])
+def test_mixed_precision_and_xla_train(spm, tmp_path, precision, jit):
+    import keras
+
+    models = []
+    config = tiny_pretrain_config(tmp_path, spm, train_steps=2, precision=precision, jit_compile=jit)
+    result = run_pretraining(config, fresh=True, model_callback=models.append)
+    model = models[0]
+    assert model.backbone.dtype_policy.compute_dtype == precision.split("_")[1]
+    assert model.jit_compile is jit
+    is_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert is_scaled == (precision == "mixed_float16")
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    assert np.isfinite(result.metrics["train"]["loss"]) and result.final_step == 2

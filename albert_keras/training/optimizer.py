@@ -54,7 +54,7 @@ def build_optimizer(config, total_steps, gradient_accumulation_steps=1, precisio
         beta_1=config.beta_1,
         beta_2=config.beta_2,
         epsilon=config.epsilon,
-        weight_decay=config.weight_decay or None,
+        weight_decay=config.weight_decay,
         global_clipnorm=config.global_clipnorm,
         gradient_accumulation_steps=accumulation,
     )

@@ -376,3 +376,28 @@ def test_export_errors(pretrainer, tmp_path, vocab_dir):
     with pytest.raises(ValueError, match="sequence_length"):
         export_saved_model(pretrainer, str(tmp_path / "c" / "1"), spm_path=vocab_dir, sequence_length=MAX_LEN + 1)
     assert not (tmp_path / "c" / "1").exists()
+
+
+# === The local TF-Serving-compatible server of serving/ ===
+
+
+def test_local_server_servable_loads_and_replays_warmup(classifier_export, classifier, vocab_dir):
+    try:
+        from serving.servable import Servable, ServableOptions
+        from serving.warmup import replay_warmup
+    except ImportError as e:  # serving/ is another package; do not fail export tests on it
+        pytest.skip(f"serving/ not importable: {e}")
+    from albert_keras.export.warmup import read_warmup
+
+    servable = Servable("albert", 7, classifier_export, ServableOptions(max_batch_size=0))
+    try:
+        assert replay_warmup(servable) == len(read_warmup(classifier_export))
+        # text_b left out: the local server fills "" (one segment).
+        text = np.array([t.encode() for t in (ENGLISH_ONE, CHINESE)], dtype=object)
+        out = servable.predict("classify", {"text": text})
+        inputs = _reference_inputs(_preprocessor(vocab_dir, MAX_LEN), [ENGLISH_ONE, CHINESE], ["", ""])
+        probs = _softmax(np.asarray(classifier(inputs, training=False), "float64"))
+        np.testing.assert_allclose(out["probabilities"], probs, atol=1e-5)
+        assert servable.signature("serving_default").classifiable
+    finally:
+        servable.close()

@@ -294,11 +294,20 @@ def test_warmup_records_name_each_signature_and_replay(pretrainer_export, pretra
 def test_tfsm_layer_in_a_functional_model(pretrainer_export, pretrainer_loaded):
     import keras
 
+    layer = keras.layers.TFSMLayer(pretrainer_export, call_endpoint="fill_mask")
     text = keras.Input(shape=(), dtype="string", name="text")
-    outputs = keras.layers.TFSMLayer(pretrainer_export, call_endpoint="fill_mask")(text)
-    model = keras.Model(text, outputs)
+    model = keras.Model(text, layer(text))
     got = model.predict(tf.constant([ENGLISH_TWO, CHINESE]), verbose=0)
     want = _call(pretrainer_loaded, "fill_mask", [ENGLISH_TWO, CHINESE])
+    np.testing.assert_array_equal(np.asarray(got["mask_positions"]), want["mask_positions"])
+    np.testing.assert_allclose(np.asarray(got["top_k_scores"]), want["top_k_scores"], atol=1e-6)
+    # Pairs: a dict of two string inputs.
+    pair_inputs = {"text": keras.Input(shape=(), dtype="string", name="text"),
+                   "text_b": keras.Input(shape=(), dtype="string", name="text_b")}
+    pair_model = keras.Model(pair_inputs, layer(pair_inputs))
+    texts, texts_b = [ENGLISH_TWO, ENGLISH_ONE], ["the sun", ""]
+    got = pair_model.predict({"text": tf.constant(texts), "text_b": tf.constant(texts_b)}, verbose=0)
+    want = _call(pretrainer_loaded, "fill_mask", texts, texts_b)
     np.testing.assert_array_equal(np.asarray(got["mask_positions"]), want["mask_positions"])
     np.testing.assert_allclose(np.asarray(got["top_k_scores"]), want["top_k_scores"], atol=1e-6)
 

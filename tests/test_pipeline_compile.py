@@ -16,7 +16,9 @@ PRETRAINING_COMPONENTS = {
 }
 FINETUNING_COMPONENTS = {
     "TextExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate",
-    "base_model_importer", "Trainer", "latest_blessed_model_resolver", "Evaluator", "Pusher",
+    "base_model_importer", "Trainer", "Evaluator", "Pusher",
+    # KFP v2 compiles the LatestBlessedModelStrategy resolver into two resolver tasks.
+    "latest_blessed_model_resolver-model-blessing-resolver", "latest_blessed_model_resolver-model-resolver",
 }
 
 
@@ -99,5 +101,6 @@ def test_finetuning_json_has_evaluator_thresholds_and_resolver(tmp_path, compile
     custom = json.loads(trainer["custom_config"])
     assert custom["labels"] == ["computers", "food", "politics", "science"]
     assert _parameters(spec, "TextExampleGen")["label_source"] == "file"
-    resolver = spec["pipelineSpec"]["root"]["dag"]["tasks"]["latest_blessed_model_resolver"]
-    assert resolver, "the latest-blessed-model resolver is compiled"
+    evaluator = spec["pipelineSpec"]["root"]["dag"]["tasks"]["Evaluator"]
+    baseline = evaluator["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"]
+    assert baseline["producerTask"] == "latest_blessed_model_resolver-model-resolver"

@@ -183,7 +183,9 @@ def test_finetuning_pipeline_evaluates_with_tfma_and_gates_on_accuracy(tmp_path,
     loaded = tf.saved_model.load(str(serving / version))
     example = tf.train.Example()
     example.features.feature["text"].bytes_list.value.append(b"Eat your vegetables.")
-    out = loaded.signatures["serving_default"](examples=tf.constant([example.SerializeToString()]))
+    from albert_keras.export import EXAMPLES_KEY
+
+    out = loaded.signatures["serving_default"](**{EXAMPLES_KEY: tf.constant([example.SerializeToString()])})
     assert out["scores"].shape == (1, 4)
     assert [c.decode() for c in out["classes"].numpy()[0]] == ["computers", "food", "politics", "science"]
     assert "classify" in loaded.signatures

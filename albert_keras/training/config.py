@@ -200,6 +200,31 @@ class DistributionConfig:
 
 
 @dataclasses.dataclass
+class DistillConfig:
+    """Knowledge distillation from a teacher (`albert distill`; off when `teacher` is null).
+
+    Attributes:
+        teacher: a pretrainer model directory. The student uses its
+            vocabulary (its spiece.model).
+        temperature: T of the soft targets.
+        kd_weight, mlm_weight, sop_weight, hidden_weight: the loss weights of
+            the soft-target KL, the hard MLM and SOP losses and the
+            cross-layer hidden-state MSE.
+        layer_map: null for student layer i → teacher layer
+            `round((i + 1) * L_t / L_s) - 1`, or an explicit
+            `{student_layer: teacher_layer}` mapping (0-based).
+    """
+
+    teacher: typing.Optional[str] = None
+    temperature: float = 2.0
+    kd_weight: float = 1.0
+    mlm_weight: float = 1.0
+    sop_weight: float = 1.0
+    hidden_weight: float = 1.0
+    layer_map: typing.Optional[dict] = None
+
+
+@dataclasses.dataclass
 class PretrainConfig:
     """The whole pretraining config (sections as above)."""
 
@@ -208,10 +233,15 @@ class PretrainConfig:
     optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     distribution: DistributionConfig = dataclasses.field(default_factory=DistributionConfig)
+    distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
 
     def validate(self):
         """Checks values; raises `ConfigError` naming the key."""
         _check_common(self)
+        if self.distill.teacher is not None and not os.path.isfile(os.path.join(self.distill.teacher, "config.json")):
+            raise ConfigError(f"distill.teacher {self.distill.teacher!r} is not a model directory (no config.json).")
+        if self.distill.temperature <= 0:
+            raise ConfigError(f"distill.temperature must be > 0. Received: {self.distill.temperature}")
         d = self.data
         _choice("data.source", d.source, PRETRAIN_SOURCES)
         if not d.train_files:

@@ -117,6 +117,10 @@ def run_pretraining(config, fresh=False, model_callback=None):
 
     with strategy.scope():
         model = build_pretrainer(config.model, vocabulary_size, t.precision, d.sequence_length)
+        if config.distill.teacher is not None:
+            from albert_keras.distillation.training import build_distiller
+
+            model = build_distiller(model, config.distill, t.precision)
         optimizer = build_optimizer(config.optimizer, t.train_steps, t.gradient_accumulation_steps, t.precision)
         model.compile(optimizer=optimizer, jit_compile=t.jit_compile)
     if model_callback is not None:
@@ -140,6 +144,15 @@ def run_pretraining(config, fresh=False, model_callback=None):
     metrics = {"step": outcome.final_step, "start_step": outcome.start_step}
     if outcome.history:
         metrics["train"] = outcome.history[-1]
+    if config.distill.teacher is not None:
+        from albert_keras.distillation.training import export_student
+
+        metrics["distill"] = {"teacher": os.path.abspath(config.distill.teacher)}
+        if eval_ds is not None:
+            metrics["distill"]["teacher_eval"] = evaluate_pretrainer(
+                model.teacher, eval_ds, t.eval_steps, unigram_counts=counts
+            )
+        model = export_student(model)
     if eval_ds is not None:
         metrics["eval"] = evaluate_pretrainer(model, eval_ds, t.eval_steps, unigram_counts=counts)
     model_dir = os.path.join(t.run_dir, run_files.MODEL_DIR)
@@ -172,6 +185,10 @@ def _resolve_vocab(config, strategy):
     d, t = config.data, config.training
     if d.spm is not None:
         return d.spm
+    if config.distill.teacher is not None:
+        if not text_side.vocab_dir_exists(config.distill.teacher):
+            raise ConfigError(f"distill.teacher {config.distill.teacher!r} has no spiece.model: the student needs it.")
+        return config.distill.teacher
     if text_side.vocab_dir_exists(config.model.init):
         return config.model.init
     vocab_dir = os.path.join(t.run_dir, VOCAB_DIR)

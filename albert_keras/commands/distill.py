@@ -1,0 +1,68 @@
+"""`albert distill`: trains a small ALBERT student from a larger teacher."""
+
+import os
+import sys
+
+import yaml
+
+
+def register(subparsers):
+    """Adds the `distill` subcommand."""
+    p = subparsers.add_parser(
+        "distill",
+        help="distill a teacher pretrainer into a smaller student",
+        description="Cross-layer knowledge distillation: soft-target KL on the MLM logits, the hard MLM + SOP "
+        "losses, and student-layer → teacher-layer hidden-state MSE. Same run dir layout as `albert pretrain`; "
+        "the student is written to RUN_DIR/model with the teacher's vocabulary.",
+    )
+    p.add_argument("--teacher", required=True, metavar="MODEL_DIR", help="a pretrainer model directory")
+    p.add_argument("--student", required=True, metavar="PRESET_OR_CONFIG",
+                   help="a preset name, a model dir, or a YAML file with `init` and `overrides` (model section)")
+    p.add_argument("--config", required=True, metavar="YAML", help="e.g. configs/distill/tiny_cpu.yaml")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a config value, e.g. --set distill.temperature=4 (repeatable)")
+    p.add_argument("--fresh", action="store_true", help="delete the run's checkpoints and start from step 0")
+    p.set_defaults(func=run)
+
+
+def student_overrides(student):
+    """`--set` lines for the model section from a preset, a model dir or a YAML file."""
+    if student.endswith((".yaml", ".yml")):
+        if not os.path.isfile(student):
+            raise FileNotFoundError(f"--student {student!r}: no such file")
+        with open(student, encoding="utf-8") as f:
+            section = yaml.safe_load(f) or {}
+        unknown = set(section) - {"init", "overrides"}
+        if unknown:
+            raise ValueError(f"--student {student}: unknown keys {sorted(unknown)}; expected init and overrides")
+        lines = [f"model.init={section.get('init', 'albert_tiny')}"]
+        lines += [f"model.overrides.{k}={v}" for k, v in (section.get("overrides") or {}).items()]
+        return lines
+    return [f"model.init={student}"]
+
+
+def run(args):
+    """Runs distillation; returns the exit code (2 on a bad config or data)."""
+    from albert_keras.data.corpus import CorpusError
+    from albert_keras.training.config import ConfigError, PretrainConfig, load_config
+
+    try:
+        overrides = [f"distill.teacher={args.teacher}"] + student_overrides(args.student) + list(args.overrides)
+        config = load_config(PretrainConfig, args.config, overrides)
+    except (ConfigError, ValueError, FileNotFoundError) as e:
+        print(f"albert distill: config error: {e}", file=sys.stderr)
+        return 2
+    from albert_keras.training.pretrain import run_pretraining
+
+    try:
+        result = run_pretraining(config, fresh=args.fresh)
+    except (ConfigError, CorpusError, FileNotFoundError, ValueError) as e:
+        print(f"albert distill: error: {e}", file=sys.stderr)
+        return 2
+    print(f"distillation done: steps {result.start_step} -> {result.final_step}; student {result.model_dir}")
+    teacher = result.metrics.get("distill", {}).get("teacher_eval")
+    if teacher:
+        print(f"teacher held-out mlm_accuracy {teacher['mlm_accuracy']:.4f}")
+    if "eval" in result.metrics:
+        print(f"student held-out mlm_accuracy {result.metrics['eval']['mlm_accuracy']:.4f}")
+    return 0

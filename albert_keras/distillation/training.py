@@ -1,0 +1,50 @@
+"""Hooks that let `run_pretraining` train a student by distillation.
+
+`albert_keras.training.pretrain.run_pretraining` calls these when the config
+has `distill.teacher`: the data, loop, checkpoints, evaluation and model dir
+are those of plain pretraining; only the model differs.
+"""
+
+from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
+from albert_keras.model_dir import load_model_dir, read_config
+
+
+def build_distiller(student, distill_config, precision="float32"):
+    """Wraps a freshly built student pretrainer with its teacher.
+
+    Args:
+        student: the `AlbertPretrainer` that plain pretraining would train.
+        distill_config: a `DistillConfig` (teacher dir, temperature, weights,
+            layer map).
+        precision: the training precision, also used for the teacher.
+
+    Returns:
+        An `AlbertDistiller` (to be compiled like a pretrainer).
+    """
+    saved = read_config(distill_config.teacher)
+    if saved["task"] != "AlbertPretrainer":
+        raise ValueError(
+            f"distill.teacher must be a pretrainer model dir (MLM head needed); "
+            f"{distill_config.teacher!r} holds a {saved['task']}."
+        )
+    overrides = {"output_hidden_states": True}
+    if precision != "float32":
+        overrides["dtype"] = precision
+    teacher = load_model_dir(distill_config.teacher, **overrides)
+    return AlbertDistiller(
+        with_hidden_states(student),
+        teacher,
+        temperature=distill_config.temperature,
+        loss_weights={
+            "kd": distill_config.kd_weight,
+            "mlm": distill_config.mlm_weight,
+            "sop": distill_config.sop_weight,
+            "hidden": distill_config.hidden_weight,
+        },
+        layer_map=distill_config.layer_map,
+    )
+
+
+def export_student(distiller):
+    """The trained student as a plain `AlbertPretrainer` (no hidden-state outputs)."""
+    return with_hidden_states(distiller.student, enabled=False)

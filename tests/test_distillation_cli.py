@@ -1,0 +1,87 @@
+"""`albert distill` end to end on the bundled corpus, and whether distillation helps."""
+
+import json
+import os
+
+import pytest
+
+from albert_keras.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEACHER_STEPS = 800
+STUDENT_STEPS = 200
+SEEDS = (0, 1)
+
+
+def _common(run_dir, steps, seed):
+    return [
+        "--set", f"training.run_dir={run_dir}",
+        "--set", f"training.train_steps={steps}",
+        "--set", "training.steps_per_loop=100",
+        "--set", "training.checkpoint_every=0",
+        "--set", f"training.seed={seed}",
+        "--set", "training.verbose=0",
+        "--fresh",
+    ]
+
+
+def _eval_accuracy(run_dir):
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        return json.load(f)["eval"]["mlm_accuracy"]
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory):
+    run_dir = str(tmp_path_factory.mktemp("teacher"))
+    os.chdir(ROOT)
+    assert main(["pretrain", "--config", "configs/pretrain/tiny_cpu.yaml"] + _common(run_dir, TEACHER_STEPS, 0)) == 0
+    return os.path.join(run_dir, "model")
+
+
+def test_distill_rejects_a_teacher_that_is_not_a_model_dir(tmp_path, capsys):
+    os.chdir(ROOT)
+    code = main(["distill", "--teacher", str(tmp_path), "--student", "albert_tiny",
+                 "--config", "configs/distill/tiny_cpu.yaml"])
+    assert code == 2
+    assert "distill.teacher" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_distillation_helps_and_the_student_is_a_normal_model_dir(teacher_dir, tmp_path):
+    from albert_keras import AlbertPretrainer
+    from albert_keras.model_dir import read_config
+
+    with_kd, without_kd = [], []
+    for seed in SEEDS:
+        kd_dir, plain_dir = str(tmp_path / f"kd{seed}"), str(tmp_path / f"plain{seed}")
+        student = ["--student", "configs/distill/student_tiny.yaml", "--config", "configs/distill/tiny_cpu.yaml"]
+        assert main(["distill", "--teacher", teacher_dir] + student + _common(kd_dir, STUDENT_STEPS, seed)) == 0
+        # The same student, data, steps and seed, without a teacher: plain pretraining on the teacher's vocab.
+        plain = ["pretrain", "--config", "configs/distill/tiny_cpu.yaml", "--set", f"data.spm={teacher_dir}",
+                 "--set", "model.init=albert_tiny"]
+        plain += [item for pair in (("--set", f"model.overrides.{k}={v}") for k, v in {
+            "num_layers": 1, "num_heads": 2, "embedding_dim": 32, "hidden_dim": 32, "intermediate_dim": 64,
+            "max_sequence_length": 64}.items()) for item in pair]
+        assert main(plain + _common(plain_dir, STUDENT_STEPS, seed)) == 0
+        with_kd.append(_eval_accuracy(kd_dir))
+        without_kd.append(_eval_accuracy(plain_dir))
+    margin = sum(with_kd) / len(SEEDS) - sum(without_kd) / len(SEEDS)
+    print(f"held-out MLM accuracy, student with KD {with_kd}, without {without_kd}, margin {margin:+.4f}")
+    assert all(k > p for k, p in zip(with_kd, without_kd)), (with_kd, without_kd)
+
+    student_dir = os.path.join(str(tmp_path / "kd0"), "model")
+    assert read_config(student_dir)["task"] == "AlbertPretrainer"
+    student = AlbertPretrainer.from_preset(student_dir)
+    assert not student.backbone.output_hidden_states
+    assert student.backbone.num_layers == 1 and student.backbone.hidden_dim == 32
+    assert os.path.isfile(os.path.join(student_dir, "spiece.model"))
+    metrics = json.load(open(os.path.join(str(tmp_path / "kd0"), "metrics.json")))
+    assert metrics["distill"]["teacher_eval"]["mlm_accuracy"] > metrics["eval"]["mlm_accuracy"] * 0.5
+
+    from albert_keras.export import export_saved_model
+    import tensorflow as tf
+
+    out = export_saved_model(student_dir, str(tmp_path / "serving" / "1"), sequence_length=64)
+    loaded = tf.saved_model.load(out)
+    answer = loaded.signatures["fill_mask"](text=tf.constant(["the [MASK] is"]), text_b=tf.constant([""]))
+    assert answer["top_k_tokens"].shape[-1] == 5

@@ -89,6 +89,7 @@ def test_squad_learns_spans(spm, tmp_path):
     assert result.metrics["eval"]["has_answer_f1"] > 20.0
 
 
+@pytest.mark.slow
 def test_multiple_choice_learns(spm, tmp_path):
     result = run_finetuning(
         _config("multiple_choice", "choice_train.jsonl", "choice_eval.jsonl", spm, tmp_path, 12), fresh=True

@@ -59,32 +59,36 @@ def _rewrite_history(run_dir, rows):
 
 @contextlib.contextmanager
 def _fit_scope(model, strategy):
-    """Works around two Keras 3.12 bugs of `fit` under MultiWorkerMirroredStrategy.
+    """Works around Keras 3.12 `fit` bugs under tf.distribute strategies.
 
-    1. `_maybe_symbolic_build` calls `strategy.reduce` on the first (nested)
-       batch, which `CollectiveAllReduceStrategy` rejects ("Attempt to
-       convert a value ({'token_ids': PerReplica...}) ... to a Tensor"). A
-       model without a captured strategy skips that step and uses the
-       strategy of the enclosing scope, so `fit` runs inside
-       `strategy.scope()` with the captured strategy cleared.
-    2. `reduce_per_replica` reduces the scalar logs of multi-worker runs with
+    1. For a model built under a strategy, `_maybe_symbolic_build` takes the
+       first batch from the training iterator to build the metrics, so a
+       distributed run silently skips one batch (and under
+       MultiWorkerMirroredStrategy it then fails: "Attempt to convert a
+       value ({'token_ids': PerReplica...}) ... to a Tensor"). A model
+       without a captured strategy skips that step and uses the strategy of
+       the enclosing scope, so `fit` runs inside `strategy.scope()` with the
+       captured strategy cleared.
+    2. Multi-worker only: `reduce_per_replica` reduces the scalar logs with
        `axis=0` ("Invalid reduction dimension 0 for input with 0
        dimensions"). While `fit` runs, Keras' multi-worker check answers
        False, so the logs are each worker's local values (one replica per
        worker here); gradients are still all-reduced by the optimizer.
 
-    Both are undone when `fit` returns. Other strategies are untouched.
+    Both are undone when `fit` returns.
     """
     import tensorflow as tf
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    captured = getattr(model, "_distribute_strategy", None)
+    if captured is None:
         yield
         return
-    captured = model._distribute_strategy
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     check = tf_trainer._collective_all_reduce_multi_worker
     model._distribute_strategy = None
-    tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False
+    if multi_worker:
+        tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False
     try:
         with strategy.scope():
             yield

@@ -106,6 +106,7 @@ def _pretrainer_batch(batch=4, seq_len=16, predictions=3):
     return x, y
 
 
+@pytest.mark.slow
 def test_xla_train_step_matches_non_xla():
     keras.utils.set_random_seed(0)
     x, y = _pretrainer_batch()

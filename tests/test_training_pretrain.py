@@ -100,7 +100,7 @@ def test_mixed_precision_and_xla_train(spm, tmp_path, precision, jit):
     config = tiny_pretrain_config(tmp_path, spm, train_steps=2, precision=precision, jit_compile=jit)
     result = run_pretraining(config, fresh=True, model_callback=models.append)
     model = models[0]
-    assert model.backbone.dtype_policy.compute_dtype == precision.split("_")[1]
+    assert model.backbone.embeddings_projection.compute_dtype == precision.split("_")[1]
     assert model.jit_compile is jit
     is_scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert is_scaled == (precision == "mixed_float16")

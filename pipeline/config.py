@@ -248,12 +248,6 @@ def _check_pretraining(config, source):
     for key in ("masked_lm_prob", "short_seq_prob"):
         if not 0.0 <= e[key] <= 1.0:
             raise PipelineConfigError(f"{source}: examples.{key} must be in [0, 1], got {e[key]!r}")
-    if e["masking"] == "dynamic":
-        raise PipelineConfigError(
-            f"{source}: examples.masking=dynamic: the pretraining-examples component writes dynamic "
-            "records, but albert_keras.training.run_pretraining reads only static records "
-            "(data.source=records); use masking: static until it reads dynamic ones"
-        )
     if config["ingest"]["label"] != "none":
         raise PipelineConfigError(f"{source}: ingest.label must be none for a pretraining pipeline")
 

@@ -162,6 +162,8 @@ def create_pretraining_pipeline(
             "masking": masking,
             "sequence_length": sequence_length,
             "max_predictions": max_predictions,
+            "masked_lm_prob": float(masked_lm_prob),
+            "max_ngram": max_ngram,
         },
     )
     evaluator = MlmEvaluator(

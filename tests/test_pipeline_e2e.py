@@ -164,6 +164,31 @@ def test_pretraining_pipeline_pushes_a_blessed_model_and_reruns_from_cache(tmp_p
     assert pushed[-1].custom_properties["pushed"].int_value == 0
 
 
+def test_pretraining_pipeline_with_dynamic_masking(tmp_path):
+    """Dynamic records: unmasked with word starts; the Trainer masks them anew, the evaluator once."""
+    from albert_keras.data.pretraining_dataset import record_kind
+
+    serving = tmp_path / "serving"
+    path = write_config(tmp_path / "pre.yaml", "pretraining", tmp_path / "root", serving,
+                        examples={"masking": "dynamic", "max_ngram": 2})
+    _, mlmd, _ = _run(path)
+    states = node_states(mlmd)
+    assert all(s == [COMPLETE] for s in states.values()), states
+    (examples,) = [a for a in artifacts_of_type(mlmd, "Examples") if "masking" in a.custom_properties]
+    assert examples.custom_properties["masking"].string_value == "dynamic"
+    assert examples.custom_properties["max_ngram"].int_value == 2
+    assert record_kind(os.path.join(examples.uri, "Split-train", "*")) == "dynamic"
+    (blessing,) = artifacts_of_type(mlmd, "ModelBlessing")
+    with open(os.path.join(blessing.uri, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["num_predictions"] > 0 and 0.0 <= metrics["mlm_accuracy"] <= 1.0
+    assert blessing.custom_properties["blessed"].int_value == 1
+    (version,) = versions(serving)
+    loaded = tf.saved_model.load(str(serving / version))
+    out = loaded.signatures["fill_mask"](text=tf.constant(["猫是[MASK]。"]), text_b=tf.constant([""]))
+    assert out["top_k_ids"].shape[-1] == 5
+
+
 @pytest.fixture()
 def base_model_dir(tmp_path, spm_vocab_dir):
     return make_base_model_dir(tmp_path / "base_model", spm_vocab_dir)

@@ -27,7 +27,7 @@ def _files(file_pattern):
     return files
 
 
-def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat):
+def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder=True):
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     ds = tf.data.TFRecordDataset(_files(file_pattern))
@@ -35,7 +35,37 @@ def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat):
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
-    return ds.batch(batch_size, drop_remainder=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def record_kind(file_pattern):
+    """Whether pretraining records are "static" or "dynamic", from their first record.
+
+    Args:
+        file_pattern: a glob (or list of globs) of TFRecord files.
+
+    Returns:
+        "static" (masked_lm_* features) or "dynamic" (word_starts, no masks).
+
+    Raises:
+        ValueError: no files match, the files hold no record, or the first
+            record is neither kind (the missing feature names are listed).
+    """
+    files = _files(file_pattern)
+    for record in tf.data.TFRecordDataset(files).take(1):
+        example = tf.train.Example.FromString(record.numpy())
+        keys = set(example.features.feature.keys())
+        break
+    else:
+        raise ValueError(f"The TFRecord files {files[:3]}{'...' if len(files) > 3 else ''} hold no record")
+    if set(static_feature_spec(1, 1)) <= keys:
+        return "static"
+    if set(dynamic_feature_spec(1)) <= keys:
+        return "dynamic"
+    raise ValueError(
+        f"{files[0]}: not a pretraining record; it has features {sorted(keys)}, a static record needs "
+        f"{sorted(static_feature_spec(1, 1))} and a dynamic one {sorted(dynamic_feature_spec(1))}"
+    )
 
 
 def parse_static_batch(serialized, seq_len, max_predictions):
@@ -56,7 +86,15 @@ def parse_static_batch(serialized, seq_len, max_predictions):
 
 
 def load_pretraining_dataset(
-    file_pattern, batch_size, seq_len, max_predictions, shuffle=True, repeat=False, seed=None, shuffle_buffer=10000
+    file_pattern,
+    batch_size,
+    seq_len,
+    max_predictions,
+    shuffle=True,
+    repeat=False,
+    seed=None,
+    shuffle_buffer=10000,
+    drop_remainder=True,
 ):
     """Reads static pretraining records.
 
@@ -69,11 +107,12 @@ def load_pretraining_dataset(
         repeat: repeat forever.
         seed: the shuffle seed.
         shuffle_buffer: the shuffle buffer size.
+        drop_remainder: drop the last partial batch (keep it for evaluation).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches (see the module docstring).
     """
-    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat)
+    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder)
     ds = ds.map(lambda s: parse_static_batch(s, seq_len, max_predictions), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -137,6 +176,7 @@ def load_dynamic_pretraining_dataset(
     shuffle=True,
     repeat=False,
     shuffle_buffer=10000,
+    drop_remainder=True,
     **mask_options,
 ):
     """Reads dynamic records and masks them afresh at every read.
@@ -151,13 +191,14 @@ def load_dynamic_pretraining_dataset(
         shuffle: shuffle examples (reshuffled each epoch).
         repeat: repeat forever.
         shuffle_buffer: the shuffle buffer size.
+        drop_remainder: drop the last partial batch (keep it for evaluation).
         **mask_options: `dynamic_mask` options (masked_lm_prob, max_ngram,
             favor_shorter_ngram, mask_token_rate, random_token_rate).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches (see the module docstring).
     """
-    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat)
+    ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder)
     ds = ds.map(lambda s: parse_dynamic_batch(s, seq_len), num_parallel_calls=tf.data.AUTOTUNE)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds))

@@ -48,7 +48,10 @@ class PretrainDataConfig:
 
     Attributes:
         source: "text" (raw corpus files, tokenized and masked on the fly)
-            or "records" (static TFRecords with the original feature names).
+            or "records" (TFRecords of `albert make-pretraining-data` or the
+            pipeline: static ones, with masks and the original feature
+            names, or dynamic ones, masked while reading; the kind is read
+            off the first record).
         train_files: corpus files (source text) or TFRecord files/globs.
         eval_files: held-out files; empty takes `eval_fraction` of the
             documents (text) or runs no evaluation (records).
@@ -59,8 +62,12 @@ class PretrainDataConfig:
         vocab_size: pieces of the vocabulary trained when `spm` is None.
         sequence_length: T, tokens per example.
         max_predictions: masked positions per example.
-        masking_probability: fraction of tokens masked.
-        dynamic_masking: re-mask every epoch (text only); False masks once.
+        masking_probability: fraction of tokens masked (text and dynamic
+            records).
+        max_ngram: the longest masked n-gram, in words (text and dynamic
+            records); p(n) ∝ 1/n.
+        dynamic_masking: re-mask every epoch (text and dynamic records);
+            False masks once. Static records keep their written masks.
         short_seq_prob: chance of a shorter target length (as the original).
         eval_fraction: held-out document fraction when `eval_files` is empty.
         shuffle_buffer: examples in the shuffle buffer.
@@ -75,6 +82,7 @@ class PretrainDataConfig:
     sequence_length: int = 128
     max_predictions: int = 20
     masking_probability: float = 0.15
+    max_ngram: int = 3
     dynamic_masking: bool = True
     short_seq_prob: float = 0.1
     eval_fraction: float = 0.05
@@ -255,6 +263,7 @@ class PretrainConfig:
         _positive("data.sequence_length", d.sequence_length)
         _positive("data.max_predictions", d.max_predictions)
         _positive("data.vocab_size", d.vocab_size)
+        _positive("data.max_ngram", d.max_ngram)
         if not 0.0 < d.masking_probability < 1.0:
             raise ConfigError(f"data.masking_probability must be in (0, 1). Received: {d.masking_probability}")
         if not 0.0 <= d.eval_fraction < 1.0:

@@ -110,10 +110,12 @@ def run_pretraining(config, fresh=False, model_callback=None):
                 eval_examples, encoder, d, t.eval_batch_size or micro_batch, t.seed + 1, False
             )
     else:
-        train_ds = pretrain_data.records_dataset(d.train_files, d, micro_batch, t.seed, True)
+        train_ds = pretrain_data.records_dataset(d.train_files, d, micro_batch, t.seed, True, vocabulary_size)
         eval_ds = None
         if d.eval_files:
-            eval_ds = pretrain_data.records_dataset(d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False)
+            eval_ds = pretrain_data.records_dataset(
+                d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False, vocabulary_size
+            )
 
     with strategy.scope():
         model = build_pretrainer(config.model, vocabulary_size, t.precision, d.sequence_length)

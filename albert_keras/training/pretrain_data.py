@@ -6,6 +6,10 @@ target length and each chunk is cut at a random sentence boundary into
 segments A and B (at a random token when it holds one sentence). With
 probability 0.5 the segments are swapped (`sop_label` 1). Masking happens in
 `tf.data` (`text_side.dynamic_masking`), so each pass masks anew.
+
+From records (`data.source: records`), static records keep their written
+masks and dynamic records (unmasked, with word starts) are masked while
+reading, anew every pass (`albert_keras.data.pretraining_dataset`).
 """
 
 import dataclasses
@@ -143,7 +147,8 @@ def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
     """
     ds = tf.data.Dataset.from_tensor_slices(examples.as_dict())
     mask = text_side.dynamic_masking(
-        encoder, data_config.max_predictions, data_config.masking_probability, seed=seed
+        encoder, data_config.max_predictions, data_config.masking_probability, seed=seed,
+        max_ngram=data_config.max_ngram,
     )
     if training:
         n = len(examples)
@@ -157,13 +162,59 @@ def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
     return ds.enumerate().map(mask).batch(batch_size).cache()
 
 
-def records_dataset(files, data_config, batch_size, seed, training):
-    """A batched `(x, y)` dataset of static pretraining records."""
-    ds = text_side.pretraining_records(files, data_config.sequence_length, data_config.max_predictions)
-    if training:
-        ds = ds.shuffle(data_config.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return ds.batch(batch_size)
+def records_dataset(files, data_config, batch_size, seed, training, vocabulary_size):
+    """A batched `(x, y)` dataset of pretraining records, static or dynamic.
+
+    The kind comes from the first record (`pretraining_dataset.record_kind`).
+    Static records keep the masks they were written with. Dynamic records are
+    masked with n-gram whole-word masking (`data.masking_probability`,
+    `data.max_ngram`): for training anew on every pass when
+    `data.dynamic_masking` is True, else once (the masked examples are cached
+    and reshuffled); for evaluation once with a fixed seed, so every
+    evaluation of a run sees the same masks.
+
+    Args:
+        files: TFRecord files or globs.
+        data_config: a `PretrainDataConfig` (sequence_length and
+            max_predictions must match the records).
+        batch_size: examples per batch.
+        seed: shuffling and masking seed.
+        training: shuffle, repeat forever and drop a last partial batch;
+            else one ordered pass, the last batch kept.
+        vocabulary_size: V, for random replacement tokens.
+
+    Returns:
+        A `tf.data.Dataset` of `(x, y)` batches: x token_ids, segment_ids,
+        padding_mask int32 `[B, T]`, mask_positions int32 `[B, P]`; y
+        mlm_ids int32 `[B, P]`, mlm_weights float32 `[B, P]`, sop_label
+        int32 `[B]`.
+    """
+    from albert_keras.data import pretraining_dataset as records
+
+    d = data_config
+    kind = records.record_kind(files)
+    if kind == "static":
+        return records.load_pretraining_dataset(
+            files, batch_size, d.sequence_length, d.max_predictions, shuffle=training, repeat=training,
+            seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
+        )
+    mask_options = {"masked_lm_prob": d.masking_probability, "max_ngram": d.max_ngram}
+    if not training:
+        return records.load_dynamic_pretraining_dataset(
+            files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
+            shuffle=False, repeat=False, drop_remainder=False, **mask_options,
+        ).cache()
+    if d.dynamic_masking:
+        return records.load_dynamic_pretraining_dataset(
+            files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
+            shuffle=True, repeat=True, shuffle_buffer=d.shuffle_buffer, **mask_options,
+        )
+    once = records.load_dynamic_pretraining_dataset(
+        files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
+        shuffle=False, repeat=False, drop_remainder=False, **mask_options,
+    )
+    ds = once.unbatch().cache().shuffle(d.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
 def unigram_counts(examples, vocabulary_size):

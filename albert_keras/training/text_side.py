@@ -1,10 +1,9 @@
-"""Adapters to the text side (issue 3): tokenizer, vocab, sentences, masking, records.
+"""Adapters from training to the text side: tokenizer, vocab, sentences, masking.
 
-Training code calls only these functions, so when the text side lands a
-piece (e.g. n-gram whole-word dynamic masking in `albert_keras.masking`, or
-the pretraining-record reader in `albert_keras.data`) only this file changes.
-Functions marked *fallback* are simple stand-ins written here because the
-text side's version did not exist yet.
+Training code reaches `albert_keras.tokenizer`, `albert_keras.data` and
+`albert_keras.masking` through these functions, so the text side can change
+its modules without touching the training loop. Pretraining records are read
+by `albert_keras.data.pretraining_dataset` (see `pretrain_data.records_dataset`).
 """
 
 import os
@@ -63,7 +62,7 @@ def train_vocab(documents, vocab_size, output_dir, seed=0):
     return output_dir
 
 
-def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0):
+def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0, max_ngram=3):
     """n-gram whole-word MLM masking as a `tf.data` map over single examples.
 
     Uses the text side's `albert_keras.masking.dynamic_masking.dynamic_mask`
@@ -82,6 +81,7 @@ def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0):
         max_predictions: P.
         masking_probability: fraction of tokens masked.
         seed: the masking seed.
+        max_ngram: the longest masked n-gram, in words.
 
     Returns:
         A function `(index, example) -> (x, y)`.
@@ -98,7 +98,8 @@ def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0):
         starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]
         seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
         out = dynamic_mask(
-            token_ids, padding, starts, seeds, vocabulary_size, max_predictions, masked_lm_prob=masking_probability
+            token_ids, padding, starts, seeds, vocabulary_size, max_predictions, masked_lm_prob=masking_probability,
+            max_ngram=max_ngram,
         )
         x = {
             features.TOKEN_IDS: out[features.TOKEN_IDS],
@@ -114,50 +115,6 @@ def dynamic_masking(encoder, max_predictions, masking_probability=0.15, seed=0):
         return x, y
 
     return mask
-
-
-def pretraining_records(file_patterns, sequence_length, max_predictions):
-    """*Fallback* reader of static pretraining TFRecords with the original feature names.
-
-    Reads tf.Examples as written by the original `create_pretraining_data.py`
-    (input_ids, input_mask, segment_ids, masked_lm_positions, masked_lm_ids,
-    masked_lm_weights, next_sentence_labels) into `(x, y)` pairs.
-
-    TODO(text side): swap for the record reader of `albert_keras.data` once
-    it lands.
-
-    Returns:
-        A `tf.data.Dataset` of unbatched `(x, y)`.
-    """
-    files = []
-    for pattern in file_patterns:
-        files.extend(sorted(tf.io.gfile.glob(pattern)))
-    if not files:
-        raise FileNotFoundError(f"No TFRecord files match {file_patterns}")
-    T, P = sequence_length, max_predictions
-    spec = {
-        "input_ids": tf.io.FixedLenFeature([T], tf.int64),
-        "input_mask": tf.io.FixedLenFeature([T], tf.int64),
-        "segment_ids": tf.io.FixedLenFeature([T], tf.int64),
-        "masked_lm_positions": tf.io.FixedLenFeature([P], tf.int64),
-        "masked_lm_ids": tf.io.FixedLenFeature([P], tf.int64),
-        "masked_lm_weights": tf.io.FixedLenFeature([P], tf.float32),
-        "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
-    }
-
-    def parse(record):
-        ex = tf.io.parse_single_example(record, spec)
-        named = {features.ORIGINAL_NAMES[k]: v for k, v in ex.items()}
-        x = {k: tf.cast(named[k], tf.int32) for k in (features.TOKEN_IDS, features.SEGMENT_IDS,
-                                                       features.PADDING_MASK, features.MASK_POSITIONS)}
-        y = {
-            features.MLM_IDS: tf.cast(named[features.MLM_IDS], tf.int32),
-            features.MLM_WEIGHTS: named[features.MLM_WEIGHTS],
-            features.SOP_LABEL: tf.cast(named[features.SOP_LABEL][0], tf.int32),
-        }
-        return x, y
-
-    return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def vocab_dir_exists(path):

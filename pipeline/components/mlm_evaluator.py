@@ -1,7 +1,8 @@
 """MlmEvaluator: MLM accuracy of a pretrained model on the eval split, as a ModelBlessing.
 
 Loads the albert model dir inside the Model artifact, reads the eval split of
-the pretraining examples (static masks, so the number is repeatable), runs
+the pretraining examples (static masks as written, or dynamic records masked
+once with a fixed seed, so the number is repeatable either way), runs
 `albert_keras.training.evaluation.evaluate_pretrainer` and blesses the model
 when `mlm_accuracy >= min_mlm_accuracy`. Like the standard Evaluator it
 writes a BLESSED or NOT_BLESSED file and the custom property `blessed` (1 or
@@ -21,16 +22,29 @@ from pipeline.trainer import model_artifact
 METRICS_FILE = "metrics.json"
 
 
-def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_size=32, max_batches=0):
-    """MLM/SOP metrics of the model dir on static records matching `eval_pattern`."""
-    from albert_keras.data.pretraining_dataset import load_pretraining_dataset
+EVAL_MASK_SEED = 0
+
+
+def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_size=32, max_batches=0,
+             masked_lm_prob=0.15, max_ngram=3):
+    """MLM/SOP metrics of the model dir on the records matching `eval_pattern`.
+
+    Static records are read with their masks; dynamic records are masked once
+    with `EVAL_MASK_SEED` (`masked_lm_prob`, `max_ngram`). Every record
+    counts: the last partial batch is kept.
+    """
     from albert_keras.model_dir import load_model_dir
+    from albert_keras.training.config import PretrainDataConfig
     from albert_keras.training.evaluation import evaluate_pretrainer
+    from albert_keras.training.pretrain_data import records_dataset
 
     model = load_model_dir(model_dir)
-    dataset = load_pretraining_dataset(
-        eval_pattern, batch_size, sequence_length, max_predictions, shuffle=False, repeat=False
+    data = PretrainDataConfig(
+        source="records", sequence_length=sequence_length, max_predictions=max_predictions,
+        masking_probability=masked_lm_prob, max_ngram=max_ngram,
     )
+    vocabulary_size = model.backbone.vocabulary_size
+    dataset = records_dataset([eval_pattern], data, batch_size, EVAL_MASK_SEED, False, vocabulary_size)
     return evaluate_pretrainer(model, dataset, max_batches=max_batches)
 
 
@@ -44,8 +58,8 @@ def MlmEvaluator(
 ):
     """Blesses the model when its eval-split MLM accuracy reaches `min_mlm_accuracy`."""
     masking = examples.get_string_custom_property("masking")
-    if masking != "static":
-        raise ValueError(f"MlmEvaluator needs static-masked examples, got masking={masking!r}")
+    if masking not in ("static", "dynamic"):
+        raise ValueError(f"MlmEvaluator needs static or dynamic pretraining examples, got masking={masking!r}")
     sequence_length = examples.get_int_custom_property("sequence_length")
     max_predictions = examples.get_int_custom_property("max_predictions")
     num_eval = examples.get_int_custom_property(f"num_{features.EVAL_SPLIT}_examples")
@@ -53,9 +67,14 @@ def MlmEvaluator(
         raise ValueError("The eval split has no pretraining examples: nothing to evaluate the model on")
     eval_pattern = os.path.join(examples_io.split_dir(examples, features.EVAL_SPLIT), "*")
     model_dir = model_artifact.resolve_model_dir(model.uri)
-    # The reader drops a last partial batch: keep the batch no larger than the split.
-    metrics = evaluate(model_dir, eval_pattern, sequence_length, max_predictions,
-                       batch_size=max(1, min(32, num_eval)), max_batches=eval_batches)
+    mask_options = {}
+    if masking == "dynamic":
+        mask_options = {
+            "masked_lm_prob": examples.get_float_custom_property("masked_lm_prob"),
+            "max_ngram": examples.get_int_custom_property("max_ngram"),
+        }
+    metrics = evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_size=32,
+                       max_batches=eval_batches, **mask_options)
     blessed = metrics["mlm_accuracy"] >= min_mlm_accuracy
     metrics.update(min_mlm_accuracy=min_mlm_accuracy, blessed=bool(blessed))
     tf.io.gfile.makedirs(blessing.uri)

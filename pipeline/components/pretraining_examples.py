@@ -92,3 +92,5 @@ def PretrainingExamplesGen(
     pretraining_examples.set_int_custom_property("sequence_length", sequence_length)
     pretraining_examples.set_int_custom_property("max_predictions", max_predictions)
     pretraining_examples.set_int_custom_property("dupe_factor", dupe_factor)
+    pretraining_examples.set_float_custom_property("masked_lm_prob", masked_lm_prob)
+    pretraining_examples.set_int_custom_property("max_ngram", max_ngram)

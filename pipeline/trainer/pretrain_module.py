@@ -1,14 +1,16 @@
 """Trainer module of the pretraining pipeline: `run_fn` calls `run_pretraining`.
 
 The input is the PretrainingExamplesGen artifact (static records with the
-original feature names, plus the vocabulary copied beside them); the model
-and the loop are albert_keras's (`albert_keras.training.run_pretraining`).
+original feature names, or unmasked dynamic records that the Trainer masks
+anew every pass, plus the vocabulary copied beside them); the model and the
+loop are albert_keras's (`albert_keras.training.run_pretraining`).
 `custom_config`:
 
     albert:       model / optimizer / training sections of a PretrainConfig
     strategy:     distribution.strategy ("default", "mirrored", "tpu", ...)
     tpu:          distribution.tpu, for strategy tpu
     masking, sequence_length, max_predictions: what the examples hold
+    masked_lm_prob, max_ngram: the masking of dynamic records
 """
 
 import copy
@@ -37,11 +39,9 @@ def _input_files(fn_args):
 def _build_config(fn_args):
     """The albert_keras `PretrainConfig` dict for this Trainer run."""
     custom = fn_args.custom_config or {}
-    if custom.get("masking", "static") != "static":
-        raise ValueError(
-            "run_pretraining reads static records only (data.source=records); got examples with "
-            f"masking={custom.get('masking')!r}"
-        )
+    masking = custom.get("masking", "static")
+    if masking not in ("static", "dynamic"):
+        raise ValueError(f"custom_config masking must be 'static' or 'dynamic', got {masking!r}")
     train_files, eval_files, vocab_dir = _input_files(fn_args)
     config = copy.deepcopy(custom.get("albert") or {})
     config.setdefault("training", {})
@@ -56,7 +56,10 @@ def _build_config(fn_args):
         "spm": vocab_dir,
         "sequence_length": int(custom["sequence_length"]),
         "max_predictions": int(custom["max_predictions"]),
-        "dynamic_masking": False,
+        # Static records keep their masks; dynamic ones are masked anew every pass.
+        "dynamic_masking": masking == "dynamic",
+        "masking_probability": float(custom.get("masked_lm_prob", 0.15)),
+        "max_ngram": int(custom.get("max_ngram", 3)),
     }
     config["distribution"] = {"strategy": custom.get("strategy", "default"), "tpu": custom.get("tpu")}
     return config

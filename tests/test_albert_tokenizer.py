@@ -111,7 +111,7 @@ TF_TEXT_2_12_OPS = {
     "SentencepieceDetokenizeOp",
     "SentencepieceIdToStringOp",
     "SentencepieceStringToIdOp",
-    "SentencepieceGetPieceSizeOp",
+    "SentencepieceVocabSizeOp",
     "RegexSplitWithOffsets",
     "NormalizeUTF8",
 }

@@ -1,27 +1,38 @@
 """Which TF ops an exported SavedModel may use, and `check_ops` to enforce it.
 
 Stock TF Serving (2.12 to 2.19) links TensorFlow core plus the kernels of
-TF Text 2.12.1 (its `tensorflow_text:ops_lib`). A SavedModel that uses any
-other op fails to load there with "Op type not registered". So every op in
-the exported graph, including the bodies of its functions, must be:
+TF Text 2.12.1 (its `@org_tensorflow_text//tensorflow_text:ops_lib`; every
+tensorflow/serving tag from 2.12.0 to 2.19.0 pins
+`https://github.com/tensorflow/text/archive/v2.12.1.zip` in
+`tensorflow_serving/workspace.bzl`). A SavedModel that uses any other op
+fails to load there with "Op type not registered". So every op in the
+exported graph, including the bodies of its functions, must be:
 
 * a TensorFlow core op: registered in a fresh Python process that imports
   `tensorflow` but not `tensorflow_text` (checked in a subprocess, because
   the exporting process has already imported `tensorflow_text`); or
 * one of `TF_TEXT_2_12_OPS` below.
 
-`TF_TEXT_2_12_OPS` is written out by hand. Where it comes from: the op
-registrations (`REGISTER_OP(...)`) under `tensorflow_text/core/ops/` of the
-TF Text v2.12.1 tag, cross-checked against the ops that the installed
-tensorflow-text 2.16.1 adds to the registry (the names below are the subset
-of those that existed in 2.12 and are not TFLite-style ``TFText>`` ops).
-It is deliberately conservative: ops we are not sure TF Serving's bundled TF
-Text 2.12.1 has are left out, notably every ``TFText>...`` op
-(``TFText>RoundRobinTrim``, ``TFText>RoundRobinGenerateMasks``,
-``TFText>FastSentencepieceTokenize``/``Detokenize``,
-``TFText>WhitespaceTokenizeWithOffsetsV2``, ``TFText>ByteSplitWithOffsets``,
-``TFText>NgramsStringJoin``, ...), ``FastBertNormalize``,
-``FastWordpieceTokenizeWithOffsets`` and ``PhraseTokenize``.
+Where `TF_TEXT_2_12_OPS` comes from: tensorflow/text tag v2.12.1, commit
+f8dee2d8b556df562d0086a18b7587702fa99eaf (2023-04-11; also the head of the
+2.12 branch; `__version__ = "2.12.1"`). It is exactly the set of ops that
+`tensorflow_text:ops_lib` registers there, extracted as follows: take the
+`*_cc` deps of `ops_lib` in `tensorflow_text/BUILD`; map each to the
+`cc_op_defs` files (under `tensorflow_text/core/ops/`) of its
+`py_tf_text_library`; in those files collect every `REGISTER_OP("...")`
+name, and for every `REGISTER_TF_OP_SHIM(Kernel)` the `kOpName` of the
+TFLite-shim op class that `Kernel` wraps (`TfOpKernel<...Op>`, defined in
+`tensorflow_text/core/kernels/*_kernel_template.h`). That gives 35 ops: 23
+from `REGISTER_OP` and 12 from shims. The same extraction at tag v2.16.1
+gives exactly the 38 ops that the installed tensorflow-text 2.16.1 adds to
+the registry, which checks the method.
+
+Ops that the tests must reject (`KNOWN_TOO_NEW`): ``TFText>RoundRobinTrim``
+and ``TFText>RoundRobinGenerateMasks``. At v2.12.1 their kernels and
+`core/ops/trimmer_ops.cc` exist, but that file is compiled only into a
+`cc_test`, not into `ops_lib` (the 2.12.1 Python `RoundRobinTrimmer` is
+pure Python); `ops_lib` gains them, and ``TFText>Utf8Binarize``, later
+(they are in 2.16.1). So TF Serving does not have them.
 
 Caveat: "core" means core in the installed TensorFlow (2.16). A core op
 added after TF 2.12 would pass this check but not load in TF Serving 2.12;
@@ -36,10 +47,11 @@ import sys
 
 from tensorflow.core.protobuf import saved_model_pb2
 
-# The ops TF Text 2.12.1 registers that the exported graphs may use.
+# Every op `tensorflow_text:ops_lib` registers at tensorflow/text v2.12.1
+# (f8dee2d8), grouped by the `cc_op_defs` file under tensorflow_text/core/ops/.
 TF_TEXT_2_12_OPS = frozenset(
     {
-        # SentencePiece (tensorflow_text/core/ops/sentencepiece_ops.cc).
+        # sentencepiece_ops.cc (REGISTER_OP).
         "SentencepieceOp",
         "SentencepieceTokenizeOp",
         "SentencepieceTokenizeWithOffsetsOp",
@@ -47,39 +59,59 @@ TF_TEXT_2_12_OPS = frozenset(
         "SentencepieceVocabSizeOp",
         "SentencepieceIdToStringOp",
         "SentencepieceStringToIdOp",
-        # Normalization (normalize_ops.cc).
+        # fast_sentencepiece_ops.cc (REGISTER_OP).
+        "TFText>FastSentencepieceTokenize",
+        "TFText>FastSentencepieceDetokenize",
+        # normalize_ops.cc (REGISTER_OP).
         "CaseFoldUTF8",
         "NormalizeUTF8",
         "NormalizeUTF8WithOffsetsMap",
         "FindSourceOffsets",
-        # Splitting and tokenizers.
+        # fast_bert_normalizer_op.cc (shim).
+        "FastBertNormalize",
+        # regex_split_ops.cc (REGISTER_OP).
         "RegexSplitWithOffsets",
+        # whitespace_tokenize_op.cc (REGISTER_OP), whitespace_tokenizer_op.cc (shim).
         "WhitespaceTokenizeWithOffsets",
+        "TFText>WhitespaceTokenizeWithOffsetsV2",
+        # unicode_script_tokenize_op.cc (REGISTER_OP).
         "UnicodeScriptTokenizeWithOffsets",
+        # wordpiece_op.cc (REGISTER_OP).
         "WordpieceTokenizeWithOffsets",
+        # fast_wordpiece_tokenizer_op.cc (shim).
+        "FastWordpieceTokenizeWithOffsets",
+        "TFText>FastWordpieceDetokenize",
+        # phrase_tokenizer_op.cc (shim).
+        "PhraseTokenize",
+        "TFText>PhraseDetokenize",
+        # byte_splitter_op.cc (shim).
+        "TFText>ByteSplitWithOffsets",
+        "TFText>ByteSplitByOffsets",
+        # split_merge_tokenize_op.cc, tokenizer_from_logits_op.cc (REGISTER_OP).
         "SplitMergeTokenizeWithOffsets",
         "TokenizerFromLogits",
+        # sentence_breaking_ops.cc (REGISTER_OP), sentence_fragmenter_v2_op.cc (shim).
         "SentenceFragments",
         "SentenceFragmentsV2",
-        # Others.
+        # boise_offset_converter_op.cc (shim).
+        "TFText>OffsetsToBoiseTags",
+        "TFText>BoiseTagsToOffsets",
+        # ngrams_op.cc (shim).
+        "TFText>NgramsStringJoin",
+        # constrained_sequence_op.cc, mst_ops.cc, rouge_l_op.cc (REGISTER_OP).
         "ConstrainedSequence",
         "MaxSpanningTree",
         "RougeL",
     }
 )
 
-# Ops that must never be allowed, even if a future edit adds them above.
+# Ops the installed tensorflow-text (2.16.1) registers that v2.12.1's
+# `ops_lib` does not: never allowed, even if a future edit adds them above.
 KNOWN_TOO_NEW = frozenset(
     {
         "TFText>RoundRobinTrim",
         "TFText>RoundRobinGenerateMasks",
-        "TFText>FastSentencepieceTokenize",
-        "TFText>FastSentencepieceDetokenize",
-        "FastBertNormalize",
-        "FastWordpieceTokenizeWithOffsets",
-        "TFText>FastWordpieceDetokenize",
-        "PhraseTokenize",
-        "TFText>PhraseDetokenize",
+        "TFText>Utf8Binarize",
     }
 )
 assert not TF_TEXT_2_12_OPS & KNOWN_TOO_NEW

@@ -15,8 +15,11 @@ minutes into a run:
     examples:   masking (static | dynamic), sequence_length, max_predictions,
                 dupe_factor, masked_lm_prob, short_seq_prob, max_ngram, seed
     trainer:    train_steps, eval_steps, strategy, tpu, albert (the albert_keras
-                training config sections model/optimizer/training, passed
-                to `run_pretraining`/`run_finetuning` via custom_config)
+                training config sections model/optimizer/training/task,
+                and distill, passed to `run_pretraining`/`run_finetuning`
+                via custom_config), distill_from (pretraining: a teacher
+                pretrainer model dir; the Trainer distils the student
+                `albert.model` from it, with its vocabulary)
     evaluator:  pretraining: min_mlm_accuracy, eval_batches;
                 finetuning: min_accuracy, max_accuracy_drop
     finetuning: base_model_dir, labels, sequence_length (finetuning only)
@@ -28,6 +31,7 @@ Relative paths are resolved against the current directory.
 
 import copy
 import glob
+import json
 import os
 
 import yaml
@@ -54,7 +58,9 @@ DEFAULTS = {
         "masking": "static", "sequence_length": 64, "max_predictions": 10, "dupe_factor": 2,
         "masked_lm_prob": 0.15, "short_seq_prob": 0.1, "max_ngram": 3, "seed": 12345,
     },
-    "trainer": {"train_steps": 100, "eval_steps": 0, "strategy": "default", "tpu": None, "albert": {}},
+    "trainer": {
+        "train_steps": 100, "eval_steps": 0, "strategy": "default", "tpu": None, "albert": {}, "distill_from": None,
+    },
     "evaluator": {"min_mlm_accuracy": 0.0, "eval_batches": 0, "min_accuracy": 0.0, "max_accuracy_drop": 0.05},
     "finetuning": {"base_model_dir": None, "labels": [], "sequence_length": 64},
     "beam": {"args": None},
@@ -72,7 +78,7 @@ _TYPES = {
     ("evaluator", "min_accuracy"): float, ("evaluator", "max_accuracy_drop"): float,
     ("finetuning", "labels"): list, ("finetuning", "sequence_length"): int,
 }
-_ALBERT_SECTIONS = ("model", "optimizer", "training", "task")
+_ALBERT_SECTIONS = ("model", "optimizer", "training", "task", "distill")
 # Keys of albert's `training` section that the pipeline sets itself.
 _PIPELINE_OWNED = ("run_dir", "train_steps")
 
@@ -217,6 +223,15 @@ def _check(config, source):
             f"(use trainer.train_steps; the run dir is the Trainer's ModelRun)"
         )
 
+    if t["distill_from"] is not None and p["kind"] != "pretraining":
+        raise PipelineConfigError(f"{source}: trainer.distill_from is for pretraining pipelines only")
+    if "distill" in t["albert"] and t["distill_from"] is None:
+        raise PipelineConfigError(f"{source}: trainer.albert.distill needs trainer.distill_from (the teacher)")
+    if "teacher" in (t["albert"].get("distill") or {}):
+        raise PipelineConfigError(
+            f"{source}: trainer.albert.distill.teacher is set by the pipeline (use trainer.distill_from)"
+        )
+
     if p["kind"] == "pretraining":
         _check_pretraining(config, source)
     else:
@@ -231,6 +246,7 @@ def _check(config, source):
 
 def _check_pretraining(config, source):
     v, e = config["vocabulary"], config["examples"]
+    _check_distill_from(config, source)
     if v["import_dir"] is not None:
         v["import_dir"] = _abspath(v["import_dir"])
         if not os.path.isfile(os.path.join(v["import_dir"], "spiece.model")):
@@ -250,6 +266,36 @@ def _check_pretraining(config, source):
             raise PipelineConfigError(f"{source}: examples.{key} must be in [0, 1], got {e[key]!r}")
     if config["ingest"]["label"] != "none":
         raise PipelineConfigError(f"{source}: ingest.label must be none for a pretraining pipeline")
+
+
+def _check_distill_from(config, source):
+    """A teacher model dir: the student gets its vocabulary (imported, or an identical one)."""
+    t, v = config["trainer"], config["vocabulary"]
+    if t["distill_from"] is None:
+        return
+    teacher = t["distill_from"] = _abspath(t["distill_from"])
+    for name in ("config.json", "spiece.model"):
+        if not os.path.isfile(os.path.join(teacher, name)):
+            raise PipelineConfigError(
+                f"{source}: trainer.distill_from {teacher!r} is not a pretrainer model dir (no {name})"
+            )
+    with open(os.path.join(teacher, "config.json"), encoding="utf-8") as f:
+        kind = json.load(f).get("task", "")
+    if kind != "AlbertPretrainer":
+        raise PipelineConfigError(
+            f"{source}: trainer.distill_from {teacher!r} holds a {kind}; the teacher must be an AlbertPretrainer"
+        )
+    if v["import_dir"] is None:
+        v["import_dir"] = teacher
+        return
+    with open(os.path.join(teacher, "spiece.model"), "rb") as a, open(
+        os.path.join(_abspath(v["import_dir"]), "spiece.model"), "rb"
+    ) as b:
+        if a.read() != b.read():
+            raise PipelineConfigError(
+                f"{source}: vocabulary.import_dir {v['import_dir']!r} differs from the teacher's vocabulary "
+                f"({teacher}/spiece.model); a distilled student must share it (leave import_dir unset)"
+            )
 
 
 def _check_finetuning(config, source):

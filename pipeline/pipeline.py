@@ -90,6 +90,7 @@ def create_pretraining_pipeline(
     tpu=None,
     min_mlm_accuracy=0.0,
     eval_batches=0,
+    distill_from=None,
     enable_cache=True,
     metadata_connection_config=None,
     beam_pipeline_args=None,
@@ -116,6 +117,11 @@ def create_pretraining_pipeline(
         strategy, tpu: tf.distribute strategy of the Trainer.
         min_mlm_accuracy: the MlmEvaluator blessing threshold.
         eval_batches: MlmEvaluator batches (0: all).
+        distill_from: a teacher pretrainer model dir: the Trainer distils
+            the student (`albert_config["model"]`) from it instead of plain
+            pretraining (`albert_config["distill"]` sets the loss weights),
+            and the MlmEvaluator gates the student. Pass the teacher's
+            vocabulary as `vocab_import_dir`.
         enable_cache: reuse outputs of unchanged components.
         metadata_connection_config: MLMD connection (None for Kubeflow/Vertex).
         beam_pipeline_args: Beam args of the Beam-based components.
@@ -123,6 +129,8 @@ def create_pretraining_pipeline(
     Returns:
         A `tfx.dsl.Pipeline`.
     """
+    if distill_from and not vocab_import_dir:
+        vocab_import_dir = distill_from  # the student shares the teacher's vocabulary
     components = _data_validation(input_files, input_format, "none", schema_file, eval_buckets, total_buckets)
     example_gen, gate = components[0], components[-1]
     if vocab_import_dir:
@@ -164,6 +172,7 @@ def create_pretraining_pipeline(
             "max_predictions": max_predictions,
             "masked_lm_prob": float(masked_lm_prob),
             "max_ngram": max_ngram,
+            "distill_from": distill_from,
         },
     )
     evaluator = MlmEvaluator(
@@ -322,7 +331,8 @@ def create_pipeline(config, pipeline_root=None, metadata_connection_config=None,
             sequence_length=e["sequence_length"], max_predictions=e["max_predictions"],
             dupe_factor=e["dupe_factor"], masked_lm_prob=e["masked_lm_prob"],
             short_seq_prob=e["short_seq_prob"], max_ngram=e["max_ngram"], examples_seed=e["seed"],
-            min_mlm_accuracy=ev["min_mlm_accuracy"], eval_batches=ev["eval_batches"], **common,
+            min_mlm_accuracy=ev["min_mlm_accuracy"], eval_batches=ev["eval_batches"],
+            distill_from=t["distill_from"], **common,
         )
     f, ev = config["finetuning"], config["evaluator"]
     return create_finetuning_pipeline(

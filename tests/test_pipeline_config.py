@@ -151,3 +151,61 @@ def test_ingestion_formats_labels_and_split(tmp_path):
     assert len(texts) == len(set(t for t, _ in records))
     empty = text_reading.to_example("", None)
     assert list(empty.features.feature["text"].bytes_list.value) == [] and "label" not in empty.features.feature
+
+
+def _teacher_dir(path, spm_vocab_dir, task="AlbertPretrainer"):
+    """A fake model dir: config.json naming `task` and the vocabulary's spiece.model."""
+    import json
+    import shutil
+
+    os.makedirs(path)
+    (path / "config.json").write_text(json.dumps({"format_version": 1, "task": task}))
+    shutil.copy(os.path.join(spm_vocab_dir, "spiece.model"), path / "spiece.model")
+    return str(path)
+
+
+def test_distill_from_imports_the_teachers_vocabulary(tmp_path, spm_vocab_dir):
+    teacher = _teacher_dir(tmp_path / "teacher", spm_vocab_dir)
+    config = pc.load_config(_write_config(
+        tmp_path, trainer={"distill_from": teacher, "albert": {"distill": {"temperature": 2.0}}}))
+    assert config["trainer"]["distill_from"] == teacher
+    assert config["vocabulary"]["import_dir"] == teacher
+    # The same vocabulary given explicitly is fine.
+    same = pc.load_config(_write_config(tmp_path, trainer={"distill_from": teacher},
+                                        vocabulary={"import_dir": str(spm_vocab_dir)}))
+    assert same["vocabulary"]["import_dir"] == str(spm_vocab_dir)
+
+
+def test_distill_from_errors_are_named(tmp_path, spm_vocab_dir):
+    teacher = _teacher_dir(tmp_path / "teacher", spm_vocab_dir)
+    with pytest.raises(pc.PipelineConfigError, match="not a pretrainer model dir \\(no config.json\\)"):
+        pc.load_config(_write_config(tmp_path, trainer={"distill_from": str(tmp_path)}))
+    classifier = _teacher_dir(tmp_path / "classifier", spm_vocab_dir, task="AlbertClassifier")
+    with pytest.raises(pc.PipelineConfigError, match="holds a AlbertClassifier"):
+        pc.load_config(_write_config(tmp_path, trainer={"distill_from": classifier}))
+    other_vocab = tmp_path / "other_vocab"
+    other_vocab.mkdir()
+    (other_vocab / "spiece.model").write_bytes(b"not the same model")
+    with pytest.raises(pc.PipelineConfigError, match="differs from the teacher's vocabulary"):
+        pc.load_config(_write_config(tmp_path, trainer={"distill_from": teacher},
+                                     vocabulary={"import_dir": str(other_vocab)}))
+    with pytest.raises(pc.PipelineConfigError, match="distill.teacher is set by the pipeline"):
+        pc.load_config(_write_config(tmp_path, trainer={"distill_from": teacher,
+                                                        "albert": {"distill": {"teacher": teacher}}}))
+    with pytest.raises(pc.PipelineConfigError, match="trainer.albert.distill needs trainer.distill_from"):
+        pc.load_config(_write_config(tmp_path, trainer={"albert": {"distill": {"temperature": 2.0}}}))
+
+
+def test_distill_from_reaches_the_trainer(tmp_path, spm_vocab_dir):
+    from pipeline.pipeline import create_pipeline
+
+    teacher = _teacher_dir(tmp_path / "teacher", spm_vocab_dir)
+    config = pc.load_config(_write_config(tmp_path, trainer={"distill_from": teacher}))
+    pipe = create_pipeline(config)
+    ids = {c.id for c in pipe.components}
+    assert "vocabulary_importer" in ids and "VocabularyGen" not in ids
+    (trainer,) = [c for c in pipe.components if c.id == "Trainer"]
+    import json
+
+    custom = json.loads(trainer.exec_properties["custom_config"])
+    assert custom["distill_from"] == teacher

@@ -189,6 +189,51 @@ def test_pretraining_pipeline_with_dynamic_masking(tmp_path):
     assert out["top_k_ids"].shape[-1] == 5
 
 
+def test_pretraining_pipeline_distils_a_student_from_a_teacher(tmp_path, spm_vocab_dir):
+    """distill_from: the teacher's vocabulary is imported and the Trainer distils the student."""
+    from albert_keras.model_dir import read_config, save_model_dir
+    from albert_keras.models.backbone import AlbertBackbone
+    from albert_keras.tasks.pretrainer import AlbertPretrainer
+    from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+
+    vocab_size = SentencePieceEncoder(str(spm_vocab_dir)).vocabulary_size()
+    teacher_backbone = AlbertBackbone(vocabulary_size=vocab_size, **{**TINY_BACKBONE, "num_layers": 2})
+    teacher = str(tmp_path / "teacher")
+    save_model_dir(AlbertPretrainer(teacher_backbone), teacher,
+                   spm_path=os.path.join(str(spm_vocab_dir), "spiece.model"),
+                   tokenizer_options={"lowercase": True, "strip_accents": True})
+    serving = tmp_path / "serving"
+    student = {**TINY_BACKBONE, "hidden_dim": 16, "intermediate_dim": 32}
+    path = write_config(tmp_path / "pre.yaml", "pretraining", tmp_path / "root", serving,
+                        trainer={"distill_from": teacher,
+                                 "albert": {"model": {"init": "albert_tiny", "overrides": student},
+                                            "training": {"global_batch_size": 8, "steps_per_loop": 10,
+                                                         "verbose": 0},
+                                            "distill": {"temperature": 2.0, "hidden_weight": 1.0}}})
+    _, mlmd, _ = _run(path)
+    states = node_states(mlmd)
+    assert "VocabularyGen" not in states and "vocabulary_importer" in states
+    assert all(s == [COMPLETE] for s in states.values()), states
+    (run,) = artifacts_of_type(mlmd, "ModelRun")
+    with open(os.path.join(run.uri, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["distill"]["teacher"] == teacher
+    assert "teacher_eval" in metrics["distill"] and "eval" in metrics
+    (model,) = artifacts_of_type(mlmd, "Model")
+    from pipeline.trainer.model_artifact import resolve_model_dir
+
+    student_dir = resolve_model_dir(model.uri)
+    assert read_config(student_dir)["backbone"]["hidden_dim"] == 16
+    with open(os.path.join(student_dir, "spiece.model"), "rb") as a, \
+            open(os.path.join(teacher, "spiece.model"), "rb") as b:
+        assert a.read() == b.read()
+    assert _blessings(mlmd) == [1]
+    (version,) = versions(serving)
+    loaded = tf.saved_model.load(str(serving / version))
+    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food ."]), text_b=tf.constant([""]))
+    assert out["top_k_ids"].shape[-1] == 5
+
+
 @pytest.fixture()
 def base_model_dir(tmp_path, spm_vocab_dir):
     return make_base_model_dir(tmp_path / "base_model", spm_vocab_dir)

@@ -11,6 +11,8 @@ loop are albert_keras's (`albert_keras.training.run_pretraining`).
     tpu:          distribution.tpu, for strategy tpu
     masking, sequence_length, max_predictions: what the examples hold
     masked_lm_prob, max_ngram: the masking of dynamic records
+    distill_from: a teacher model dir, or None; when set the run distils the
+                  student (albert.model) from it (albert.distill: weights)
 """
 
 import copy
@@ -61,6 +63,8 @@ def _build_config(fn_args):
         "masking_probability": float(custom.get("masked_lm_prob", 0.15)),
         "max_ngram": int(custom.get("max_ngram", 3)),
     }
+    if custom.get("distill_from"):
+        config["distill"] = {**(config.get("distill") or {}), "teacher": custom["distill_from"]}
     config["distribution"] = {"strategy": custom.get("strategy", "default"), "tpu": custom.get("tpu")}
     return config
 

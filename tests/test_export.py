@@ -237,6 +237,21 @@ def test_embed_and_serving_default_match_keras(pretrainer, pretrainer_loaded, vo
     np.testing.assert_allclose(by_example["mean_embedding"].numpy(), out["mean_embedding"], atol=1e-6)
 
 
+def test_batches_are_padded_to_their_longest_row_only(pretrainer, vocab_dir):
+    from albert_keras.export.module import AlbertServingModule
+
+    module = AlbertServingModule(pretrainer, _preprocessor(vocab_dir, PRETRAINER_T))
+    short = module.model_inputs(tf.constant(["science", "science is the study"]), tf.constant(["", "of it"]))
+    lengths = short["padding_mask"].numpy().sum(1)
+    assert set(short) == {"token_ids", "segment_ids", "padding_mask"}
+    assert all(v.shape == (2, lengths.max()) for v in short.values())
+    assert 3 <= lengths.min() < lengths.max() < PRETRAINER_T
+    full = module.model_inputs(tf.constant([OVERLONG, "x"]), tf.constant(["", ""]))
+    assert full["token_ids"].shape == (2, PRETRAINER_T)
+    empty = module.model_inputs(tf.constant([], tf.string), tf.constant([], tf.string))
+    assert empty["token_ids"].shape[0] == 0
+
+
 def test_python_attributes_take_text_or_dict(pretrainer_loaded):
     text = tf.constant([ENGLISH_TWO, CHINESE])
     alone = pretrainer_loaded.fill_mask(text)

@@ -141,18 +141,22 @@ class AlbertServingModule(tf.Module):
         """Tokenizes and packs `text` (and `text_b`) into model inputs.
 
         Rows whose `text_b` is "" get one segment. Uses the preprocessor's
-        tokenizer and `pack`, exactly like `AlbertPreprocessor.call`.
+        tokenizer and `pack`, exactly like `AlbertPreprocessor.call`, then
+        drops the columns that are padding in every row: the batch is `[B, L]`
+        with L the longest packed row (≤ T), so a short query costs a short
+        forward pass. Padding is masked out of attention, so the outputs at
+        real positions are those of the `[B, T]` inputs.
         """
         text = tf.convert_to_tensor(text, tf.string)
         tokenizer = self.preprocessor.tokenizer
         ids_a = tokenizer.tokenize(text)
         single = pack(ids_a, None, self.sequence_length)
         if text_b is None:
-            return single
+            return _trim_padding(single)
         text_b = tf.convert_to_tensor(text_b, tf.string)
         pair = pack(ids_a, tokenizer.tokenize(text_b), self.sequence_length)
         has_b = tf.strings.length(text_b) > 0
-        return {k: tf.where(has_b[:, tf.newaxis], pair[k], single[k]) for k in single}
+        return _trim_padding({k: tf.where(has_b[:, tf.newaxis], pair[k], single[k]) for k in single})
 
     # === Bodies ===
 
@@ -222,6 +226,13 @@ class AlbertServingModule(tf.Module):
         if self.kind == REGRESSOR:
             return {"outputs": self._regress_fn(parsed)["predictions"]}
         return self._embed_fn(parsed)
+
+
+def _trim_padding(inputs):
+    """Slices packed `[B, T]` inputs to `[B, L]`, L = the longest row (at least 1)."""
+    lengths = tf.reduce_sum(tf.cast(inputs[features.PADDING_MASK], tf.int32), axis=1)
+    longest = tf.maximum(tf.reduce_max(tf.concat([lengths, [1]], axis=0)), 1)
+    return {k: v[:, :longest] for k, v in inputs.items()}
 
 
 # Closures, not lambdas with default args: tf.saved_model.save encodes the

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 import keras
 from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
+from albert_keras.distillation.init_from_teacher import init_from_teacher
 from albert_keras.distillation.layer_map import default_layer_map, resolve_layer_map
 from albert_keras.distillation.losses import soft_target_kl
 from albert_keras.tasks.pretrainer import AlbertPretrainer
@@ -115,3 +116,53 @@ def test_bad_arguments():
         AlbertDistiller(other, teacher)
     copy = with_hidden_states(AlbertPretrainer(tiny_backbone()))
     assert copy.backbone.output_hidden_states
+
+
+def _values(model):
+    return {w.path: w.numpy().copy() for w in model.weights}
+
+
+def test_init_from_teacher_copies_the_named_groups_bit_for_bit():
+    student, teacher = _models()  # same E (6) and vocabulary, H 8 vs 12
+    randomize_weights(teacher, seed=3)
+    randomize_weights(student, seed=4)
+    before, teacher_before = _values(student), _values(teacher)
+    copied = init_from_teacher(student, teacher, ["embeddings", "mlm_output"])
+    b = student.backbone
+    pairs = [(b.token_embedding, teacher.backbone.token_embedding),
+             (b.position_embedding, teacher.backbone.position_embedding),
+             (b.segment_embedding, teacher.backbone.segment_embedding),
+             (b.embeddings_layer_norm, teacher.backbone.embeddings_layer_norm),
+             (student.mlm_head.layer_norm, teacher.mlm_head.layer_norm)]
+    expected = {}
+    for s_layer, t_layer in pairs:
+        for s_var, t_var in zip(s_layer.weights, t_layer.weights):
+            expected[s_var.path] = t_var
+    expected[student.mlm_head.output_bias.path] = teacher.mlm_head.output_bias
+    assert copied == sum(int(np.prod(v.shape)) for v in expected.values())
+    for w in student.weights:
+        if w.path in expected:
+            np.testing.assert_array_equal(w.numpy(), expected[w.path].numpy())
+        else:  # everything else (projection, layers, MLM transform, pooler, SOP) keeps its own values
+            np.testing.assert_array_equal(w.numpy(), before[w.path])
+    for w in teacher.weights:
+        np.testing.assert_array_equal(w.numpy(), teacher_before[w.path])
+
+
+def test_init_from_teacher_errors_on_shape_mismatch_and_unknown_groups():
+    student, teacher = _models()
+    before = _values(student)
+    with pytest.raises(ValueError, match="embeddings_projection.*needs equal shapes.*hidden_dim"):
+        init_from_teacher(student, teacher, ["embeddings", "embeddings_projection"])
+    for w in student.weights:  # nothing was copied, not even the groups that matched
+        np.testing.assert_array_equal(w.numpy(), before[w.path])
+    wide = AlbertPretrainer(tiny_backbone(embedding_dim=4, output_hidden_states=True))
+    with pytest.raises(ValueError, match="'embeddings' needs equal shapes"):
+        init_from_teacher(wide, teacher, ["embeddings"])
+    with pytest.raises(ValueError, match="unknown groups"):
+        init_from_teacher(student, teacher, ["encoder"])
+    same = AlbertPretrainer(tiny_backbone(num_layers=4, num_groups=1, num_inner_repetitions=1, hidden_dim=12,
+                                          output_hidden_states=True))
+    init_from_teacher(same, teacher, ["embeddings_projection"])
+    np.testing.assert_array_equal(same.backbone.embeddings_projection.kernel.numpy(),
+                                  teacher.backbone.embeddings_projection.kernel.numpy())

@@ -8,13 +8,17 @@ import pytest
 from albert_keras.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = ["data/fortunes/computers.txt", "data/fortunes/science.txt", "data/fortunes/politics.txt",
+          "data/fortunes/food.txt"]
 TEACHER_STEPS = 800
 STUDENT_STEPS = 200
 SEEDS = (0, 1)
+SPLIT = {}
 
 
 def _common(run_dir, steps, seed):
-    return [
+    data = [f"data.train_files=[{SPLIT['train']}]", f"data.eval_files=[{SPLIT['eval']}]"] if SPLIT else []
+    return [item for value in data for item in ("--set", value)] + [
         "--set", f"training.run_dir={run_dir}",
         "--set", f"training.train_steps={steps}",
         "--set", "training.steps_per_loop=100",
@@ -30,9 +34,32 @@ def _eval_accuracy(run_dir):
         return json.load(f)["eval"]["mlm_accuracy"]
 
 
+def _teacher_accuracy(run_dir):
+    with open(os.path.join(run_dir, "metrics.json")) as f:
+        return json.load(f)["distill"]["teacher_eval"]["mlm_accuracy"]
+
+
+def _split_corpus(directory):
+    """Every 10th document of the corpus into eval.txt, the rest into train.txt.
+
+    One held-out set for every run: the seeds change the students' init,
+    data order and masking, not what they are evaluated on, and the teacher
+    never trains on it (with `eval_fraction` the split would follow the seed).
+    """
+    from albert_keras.data.corpus import read_corpus
+
+    documents = read_corpus([os.path.join(ROOT, f) for f in CORPUS], "fortune")
+    for name, keep in (("train", lambda i: i % 10), ("eval", lambda i: not i % 10)):
+        path = os.path.join(directory, f"{name}.txt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n%\n".join(d for i, d in enumerate(documents) if keep(i)) + "\n%\n")
+        SPLIT[name] = path
+
+
 @pytest.fixture(scope="module")
 def teacher_dir(tmp_path_factory):
     run_dir = str(tmp_path_factory.mktemp("teacher"))
+    _split_corpus(str(tmp_path_factory.mktemp("corpus")))
     os.chdir(ROOT)
     assert main(["pretrain", "--config", "configs/pretrain/tiny_cpu.yaml"] + _common(run_dir, TEACHER_STEPS, 0)) == 0
     return os.path.join(run_dir, "model")
@@ -48,11 +75,12 @@ def test_distill_rejects_a_teacher_that_is_not_a_model_dir(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_distillation_end_to_end_and_measured_margin(teacher_dir, tmp_path):
-    """Runs KD and no-KD students with the same steps and seeds and reports the margin.
+    """Distillation beats plain pretraining of the same student at the same steps, on every seed.
 
-    The issue asks that KD beat no-KD here. Measured so far it does not (see
-    the README's distillation section), so this test asserts the plumbing and
-    prints the margin rather than asserting its sign.
+    KD uses configs/distill/tiny_cpu.yaml as shipped (student initialised
+    from the teacher's embeddings and MLM output layer, soft targets at T=1,
+    hard losses, hidden-state MSE). The margin is printed; see the README's
+    distillation section for the measured figures.
     """
     from albert_keras import AlbertPretrainer
     from albert_keras.model_dir import read_config
@@ -71,9 +99,13 @@ def test_distillation_end_to_end_and_measured_margin(teacher_dir, tmp_path):
         assert main(plain + _common(plain_dir, STUDENT_STEPS, seed)) == 0
         with_kd.append(_eval_accuracy(kd_dir))
         without_kd.append(_eval_accuracy(plain_dir))
-    margin = sum(with_kd) / len(SEEDS) - sum(without_kd) / len(SEEDS)
-    print(f"held-out MLM accuracy, student with KD {with_kd}, without {without_kd}, margin {margin:+.4f}")
+    teacher = _teacher_accuracy(str(tmp_path / "kd0"))
+    margins = [k - p for k, p in zip(with_kd, without_kd)]
+    print(f"held-out MLM accuracy: teacher {teacher:.4f}; student with KD {[round(a, 4) for a in with_kd]}, "
+          f"without {[round(a, 4) for a in without_kd]}; margin per seed {[round(m, 4) for m in margins]}, "
+          f"mean {sum(margins) / len(margins):+.4f}")
     assert all(0.0 < a < 1.0 for a in with_kd + without_kd), (with_kd, without_kd)
+    assert all(m > 0.0 for m in margins), (with_kd, without_kd)
 
     student_dir = os.path.join(str(tmp_path / "kd0"), "model")
     assert read_config(student_dir)["task"] == "AlbertPretrainer"

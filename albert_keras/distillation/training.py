@@ -6,6 +6,7 @@ are those of plain pretraining; only the model differs.
 """
 
 from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
+from albert_keras.distillation.init_from_teacher import init_from_teacher
 from albert_keras.model_dir import load_model_dir, read_config
 
 
@@ -15,7 +16,7 @@ def build_distiller(student, distill_config, precision="float32"):
     Args:
         student: the `AlbertPretrainer` that plain pretraining would train.
         distill_config: a `DistillConfig` (teacher dir, temperature, weights,
-            layer map).
+            layer map, groups to initialise from the teacher).
         precision: the training precision, also used for the teacher.
 
     Returns:
@@ -31,6 +32,8 @@ def build_distiller(student, distill_config, precision="float32"):
     if precision != "float32":
         overrides["dtype"] = precision
     teacher = load_model_dir(distill_config.teacher, **overrides)
+    if getattr(distill_config, "init_from_teacher", None):
+        init_from_teacher(student, teacher, distill_config.init_from_teacher)
     return AlbertDistiller(
         with_hidden_states(student),
         teacher,

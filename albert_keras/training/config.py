@@ -221,6 +221,10 @@ class DistillConfig:
         layer_map: null for student layer i → teacher layer
             `round((i + 1) * L_t / L_s) - 1`, or an explicit
             `{student_layer: teacher_layer}` mapping (0-based).
+        init_from_teacher: groups of student weights copied from the
+            teacher before training (DistilBERT-style), from
+            "embeddings", "embeddings_projection", "mlm_output"; each needs
+            equal shapes (see `albert_keras.distillation.init_from_teacher`).
     """
 
     teacher: typing.Optional[str] = None
@@ -230,6 +234,7 @@ class DistillConfig:
     sop_weight: float = 1.0
     hidden_weight: float = 1.0
     layer_map: typing.Optional[dict] = None
+    init_from_teacher: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

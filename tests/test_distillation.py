@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 import keras
-from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
+from albert_keras.distillation.distiller import AlbertDistiller, last_layer_attention_scores, with_hidden_states
 from albert_keras.distillation.init_from_teacher import init_from_teacher
 from albert_keras.distillation.layer_map import default_layer_map, resolve_layer_map
 from albert_keras.distillation.losses import soft_target_kl
@@ -108,7 +108,7 @@ def test_distillation_reduces_kd_loss(seed):
 def test_bad_arguments():
     student, teacher = _models()
     with pytest.raises(ValueError, match="Unknown loss weights"):
-        AlbertDistiller(student, teacher, loss_weights={"attention": 1.0})
+        AlbertDistiller(student, teacher, loss_weights={"cosine": 1.0})
     with pytest.raises(ValueError, match="output_hidden_states=True"):
         AlbertDistiller(AlbertPretrainer(tiny_backbone()), teacher)
     other = AlbertPretrainer(tiny_backbone(vocabulary_size=31, output_hidden_states=True))
@@ -166,3 +166,43 @@ def test_init_from_teacher_errors_on_shape_mismatch_and_unknown_groups():
     init_from_teacher(same, teacher, ["embeddings_projection"])
     np.testing.assert_array_equal(same.backbone.embeddings_projection.kernel.numpy(),
                                   teacher.backbone.embeddings_projection.kernel.numpy())
+
+
+def test_last_layer_attention_scores_are_the_ones_the_backbone_uses():
+    keras.utils.set_random_seed(0)
+    model = AlbertPretrainer(tiny_backbone(num_layers=2, num_groups=2, num_inner_repetitions=1,
+                                           output_hidden_states=True))
+    randomize_weights(model, seed=1, scale=0.5)
+    x, _ = _batch()
+    hidden = model.backbone({k: x[k] for k in ("token_ids", "segment_ids", "padding_mask")})["hidden_states"]
+    scores = last_layer_attention_scores(model.backbone, hidden, x["padding_mask"])
+    assert tuple(scores.shape) == (4, 2, 10, 10)
+    # softmax(scores) · V · W_o + b_o must give what the last attention layer computes.
+    attention = model.backbone.attention_blocks["group_1_inner_layer_0"].attention
+    bias = (1.0 - tf.cast(x["padding_mask"], "float32"))[:, None, None, :] * -10000.0
+    expected = attention(hidden[-2], bias)
+    v = tf.matmul(hidden[-2], attention.value_kernel) + attention.value_bias
+    v = tf.transpose(tf.reshape(v, (4, 10, 2, 4)), (0, 2, 1, 3))
+    context = tf.reshape(tf.transpose(tf.matmul(tf.nn.softmax(scores), v), (0, 2, 1, 3)), (4, 10, 8))
+    np.testing.assert_allclose(tf.matmul(context, attention.output_kernel) + attention.output_bias, expected,
+                               atol=1e-5)
+
+
+def test_attention_loss_trains_the_student_only_and_checks_shapes():
+    student, teacher = _models()
+    distiller = AlbertDistiller(student, teacher, loss_weights={"kd": 0.0, "mlm": 0.0, "sop": 0.0, "hidden": 0.0,
+                                                                "attention": 1.0})
+    x, y = _batch()
+    with tf.GradientTape(persistent=True) as tape:
+        y_pred = distiller(x, training=True)
+        loss = distiller.compute_loss(x, y, y_pred)
+    assert float(loss) > 0
+    student_grads = tape.gradient(loss, student.trainable_weights)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in student_grads)
+    assert all(g is None or float(tf.reduce_max(tf.abs(g))) == 0 for g in tape.gradient(loss, teacher.weights))
+    assert "attention_loss" in distiller.trackers
+    assert "attention_loss" not in AlbertDistiller(*_models()).trackers  # off by default
+    four_heads = AlbertPretrainer(tiny_backbone(num_layers=2, num_groups=1, num_inner_repetitions=1, num_heads=4,
+                                                 output_hidden_states=True))
+    with pytest.raises(ValueError, match="equal num_heads"):
+        AlbertDistiller(four_heads, teacher, loss_weights={"attention": 1.0})

@@ -1,16 +1,43 @@
 """`AlbertDistiller`: trains a student pretrainer against a frozen teacher."""
 
+import math
+
 import keras
 from keras import ops
 
 from albert_keras import features
 from albert_keras.distillation.layer_map import resolve_layer_map
-from albert_keras.distillation.losses import hidden_mse, soft_target_kl
+from albert_keras.distillation.losses import attention_kl, hidden_mse, soft_target_kl
 from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.models.sharing import block_keys
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.pretrainer import AlbertPretrainer
 
-LOSS_TERMS = ("kd", "mlm", "sop", "hidden")
+LOSS_TERMS = ("kd", "mlm", "sop", "hidden", "attention")
+
+
+def last_layer_attention_scores(backbone, hidden_states, padding_mask):
+    """The last layer's attention logits `[batch, heads, T, T]`, recomputed from its input.
+
+    Uses the weights of the backbone's last attention block on
+    `hidden_states[-2]` (the last layer's input), so the backbone's own
+    forward pass is unchanged. Needs `num_inner_repetitions == 1`.
+    """
+    plan = block_keys(backbone.sharing, backbone.num_layers, backbone.num_groups, backbone.num_inner_repetitions)
+    attention = backbone.attention_blocks[plan[-1][-1][0]].attention
+    x = hidden_states[-2]
+    batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
+    n, d = attention.num_heads, attention.head_dim
+
+    def heads(kernel, bias):
+        y = ops.matmul(x, ops.cast(kernel, x.dtype)) + ops.cast(bias, x.dtype)
+        return ops.transpose(ops.reshape(y, (batch, seq_len, n, d)), (0, 2, 1, 3))  # [B, N, T, D]
+
+    query = heads(attention.query_kernel, attention.query_bias) * (1.0 / math.sqrt(d))
+    key = heads(attention.key_kernel, attention.key_bias)
+    scores = ops.cast(ops.matmul(query, ops.transpose(key, (0, 1, 3, 2))), "float32")
+    bias = (1.0 - ops.cast(padding_mask, "float32")) * -10000.0
+    return scores + bias[:, None, None, :]
 
 
 def with_hidden_states(pretrainer, enabled=True):
@@ -35,9 +62,14 @@ class AlbertDistiller(keras.Model):
             temperature T (times T²);
         mlm, sop: the student's hard pretraining losses;
         hidden: MSE between student layer i and teacher layer `map[i]`, through
-            a learned linear projection when the widths differ.
+            a learned linear projection when the widths differ;
+        attention: KL between the teacher's and the student's last-layer
+            attention distributions, per head (MiniLM); off by default, and
+            only when student and teacher have equal `num_heads` and
+            `num_inner_repetitions == 1`.
     Each term is logged as a metric (`kd_loss`, `mlm_loss`, `sop_loss`,
-    `hidden_loss`), with `mlm_accuracy` and `sop_accuracy`.
+    `hidden_loss`, and `attention_loss` when its weight is not 0), with
+    `mlm_accuracy` and `sop_accuracy`.
 
     The teacher runs in inference mode (`training=False`) and is frozen:
     its weights are not trainable and its outputs are `stop_gradient`ed.
@@ -52,7 +84,8 @@ class AlbertDistiller(keras.Model):
         teacher: an `AlbertPretrainer` with the same vocabulary and
             `output_hidden_states=True`.
         temperature: T for the soft targets.
-        loss_weights: dict over "kd", "mlm", "sop", "hidden".
+        loss_weights: dict over "kd", "mlm", "sop", "hidden", "attention"
+            (default 1 each, attention 0).
         layer_map: None for the default map, or `{student: teacher}` pairs.
     """
 
@@ -63,7 +96,7 @@ class AlbertDistiller(keras.Model):
                 "The student must share the teacher's vocabulary. Received: student vocabulary_size="
                 f"{student.backbone.vocabulary_size}, teacher vocabulary_size={teacher.backbone.vocabulary_size}"
             )
-        weights = {"kd": 1.0, "mlm": 1.0, "sop": 1.0, "hidden": 1.0}
+        weights = {"kd": 1.0, "mlm": 1.0, "sop": 1.0, "hidden": 1.0, "attention": 0.0}
         unknown = set(loss_weights or {}) - set(weights)
         if unknown:
             raise ValueError(f"Unknown loss weights {sorted(unknown)}; known: {list(LOSS_TERMS)}")
@@ -75,6 +108,14 @@ class AlbertDistiller(keras.Model):
                 raise ValueError(
                     f"The {role}'s backbone must be built with output_hidden_states=True; "
                     "use albert_keras.distillation.distiller.with_hidden_states(model)."
+                )
+        if weights["attention"]:
+            s_b, t_b = student.backbone, teacher.backbone
+            if s_b.num_heads != t_b.num_heads or s_b.num_inner_repetitions != 1 or t_b.num_inner_repetitions != 1:
+                raise ValueError(
+                    "The attention loss needs equal num_heads and num_inner_repetitions=1 in student and teacher. "
+                    f"Received: num_heads {s_b.num_heads} (student) and {t_b.num_heads} (teacher), "
+                    f"num_inner_repetitions {s_b.num_inner_repetitions} and {t_b.num_inner_repetitions}."
                 )
         self.student = student
         self.teacher = teacher
@@ -90,10 +131,11 @@ class AlbertDistiller(keras.Model):
         for projection in self.projections:
             if projection is not None:
                 projection.build((None, None, h_s))
-        self.trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ("kd_loss", "mlm_loss", "sop_loss", "hidden_loss", "mlm_accuracy", "sop_accuracy")
-        }
+        self.use_attention = bool(weights["attention"])
+        names = ["kd_loss", "mlm_loss", "sop_loss", "hidden_loss", "mlm_accuracy", "sop_accuracy"]
+        if self.use_attention:
+            names.insert(4, "attention_loss")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     def build(self, input_shape=None):
         self.built = True
@@ -103,13 +145,20 @@ class AlbertDistiller(keras.Model):
         s = self.student.backbone(bx, training=training)
         t = self.teacher.backbone(bx, training=False)
         positions = x[features.MASK_POSITIONS]
-        return {
+        outputs = {
             "student_mlm": self.student.mlm_head(s["sequence_output"], positions),
             "student_sop": self.student.sop_head(s["pooled_output"]),
             "teacher_mlm": ops.stop_gradient(self.teacher.mlm_head(t["sequence_output"], positions)),
             "student_hidden": s["hidden_states"],
             "teacher_hidden": [ops.stop_gradient(h) for h in t["hidden_states"]],
         }
+        if self.use_attention:
+            mask = x[features.PADDING_MASK]
+            outputs["student_attention"] = last_layer_attention_scores(self.student.backbone, s["hidden_states"], mask)
+            outputs["teacher_attention"] = ops.stop_gradient(
+                last_layer_attention_scores(self.teacher.backbone, outputs["teacher_hidden"], mask)
+            )
+        return outputs
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         w = self.loss_weights_by_term
@@ -126,6 +175,10 @@ class AlbertDistiller(keras.Model):
                 student_h = projection(student_h)
             hidden.append(hidden_mse(student_h, y_pred["teacher_hidden"][t + 1], x[features.PADDING_MASK]))
         terms["hidden"] = ops.mean(ops.stack(hidden)) if hidden else ops.zeros(())
+        if self.use_attention:
+            terms["attention"] = attention_kl(
+                y_pred["student_attention"], y_pred["teacher_attention"], x[features.PADDING_MASK]
+            )
         for name, value in terms.items():
             self.trackers[f"{name}_loss"].update_state(value)
         correct, total = weighted_accuracy(y[features.MLM_IDS], y_pred["student_mlm"], mlm_weights)

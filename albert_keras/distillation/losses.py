@@ -32,3 +32,24 @@ def hidden_mse(student_hidden, teacher_hidden, padding_mask):
     mask = ops.cast(padding_mask, "float32")[..., None]
     width = ops.cast(ops.shape(diff)[-1], "float32")
     return ops.sum(ops.square(diff) * mask) / (ops.sum(mask) * width + 1e-5)
+
+
+def attention_kl(student_scores, teacher_scores, padding_mask):
+    """KL(teacher ‖ student) between attention distributions, as in MiniLM.
+
+    Args:
+        student_scores: `[batch, heads, seq_len, seq_len]` attention logits
+            (padding keys already at -10000).
+        teacher_scores: same shape; treated as constants.
+        padding_mask: `[batch, seq_len]`, 1 on real tokens; padding query
+            rows are left out.
+
+    Returns:
+        A float32 scalar: the mean over heads and real query positions.
+    """
+    t_log_probs = ops.log_softmax(ops.stop_gradient(ops.cast(teacher_scores, "float32")), axis=-1)
+    s_log_probs = ops.log_softmax(ops.cast(student_scores, "float32"), axis=-1)
+    kl = ops.sum(ops.exp(t_log_probs) * (t_log_probs - s_log_probs), axis=-1)  # [B, N, T]
+    mask = ops.cast(padding_mask, "float32")[:, None, :]
+    heads = ops.cast(ops.shape(kl)[1], "float32")
+    return ops.sum(kl * mask) / (ops.sum(mask) * heads + 1e-5)

@@ -43,6 +43,7 @@ def build_distiller(student, distill_config, precision="float32"):
             "mlm": distill_config.mlm_weight,
             "sop": distill_config.sop_weight,
             "hidden": distill_config.hidden_weight,
+            "attention": getattr(distill_config, "attention_weight", 0.0),
         },
         layer_map=distill_config.layer_map,
     )

@@ -221,6 +221,9 @@ class DistillConfig:
         layer_map: null for student layer i → teacher layer
             `round((i + 1) * L_t / L_s) - 1`, or an explicit
             `{student_layer: teacher_layer}` mapping (0-based).
+        attention_weight: weight of the KL between the teacher's and the
+            student's last-layer attention distributions (MiniLM); 0 is off.
+            Needs equal `num_heads` and `num_inner_repetitions: 1`.
         init_from_teacher: groups of student weights copied from the
             teacher before training (DistilBERT-style), from
             "embeddings", "embeddings_projection", "mlm_output"; each needs
@@ -234,6 +237,7 @@ class DistillConfig:
     sop_weight: float = 1.0
     hidden_weight: float = 1.0
     layer_map: typing.Optional[dict] = None
+    attention_weight: float = 0.0
     init_from_teacher: list = dataclasses.field(default_factory=list)
 
 

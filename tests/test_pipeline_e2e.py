@@ -164,33 +164,14 @@ def test_pretraining_pipeline_pushes_a_blessed_model_and_reruns_from_cache(tmp_p
     assert pushed[-1].custom_properties["pushed"].int_value == 0
 
 
-def test_pretraining_pipeline_with_dynamic_masking(tmp_path):
-    """Dynamic records: unmasked with word starts; the Trainer masks them anew, the evaluator once."""
+def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(tmp_path, spm_vocab_dir):
+    """masking: dynamic and distill_from in one run (each alone would cost another pipeline run).
+
+    Dynamic records are unmasked with word starts; the Trainer masks them anew
+    and the evaluator once. distill_from imports the teacher's vocabulary and
+    the Trainer distils the student.
+    """
     from albert_keras.data.pretraining_dataset import record_kind
-
-    serving = tmp_path / "serving"
-    path = write_config(tmp_path / "pre.yaml", "pretraining", tmp_path / "root", serving,
-                        examples={"masking": "dynamic", "max_ngram": 2})
-    _, mlmd, _ = _run(path)
-    states = node_states(mlmd)
-    assert all(s == [COMPLETE] for s in states.values()), states
-    (examples,) = [a for a in artifacts_of_type(mlmd, "Examples") if "masking" in a.custom_properties]
-    assert examples.custom_properties["masking"].string_value == "dynamic"
-    assert examples.custom_properties["max_ngram"].int_value == 2
-    assert record_kind(os.path.join(examples.uri, "Split-train", "*")) == "dynamic"
-    (blessing,) = artifacts_of_type(mlmd, "ModelBlessing")
-    with open(os.path.join(blessing.uri, "metrics.json")) as f:
-        metrics = json.load(f)
-    assert metrics["num_predictions"] > 0 and 0.0 <= metrics["mlm_accuracy"] <= 1.0
-    assert blessing.custom_properties["blessed"].int_value == 1
-    (version,) = versions(serving)
-    loaded = tf.saved_model.load(str(serving / version))
-    out = loaded.signatures["fill_mask"](text=tf.constant(["猫是[MASK]。"]), text_b=tf.constant([""]))
-    assert out["top_k_ids"].shape[-1] == 5
-
-
-def test_pretraining_pipeline_distils_a_student_from_a_teacher(tmp_path, spm_vocab_dir):
-    """distill_from: the teacher's vocabulary is imported and the Trainer distils the student."""
     from albert_keras.model_dir import read_config, save_model_dir
     from albert_keras.models.backbone import AlbertBackbone
     from albert_keras.tasks.pretrainer import AlbertPretrainer
@@ -205,6 +186,7 @@ def test_pretraining_pipeline_distils_a_student_from_a_teacher(tmp_path, spm_voc
     serving = tmp_path / "serving"
     student = {**TINY_BACKBONE, "hidden_dim": 16, "intermediate_dim": 32}
     path = write_config(tmp_path / "pre.yaml", "pretraining", tmp_path / "root", serving,
+                        examples={"masking": "dynamic", "max_ngram": 2},
                         trainer={"distill_from": teacher,
                                  "albert": {"model": {"init": "albert_tiny", "overrides": student},
                                             "training": {"global_batch_size": 8, "steps_per_loop": 10,
@@ -214,6 +196,13 @@ def test_pretraining_pipeline_distils_a_student_from_a_teacher(tmp_path, spm_voc
     states = node_states(mlmd)
     assert "VocabularyGen" not in states and "vocabulary_importer" in states
     assert all(s == [COMPLETE] for s in states.values()), states
+    (examples,) = [a for a in artifacts_of_type(mlmd, "Examples") if "masking" in a.custom_properties]
+    assert examples.custom_properties["masking"].string_value == "dynamic"
+    assert examples.custom_properties["max_ngram"].int_value == 2
+    assert record_kind(os.path.join(examples.uri, "Split-train", "*")) == "dynamic"
+    (blessing,) = artifacts_of_type(mlmd, "ModelBlessing")
+    with open(os.path.join(blessing.uri, "metrics.json")) as f:
+        assert json.load(f)["num_predictions"] > 0
     (run,) = artifacts_of_type(mlmd, "ModelRun")
     with open(os.path.join(run.uri, "metrics.json")) as f:
         metrics = json.load(f)

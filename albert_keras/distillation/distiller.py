@@ -1,14 +1,12 @@
 """`AlbertDistiller`: trains a student pretrainer against a frozen teacher."""
 
-import math
-
 import keras
 from keras import ops
 
 from albert_keras import features
 from albert_keras.distillation.layer_map import resolve_layer_map
 from albert_keras.distillation.losses import attention_kl, hidden_mse, soft_target_kl
-from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.models.backbone import AlbertBackbone, make_attention_bias
 from albert_keras.models.sharing import block_keys
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.pretrainer import AlbertPretrainer
@@ -19,25 +17,13 @@ LOSS_TERMS = ("kd", "mlm", "sop", "hidden", "attention")
 def last_layer_attention_scores(backbone, hidden_states, padding_mask):
     """The last layer's attention logits `[batch, heads, T, T]`, recomputed from its input.
 
-    Uses the weights of the backbone's last attention block on
+    Calls the last attention block's `SelfAttention.attention_scores` on
     `hidden_states[-2]` (the last layer's input), so the backbone's own
     forward pass is unchanged. Needs `num_inner_repetitions == 1`.
     """
     plan = block_keys(backbone.sharing, backbone.num_layers, backbone.num_groups, backbone.num_inner_repetitions)
     attention = backbone.attention_blocks[plan[-1][-1][0]].attention
-    x = hidden_states[-2]
-    batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
-    n, d = attention.num_heads, attention.head_dim
-
-    def heads(kernel, bias):
-        y = ops.matmul(x, ops.cast(kernel, x.dtype)) + ops.cast(bias, x.dtype)
-        return ops.transpose(ops.reshape(y, (batch, seq_len, n, d)), (0, 2, 1, 3))  # [B, N, T, D]
-
-    query = heads(attention.query_kernel, attention.query_bias) * (1.0 / math.sqrt(d))
-    key = heads(attention.key_kernel, attention.key_bias)
-    scores = ops.cast(ops.matmul(query, ops.transpose(key, (0, 1, 3, 2))), "float32")
-    bias = (1.0 - ops.cast(padding_mask, "float32")) * -10000.0
-    return scores + bias[:, None, None, :]
+    return attention.attention_scores(hidden_states[-2], make_attention_bias(padding_mask))
 
 
 def with_hidden_states(pretrainer, enabled=True):

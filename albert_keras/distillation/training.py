@@ -32,7 +32,7 @@ def build_distiller(student, distill_config, precision="float32"):
     if precision != "float32":
         overrides["dtype"] = precision
     teacher = load_model_dir(distill_config.teacher, **overrides)
-    if getattr(distill_config, "init_from_teacher", None):
+    if distill_config.init_from_teacher:
         init_from_teacher(student, teacher, distill_config.init_from_teacher)
     return AlbertDistiller(
         with_hidden_states(student),
@@ -43,7 +43,7 @@ def build_distiller(student, distill_config, precision="float32"):
             "mlm": distill_config.mlm_weight,
             "sop": distill_config.sop_weight,
             "hidden": distill_config.hidden_weight,
-            "attention": getattr(distill_config, "attention_weight", 0.0),
+            "attention": distill_config.attention_weight,
         },
         layer_map=distill_config.layer_map,
     )

@@ -56,23 +56,45 @@ class SelfAttention(keras.layers.Layer):
 
     def call(self, inputs, attention_bias, training=None):
         batch, seq_len = ops.shape(inputs)[0], ops.shape(inputs)[1]
-        n, d, h = self.num_heads, self.head_dim, self.hidden_dim
+        query, key, value = self._heads(inputs)
+        scores = self._scores(query, key, attention_bias)
+        probs = ops.softmax(scores, axis=-1)
+        probs = self._dropout(ops.cast(probs, self.compute_dtype), training=training)
+        context = ops.matmul(probs, value)  # [B, N, T, D]
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (batch, seq_len, self.hidden_dim))
+        return ops.matmul(context, ops.cast(self.output_kernel, self.compute_dtype)) + ops.cast(
+            self.output_bias, self.compute_dtype
+        )
+
+    def attention_scores(self, inputs, attention_bias):
+        """The attention logits before the softmax (what distillation compares).
+
+        Args:
+            inputs: `[batch, seq_len, hidden_dim]`.
+            attention_bias: `[batch, 1, 1, seq_len]` additive mask.
+
+        Returns:
+            float32 `[batch, num_heads, seq_len, seq_len]`: scaled q·k plus
+            the mask, exactly the logits `call` takes the softmax of.
+        """
+        query, key, _ = self._heads(inputs)
+        return self._scores(query, key, attention_bias)
+
+    def _heads(self, inputs):
+        """Fused QKV projection: query (scaled by 1/sqrt(D)), key, value, each `[B, N, T, D]`."""
+        batch, seq_len = ops.shape(inputs)[0], ops.shape(inputs)[1]
+        n, d = self.num_heads, self.head_dim
         kernel = ops.concatenate([self.query_kernel, self.key_kernel, self.value_kernel], axis=1)
         bias = ops.concatenate([self.query_bias, self.key_bias, self.value_bias], axis=0)
         qkv = ops.matmul(inputs, ops.cast(kernel, self.compute_dtype)) + ops.cast(bias, self.compute_dtype)
         qkv = ops.reshape(qkv, (batch, seq_len, 3, n, d))
         qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # [3, B, N, T, D]
         query, key, value = qkv[0], qkv[1], qkv[2]
-        query = query * ops.cast(1.0 / math.sqrt(d), query.dtype)
+        return query * ops.cast(1.0 / math.sqrt(d), query.dtype), key, value
+
+    def _scores(self, query, key, attention_bias):
         scores = ops.matmul(query, ops.transpose(key, (0, 1, 3, 2)))  # [B, N, T, T]
-        scores = ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
-        probs = ops.softmax(scores, axis=-1)
-        probs = self._dropout(ops.cast(probs, self.compute_dtype), training=training)
-        context = ops.matmul(probs, value)  # [B, N, T, D]
-        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (batch, seq_len, h))
-        return ops.matmul(context, ops.cast(self.output_kernel, self.compute_dtype)) + ops.cast(
-            self.output_bias, self.compute_dtype
-        )
+        return ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
 
     def compute_output_shape(self, input_shape):
         return input_shape

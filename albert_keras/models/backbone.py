@@ -13,6 +13,15 @@ from albert_keras.layers.token_embedding import TokenEmbedding
 from albert_keras.models.sharing import SHARING_MODES, block_keys
 
 
+def make_attention_bias(padding_mask):
+    """The additive attention mask `[batch, 1, 1, seq_len]`: 0 on real tokens, -10000 on padding.
+
+    Built once per batch and shared by every layer.
+    """
+    bias = (1.0 - ops.cast(padding_mask, "float32")) * -10000.0
+    return ops.expand_dims(ops.expand_dims(bias, 1), 1)
+
+
 @keras.saving.register_keras_serializable(package="albert_keras")
 class AlbertBackbone(keras.Model):
     """ALBERT encoder network (Lan et al., 2019, arXiv 1909.11942).
@@ -171,8 +180,7 @@ class AlbertBackbone(keras.Model):
         x = self.embeddings_dropout(x)
         x = self.embeddings_projection(x)
         # The additive mask is computed once per batch: [B, 1, 1, T].
-        attention_bias = (1.0 - ops.cast(padding_mask, "float32")) * -10000.0
-        attention_bias = ops.expand_dims(ops.expand_dims(attention_bias, 1), 1)
+        attention_bias = make_attention_bias(padding_mask)
         hidden_states = [x]
         for steps in plan:
             for attention_key, ffn_key in steps:

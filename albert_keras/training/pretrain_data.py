@@ -198,21 +198,18 @@ def records_dataset(files, data_config, batch_size, seed, training, vocabulary_s
             files, batch_size, d.sequence_length, d.max_predictions, shuffle=training, repeat=training,
             seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
         )
-    mask_options = {"masked_lm_prob": d.masking_probability, "max_ngram": d.max_ngram}
-    if not training:
+
+    def dynamic(**options):
         return records.load_dynamic_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-            shuffle=False, repeat=False, drop_remainder=False, **mask_options,
-        ).cache()
-    if d.dynamic_masking:
-        return records.load_dynamic_pretraining_dataset(
-            files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-            shuffle=True, repeat=True, shuffle_buffer=d.shuffle_buffer, **mask_options,
+            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,
         )
-    once = records.load_dynamic_pretraining_dataset(
-        files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-        shuffle=False, repeat=False, drop_remainder=False, **mask_options,
-    )
+
+    if training and d.dynamic_masking:
+        return dynamic(shuffle=True, repeat=True, shuffle_buffer=d.shuffle_buffer)
+    once = dynamic(shuffle=False, repeat=False, drop_remainder=False)
+    if not training:
+        return once.cache()
     ds = once.unbatch().cache().shuffle(d.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 

@@ -32,6 +32,19 @@ if ! ls "$SERVING_DIR" 2>/dev/null | grep -qE '^[0-9]+$'; then
   echo "error: nothing was pushed to $SERVING_DIR (was the model blessed? see the MlmEvaluator output)" >&2
   exit 1
 fi
+PIPELINE_ROOT=$("$PYTHON" -c 'import sys, yaml, os; print(os.path.abspath(yaml.safe_load(open(sys.argv[1]))["pipeline"]["root"]))' "$CONFIG")
+# What the model learned, from the newest MlmEvaluator blessing (held-out eval split).
+"$PYTHON" - "$PIPELINE_ROOT" <<'PY'
+import glob, json, os, sys
+runs = glob.glob(os.path.join(sys.argv[1], "MlmEvaluator", "blessing", "*", "metrics.json"))
+if not runs:
+    sys.exit(f"error: no MlmEvaluator metrics under {sys.argv[1]}")
+m = json.load(open(max(runs, key=lambda p: int(os.path.basename(os.path.dirname(p))))))
+best = m.get("best_constant_accuracy")  # absent in blessings of older versions
+print(f"held-out MLM accuracy {m['mlm_accuracy']:.3f} over {m['num_predictions']} masked tokens"
+      + (f" (one answer for all of them at best: {best:.3f})" if best is not None else "")
+      + f", SOP accuracy {m['sop_accuracy']:.3f}")
+PY
 
 read -r GRPC_PORT REST_PORT < <("$PYTHON" - <<'PY'
 import socket
@@ -85,5 +98,7 @@ echo "== 3/3 fill_mask (top 5)"
 "$ALBERT" query --server "127.0.0.1:$GRPC_PORT" --model "$MODEL_NAME" --signature fill_mask \
   --text "There is no such thing as a free [MASK]." \
   --text "猫是[MASK]。"
+echo "(A 2-layer model pretrained for a few minutes on ~480 KB answers frequent pieces, not yet sensible"
+echo " words: see docs/pipeline.md, 'What the demo model learns'.)"
 end=$(date +%s)
 echo "demo wall time: $((end - start)) s (pipeline $((pipeline_done - start)) s)"

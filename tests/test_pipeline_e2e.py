@@ -202,7 +202,10 @@ def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(tmp_path, s
     assert record_kind(os.path.join(examples.uri, "Split-train", "*")) == "dynamic"
     (blessing,) = artifacts_of_type(mlmd, "ModelBlessing")
     with open(os.path.join(blessing.uri, "metrics.json")) as f:
-        assert json.load(f)["num_predictions"] > 0
+        evaluated = json.load(f)
+    assert evaluated["num_predictions"] > 0
+    assert 0.0 < evaluated["best_constant_accuracy"] < 1.0
+    assert blessing.custom_properties["best_constant_accuracy"].double_value == evaluated["best_constant_accuracy"]
     (run,) = artifacts_of_type(mlmd, "ModelRun")
     with open(os.path.join(run.uri, "metrics.json")) as f:
         metrics = json.load(f)

@@ -22,7 +22,10 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
     Returns:
         A dict: mlm_accuracy, mlm_loss (mean cross-entropy per masked
         token), perplexity (`exp(mlm_loss)`), sop_accuracy,
-        num_predictions, num_examples, and the baseline when asked.
+        num_predictions, num_examples; best_constant_accuracy and
+        best_constant_id, the accuracy of the best single answer for every
+        masked token of this data (an upper bound for any model that ignores
+        the context); and the unigram baseline when asked.
     """
 
     @tf.function
@@ -32,6 +35,7 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
 
     baseline_id = int(np.argmax(unigram_counts)) if unigram_counts is not None else None
     sums = dict(mlm_correct=0.0, mlm_nll=0.0, weight=0.0, sop_correct=0.0, examples=0, baseline=0.0)
+    label_counts = None  # float64 [V]: weighted counts of the masked labels
     for i, (x, y) in enumerate(dataset):
         if max_batches and i >= max_batches:
             break
@@ -44,6 +48,8 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
         sums["mlm_nll"] += float((nll * weights).sum())
         sums["mlm_correct"] += float(((mlm_logits.argmax(-1) == labels) * weights).sum())
         sums["weight"] += float(weights.sum())
+        batch_counts = np.bincount(labels.reshape(-1), weights=weights.reshape(-1), minlength=mlm_logits.shape[-1])
+        label_counts = batch_counts if label_counts is None else label_counts + batch_counts
         sop = y[features.SOP_LABEL].numpy().reshape(-1)
         sums["sop_correct"] += float((sop_logits.numpy().argmax(-1) == sop).sum())
         sums["examples"] += len(sop)
@@ -59,6 +65,8 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
         "sop_accuracy": sums["sop_correct"] / sums["examples"],
         "num_predictions": int(sums["weight"]),
         "num_examples": int(sums["examples"]),
+        "best_constant_accuracy": float(label_counts.max()) / sums["weight"],
+        "best_constant_id": int(label_counts.argmax()),
     }
     if baseline_id is not None:
         result["unigram_baseline_accuracy"] = sums["baseline"] / sums["weight"]

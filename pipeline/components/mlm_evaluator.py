@@ -86,3 +86,4 @@ def MlmEvaluator(
     blessing.set_string_custom_property("current_model", model.uri)
     blessing.set_int_custom_property("current_model_id", model.id)
     blessing.set_float_custom_property("mlm_accuracy", float(metrics["mlm_accuracy"]))
+    blessing.set_float_custom_property("best_constant_accuracy", float(metrics["best_constant_accuracy"]))

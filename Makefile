@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup_env.sh
 
 test: setup
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider --durations=15
 
 test-fast: setup
 	$(PY) -m pytest -p no:cacheprovider -m "not slow"

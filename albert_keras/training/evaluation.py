@@ -34,7 +34,7 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
         return out["mlm_logits"], out["sop_logits"]
 
     baseline_id = int(np.argmax(unigram_counts)) if unigram_counts is not None else None
-    sums = dict(mlm_correct=0.0, mlm_nll=0.0, weight=0.0, sop_correct=0.0, examples=0, baseline=0.0)
+    sums = dict(mlm_correct=0.0, mlm_nll=0.0, weight=0.0, sop_correct=0.0, examples=0)
     label_counts = None  # float64 [V]: weighted counts of the masked labels
     for i, (x, y) in enumerate(dataset):
         if max_batches and i >= max_batches:
@@ -53,8 +53,6 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
         sop = y[features.SOP_LABEL].numpy().reshape(-1)
         sums["sop_correct"] += float((sop_logits.numpy().argmax(-1) == sop).sum())
         sums["examples"] += len(sop)
-        if baseline_id is not None:
-            sums["baseline"] += float(((labels == baseline_id) * weights).sum())
     if sums["weight"] == 0:
         raise ValueError("The evaluation data holds no masked predictions.")
     mlm_loss = sums["mlm_nll"] / sums["weight"]
@@ -69,7 +67,7 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
         "best_constant_id": int(label_counts.argmax()),
     }
     if baseline_id is not None:
-        result["unigram_baseline_accuracy"] = sums["baseline"] / sums["weight"]
+        result["unigram_baseline_accuracy"] = float(label_counts[baseline_id]) / sums["weight"]
         result["unigram_baseline_id"] = baseline_id
     return result
 

@@ -23,7 +23,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import numpy as np
-from albert_keras.training.config import ConfigError
+from albert_keras.config import ConfigError
 from albert_keras.training.pretrain import run_pretraining
 
 configs = json.loads(os.environ["CONFIGS"])

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from albert_keras.training.config import PretrainConfig, load_config
+from albert_keras.config import PretrainConfig, load
 from albert_keras.training.pretrain import run_pretraining
 from tests.training_fixtures import REPO
 
@@ -12,7 +12,7 @@ from tests.training_fixtures import REPO
 @pytest.mark.slow
 def test_tiny_cpu_pretraining_beats_the_unigram_baseline(tmp_path):
     # configs/pretrain/tiny_cpu.yaml, shortened (it trains 1500 steps).
-    config = load_config(
+    config = load(
         PretrainConfig,
         os.path.join(REPO, "configs/pretrain/tiny_cpu.yaml"),
         [f"training.run_dir={tmp_path}", "training.train_steps=600", "training.checkpoint_every=0",

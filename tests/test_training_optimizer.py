@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from albert_keras.training.config import OptimizerConfig
+from albert_keras.config import OptimizerConfig
 from albert_keras.training.optimizer import NO_DECAY_NAMES, build_optimizer, update_steps
 from albert_keras.training.schedule import WarmupPolynomialDecay, expected_learning_rate
 

@@ -10,7 +10,7 @@ from albert_keras import features
 from albert_keras.data.pretraining_dataset import parse_dynamic_batch, record_kind
 from albert_keras.data.pretraining_records import write_pretraining_records
 from albert_keras.training import pretrain_data
-from albert_keras.training.config import PretrainDataConfig
+from albert_keras.config import PretrainDataConfig
 from albert_keras.training.pretrain import run_pretraining
 from tests.training_fixtures import FORTUNES, tiny_pretrain_config, train_small_vocab
 

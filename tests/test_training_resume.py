@@ -57,7 +57,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
 
     from albert_keras.model_dir import load_model_dir
     from albert_keras.training.checkpoints import RunCheckpoints
-    from albert_keras.training.config import PretrainConfig, coerce
+    from albert_keras.config import PretrainConfig, coerce
     from albert_keras.training.models import build_pretrainer
     from albert_keras.training.optimizer import build_optimizer
 

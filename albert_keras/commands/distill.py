@@ -5,6 +5,8 @@ import sys
 
 import yaml
 
+from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
+
 
 def register(subparsers):
     """Adds the `distill` subcommand."""
@@ -21,6 +23,8 @@ def register(subparsers):
     p.add_argument("--config", required=True, metavar="YAML", help="e.g. configs/distill/tiny_cpu.yaml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config value, e.g. --set distill.temperature=4 (repeatable)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (the file with every --set applied) as YAML and exit")
     p.add_argument("--fresh", action="store_true", help="delete the run's checkpoints and start from step 0")
     p.set_defaults(func=run)
 
@@ -44,14 +48,16 @@ def student_overrides(student):
 def run(args):
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
     from albert_keras.data.corpus import CorpusError
-    from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:
         overrides = [f"distill.teacher={args.teacher}"] + student_overrides(args.student) + list(args.overrides)
-        config = load_config(PretrainConfig, args.config, overrides)
+        config = load(PretrainConfig, args.config, overrides)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"albert distill: config error: {e}", file=sys.stderr)
         return 2
+    if args.print_config:
+        print(to_yaml(config), end="")
+        return 0
     from albert_keras.training.pretrain import run_pretraining
 
     try:

@@ -2,7 +2,7 @@
 
 import sys
 
-from albert_keras.training.config import TASKS
+from albert_keras.config import TASKS, ConfigError, FinetuneConfig, load, to_yaml
 
 
 def register(subparsers):
@@ -18,23 +18,27 @@ def register(subparsers):
     p.add_argument("--config", required=True, metavar="YAML", help="e.g. configs/finetune/classification.yaml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config value, e.g. --set model.init=runs/tiny_cpu/model (repeatable)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (the file with every --set applied) as YAML and exit")
     p.add_argument("--fresh", action="store_true", help="delete the run's checkpoints and start from step 0")
     p.set_defaults(func=run)
 
 
 def run(args):
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.training.config import ConfigError, FinetuneConfig, load_config
     from albert_keras.training.readers.table import DataError
 
     overrides = list(args.overrides)
     if args.task:
         overrides.append(f"task.name={args.task}")
     try:
-        config = load_config(FinetuneConfig, args.config, overrides)
+        config = load(FinetuneConfig, args.config, overrides)
     except ConfigError as e:
         print(f"albert finetune: config error: {e}", file=sys.stderr)
         return 2
+    if args.print_config:
+        print(to_yaml(config), end="")
+        return 0
     from albert_keras.training.finetune import run_finetuning
 
     try:

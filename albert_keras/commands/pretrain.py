@@ -2,6 +2,8 @@
 
 import sys
 
+from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
+
 
 def register(subparsers):
     """Adds the `pretrain` subcommand."""
@@ -15,6 +17,8 @@ def register(subparsers):
     p.add_argument("--config", required=True, metavar="YAML", help="e.g. configs/pretrain/tiny_cpu.yaml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a config value, e.g. --set training.train_steps=200 (repeatable)")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (the file with every --set applied) as YAML and exit")
     p.add_argument("--fresh", action="store_true", help="delete the run's checkpoints and start from step 0")
     p.set_defaults(func=run)
 
@@ -22,13 +26,15 @@ def register(subparsers):
 def run(args):
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
     from albert_keras.data.corpus import CorpusError
-    from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:
-        config = load_config(PretrainConfig, args.config, args.overrides)
+        config = load(PretrainConfig, args.config, args.overrides)
     except ConfigError as e:
         print(f"albert pretrain: config error: {e}", file=sys.stderr)
         return 2
+    if args.print_config:
+        print(to_yaml(config), end="")
+        return 0
     from albert_keras.training.pretrain import run_pretraining
 
     try:

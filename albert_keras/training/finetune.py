@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from albert_keras.training import run_files, text_side
 from albert_keras.training import metrics as task_metrics
-from albert_keras.training.config import ConfigError, FinetuneConfig, coerce
+from albert_keras.config import ConfigError, FinetuneConfig, coerce
 from albert_keras.training.loop import train
 from albert_keras.training.models import build_backbone
 from albert_keras.training.optimizer import build_optimizer

@@ -3,7 +3,7 @@
 import os
 
 from albert_keras.presets import PRESETS
-from albert_keras.training.config import ConfigError
+from albert_keras.config import ConfigError
 
 # Backbone settings a saved model dir may be loaded with (they add no weights).
 DIR_OVERRIDES = ("dtype", "dropout", "attention_dropout", "output_hidden_states")

@@ -20,7 +20,7 @@ import os
 import keras
 
 from albert_keras.training import pretrain_data, run_files, text_side
-from albert_keras.training.config import ConfigError, PretrainConfig, coerce
+from albert_keras.config import ConfigError, PretrainConfig, coerce
 from albert_keras.training.evaluation import evaluate_pretrainer
 from albert_keras.training.loop import train
 from albert_keras.training.models import build_pretrainer

@@ -3,9 +3,7 @@
 import json
 import os
 
-import yaml
-
-from albert_keras.training.config import to_dict
+from albert_keras.config import write_yaml
 from albert_keras.training.curves import plot_training_curves
 
 CONFIG_FILE = "run_config.yaml"
@@ -15,10 +13,8 @@ MODEL_DIR = "model"
 
 
 def write_run_config(run_dir, config):
-    """Writes the resolved config as RUN_DIR/run_config.yaml."""
-    os.makedirs(run_dir, exist_ok=True)
-    with open(os.path.join(run_dir, CONFIG_FILE), "w") as f:
-        yaml.safe_dump(to_dict(config), f, sort_keys=False)
+    """Writes the resolved config as RUN_DIR/run_config.yaml (`albert_keras.config.load` reads it back)."""
+    write_yaml(config, os.path.join(run_dir, CONFIG_FILE))
 
 
 def write_metrics(run_dir, metrics):

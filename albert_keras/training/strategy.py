@@ -6,7 +6,7 @@ import tempfile
 
 import tensorflow as tf
 
-from albert_keras.training.config import ConfigError
+from albert_keras.config import ConfigError
 
 
 def _tf_config():

@@ -1,9 +1,11 @@
-"""Pipeline configs: YAML files checked at load time, before any TFX import.
+"""The pipeline config: typed sections on albert_keras's config loader.
 
-A config is a mapping of sections; every key is checked (an unknown key, a
-wrong type or a bad value raises `PipelineConfigError` naming it) and every
+A pipeline config is a YAML file of sections (``configs/pipeline/*.yaml``),
+read by `load_config` with the same engine as the training configs
+(`albert_keras.config.loader`): an unknown key, a wrong type or a bad value
+fails with a `ConfigError` naming the dotted key and the file, and every
 input path is resolved and checked, so a bad input fails in a second, not
-minutes into a run:
+minutes into a run. No TFX import happens here.
 
     pipeline:   name, kind (pretraining | finetuning), root, serving_dir,
                 enable_cache, image (Kubeflow v2 / Vertex only)
@@ -14,325 +16,439 @@ minutes into a run:
                 seed, character_coverage
     examples:   masking (static | dynamic), sequence_length, max_predictions,
                 dupe_factor, masked_lm_prob, short_seq_prob, max_ngram, seed
-    trainer:    train_steps, eval_steps, strategy, tpu, albert (the albert_keras
-                training config sections model/optimizer/training/task,
-                and distill, passed to `run_pretraining`/`run_finetuning`
-                via custom_config), distill_from (pretraining: a teacher
-                pretrainer model dir; the Trainer distils the student
-                `albert.model` from it, with its vocabulary)
+    trainer:    train_steps, eval_steps, strategy, tpu, distill_from
+                (pretraining: a teacher pretrainer model dir; the Trainer
+                distils the student `albert.model` from it, with its
+                vocabulary), and albert: the albert_keras training config
+                itself (a `PretrainConfig` or a `FinetuneConfig`, by kind)
+                passed to `run_pretraining`/`run_finetuning`; the pipeline
+                sets its `data`, `distribution`, `training.run_dir`,
+                `training.train_steps` (and `distill.teacher`,
+                `model.init` of fine-tuning), so those stay unset
     evaluator:  pretraining: min_mlm_accuracy, eval_batches;
                 finetuning: min_accuracy, max_accuracy_drop
     finetuning: base_model_dir, labels, sequence_length (finetuning only)
     beam:       args (a list of Beam pipeline args; none gives the
                 multi-processing DirectRunner with 2 workers)
 
-Relative paths are resolved against the current directory.
+Relative paths are resolved against the current directory. `dump_config`
+writes the resolved config (what `albert pipeline config FILE` prints);
+loading it gives an equal config.
 """
 
-import copy
+import dataclasses
 import glob
 import json
 import os
 
 import yaml
 
+from albert_keras.config import (
+    INPUT_FORMATS,
+    STRATEGIES,
+    ConfigError,
+    DistillConfig,
+    FinetuneConfig,
+    PretrainConfig,
+    apply_overrides,
+    from_dict,
+    to_dict,
+)
+from albert_keras.config.common import check_common, choice
+from albert_keras.config.loader import describe_source, parse_override, read_yaml, validated
+
 KINDS = ("pretraining", "finetuning")
 LABEL_SOURCES = ("none", "file", "field")
-FORMATS = ("auto", "text", "lines", "fortune", "jsonl", "csv")
 MASKINGS = ("static", "dynamic")
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
+# Sections of `trainer.albert` that the pipeline fills in itself (left out of `dump_config`).
+PIPELINE_OWNED_SECTIONS = ("data", "distribution")
+PIPELINE_OWNED_TRAINING_KEYS = ("run_dir", "train_steps")
 
-DEFAULTS = {
-    "pipeline": {
-        "name": None, "kind": None, "root": None, "serving_dir": None,
-        "enable_cache": True, "image": "albert-keras:latest",
-    },
-    "ingest": {
-        "inputs": [], "format": "auto", "label": "none", "text_field": "text",
-        "label_field": "label", "eval_buckets": 1, "total_buckets": 10,
-    },
-    "schema": {"file": None},
-    "vocabulary": {"import_dir": None, "vocab_size": 1000, "seed": 0, "character_coverage": 0.9995},
-    "examples": {
-        "masking": "static", "sequence_length": 64, "max_predictions": 10, "dupe_factor": 2,
-        "masked_lm_prob": 0.15, "short_seq_prob": 0.1, "max_ngram": 3, "seed": 12345,
-    },
-    "trainer": {
-        "train_steps": 100, "eval_steps": 0, "strategy": "default", "tpu": None, "albert": {}, "distill_from": None,
-    },
-    "evaluator": {"min_mlm_accuracy": 0.0, "eval_batches": 0, "min_accuracy": 0.0, "max_accuracy_drop": 0.05},
-    "finetuning": {"base_model_dir": None, "labels": [], "sequence_length": 64},
-    "beam": {"args": None},
-}
-
-_TYPES = {
-    ("pipeline", "enable_cache"): bool,
-    ("ingest", "inputs"): list, ("ingest", "eval_buckets"): int, ("ingest", "total_buckets"): int,
-    ("vocabulary", "vocab_size"): int, ("vocabulary", "seed"): int, ("vocabulary", "character_coverage"): float,
-    ("examples", "sequence_length"): int, ("examples", "max_predictions"): int,
-    ("examples", "dupe_factor"): int, ("examples", "masked_lm_prob"): float,
-    ("examples", "short_seq_prob"): float, ("examples", "max_ngram"): int, ("examples", "seed"): int,
-    ("trainer", "train_steps"): int, ("trainer", "eval_steps"): int, ("trainer", "albert"): dict,
-    ("evaluator", "min_mlm_accuracy"): float, ("evaluator", "eval_batches"): int,
-    ("evaluator", "min_accuracy"): float, ("evaluator", "max_accuracy_drop"): float,
-    ("finetuning", "labels"): list, ("finetuning", "sequence_length"): int,
-}
-_ALBERT_SECTIONS = ("model", "optimizer", "training", "task", "distill")
-# Keys of albert's `training` section that the pipeline sets itself.
-_PIPELINE_OWNED = ("run_dir", "train_steps")
+__all__ = [
+    "ConfigError", "FinetuningPipelineConfig", "PipelineConfig", "PretrainingPipelineConfig",
+    "dump_config", "load_config", "resolve_inputs",
+]
 
 
-class PipelineConfigError(ValueError):
-    """A pipeline config key is unknown, mistyped or has a bad value, or an input is missing."""
+@dataclasses.dataclass
+class PipelineSection:
+    """`pipeline:` what runs and where its outputs go."""
+
+    name: str | None = None
+    kind: str | None = None
+    root: str | None = None
+    serving_dir: str | None = None
+    enable_cache: bool = True
+    image: str = "albert-keras:latest"
 
 
-def load_config(path, overrides=None):
+@dataclasses.dataclass
+class IngestConfig:
+    """`ingest:` the text files and how TextExampleGen reads and splits them.
+
+    `input_files` is derived (the sorted files `inputs` resolves to).
+    """
+
+    inputs: list[str] = dataclasses.field(default_factory=list)
+    format: str = "auto"
+    label: str = "none"
+    text_field: str = "text"
+    label_field: str = "label"
+    eval_buckets: int = 1
+    total_buckets: int = 10
+    input_files: list = dataclasses.field(default_factory=list, init=False)
+
+
+@dataclasses.dataclass
+class SchemaConfig:
+    """`schema:` the curated schema of the raw examples."""
+
+    file: str | None = None
+
+
+@dataclasses.dataclass
+class VocabularyConfig:
+    """`vocabulary:` the SentencePiece vocabulary (trained, or imported from `import_dir`)."""
+
+    import_dir: str | None = None
+    vocab_size: int = 1000
+    seed: int = 0
+    character_coverage: float = 0.9995
+
+
+@dataclasses.dataclass
+class ExamplesConfig:
+    """`examples:` what PretrainingExamplesGen writes (pretraining)."""
+
+    masking: str = "static"
+    sequence_length: int = 64
+    max_predictions: int = 10
+    dupe_factor: int = 2
+    masked_lm_prob: float = 0.15
+    short_seq_prob: float = 0.1
+    max_ngram: int = 3
+    seed: int = 12345
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    """`trainer:` the TFX Trainer's steps and distribution (`albert`: in the subclasses)."""
+
+    train_steps: int = 100
+    eval_steps: int = 0
+    strategy: str = "default"
+    tpu: str | None = None
+    distill_from: str | None = None
+
+
+@dataclasses.dataclass
+class PretrainTrainerConfig(TrainerConfig):
+    """`trainer:` of a pretraining pipeline; `albert` is the `PretrainConfig` of the run."""
+
+    albert: PretrainConfig = dataclasses.field(default_factory=PretrainConfig)
+
+
+@dataclasses.dataclass
+class FinetuneTrainerConfig(TrainerConfig):
+    """`trainer:` of a fine-tuning pipeline; `albert` is the `FinetuneConfig` of the run."""
+
+    albert: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+
+
+@dataclasses.dataclass
+class EvaluatorConfig:
+    """`evaluator:` the blessing thresholds (MlmEvaluator or TFMA)."""
+
+    min_mlm_accuracy: float = 0.0
+    eval_batches: int = 0
+    min_accuracy: float = 0.0
+    max_accuracy_drop: float = 0.05
+
+
+@dataclasses.dataclass
+class FinetuningConfig:
+    """`finetuning:` the base model and the classes (fine-tuning)."""
+
+    base_model_dir: str | None = None
+    labels: list[str] = dataclasses.field(default_factory=list)
+    sequence_length: int = 64
+
+
+@dataclasses.dataclass
+class BeamConfig:
+    """`beam:` Beam pipeline args (None: `DEFAULT_BEAM_ARGS`)."""
+
+    args: list[str] | None = None
+
+
+@dataclasses.dataclass
+class PipelineConfig:
+    """The sections every pipeline config has; use a kind's subclass."""
+
+    pipeline: PipelineSection = dataclasses.field(default_factory=PipelineSection)
+    ingest: IngestConfig = dataclasses.field(default_factory=IngestConfig)
+    schema: SchemaConfig = dataclasses.field(default_factory=SchemaConfig)
+    vocabulary: VocabularyConfig = dataclasses.field(default_factory=VocabularyConfig)
+    examples: ExamplesConfig = dataclasses.field(default_factory=ExamplesConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    evaluator: EvaluatorConfig = dataclasses.field(default_factory=EvaluatorConfig)
+    finetuning: FinetuningConfig = dataclasses.field(default_factory=FinetuningConfig)
+    beam: BeamConfig = dataclasses.field(default_factory=BeamConfig)
+
+    KIND = None
+
+    def validate(self) -> "PipelineConfig":
+        """Checks values and inputs, makes paths absolute; raises `ConfigError` naming the key."""
+        p = self.pipeline
+        for key in ("name", "kind", "root", "serving_dir"):
+            _require(f"pipeline.{key}", getattr(p, key))
+        choice("`pipeline.kind`", p.kind, KINDS)
+        if p.kind != self.KIND:
+            raise ConfigError(f"`pipeline.kind` is {p.kind!r} but this is a {type(self).__name__}")
+        p.root, p.serving_dir = _abspath(p.root), _abspath(p.serving_dir)
+
+        ingest = self.ingest
+        choice("`ingest.format`", ingest.format, INPUT_FORMATS)
+        choice("`ingest.label`", ingest.label, LABEL_SOURCES)
+        _at_least("ingest.eval_buckets", ingest.eval_buckets, 1)
+        if ingest.total_buckets <= ingest.eval_buckets:
+            raise ConfigError(
+                f"`ingest.total_buckets` ({ingest.total_buckets}) must exceed `ingest.eval_buckets` "
+                f"({ingest.eval_buckets}) so both splits get examples"
+            )
+        ingest.input_files = resolve_inputs(ingest.inputs)
+
+        schema = _require("schema.file", self.schema.file)
+        self.schema.file = _abspath(schema)
+        if "://" not in schema and not os.path.isfile(self.schema.file):
+            raise ConfigError(f"`schema.file` not found: {schema!r}")
+
+        t = self.trainer
+        _at_least("trainer.train_steps", t.train_steps, 1)
+        _at_least("trainer.eval_steps", t.eval_steps, 0)
+        choice("`trainer.strategy`", t.strategy, STRATEGIES)
+        if t.strategy == "tpu" and not t.tpu:
+            raise ConfigError("`trainer.tpu` must name the TPU (or 'local') with strategy tpu")
+        self._check_albert()
+        self._check_kind()
+
+        if self.beam.args is None:
+            self.beam.args = list(DEFAULT_BEAM_ARGS)
+        return self
+
+    def _check_albert(self) -> None:
+        """`trainer.albert` holds only what the pipeline does not set, with good values."""
+        albert = self.trainer.albert
+        defaults = type(albert)()
+        for section in PIPELINE_OWNED_SECTIONS:
+            if getattr(albert, section) != getattr(defaults, section):
+                raise ConfigError(
+                    f"`trainer.albert.{section}` is set by the pipeline (the data comes from the ExampleGen; "
+                    f"the distribution from `trainer.strategy`/`trainer.tpu`): leave it out"
+                )
+        for key in PIPELINE_OWNED_TRAINING_KEYS:
+            if getattr(albert.training, key) != getattr(defaults.training, key):
+                raise ConfigError(
+                    f"`trainer.albert.training.{key}` is set by the pipeline "
+                    f"(use `trainer.train_steps`; the run dir is the Trainer's ModelRun)"
+                )
+        try:
+            check_common(albert)
+        except ConfigError as e:
+            raise ConfigError(f"trainer.albert: {e}") from e
+
+    def _check_kind(self) -> None:
+        raise NotImplementedError
+
+    def trainer_albert_config(self) -> dict:
+        """`trainer.albert` as the dict the Trainer's custom_config carries (the pipeline-owned sections left out)."""
+        return {k: v for k, v in to_dict(self.trainer.albert).items() if k not in PIPELINE_OWNED_SECTIONS}
+
+
+@dataclasses.dataclass
+class PretrainingPipelineConfig(PipelineConfig):
+    """A `kind: pretraining` pipeline config."""
+
+    trainer: PretrainTrainerConfig = dataclasses.field(default_factory=PretrainTrainerConfig)
+
+    KIND = "pretraining"
+
+    def _check_kind(self) -> None:
+        v, e, t = self.vocabulary, self.examples, self.trainer
+        distill = t.albert.distill
+        if distill.teacher is not None:
+            raise ConfigError("`trainer.albert.distill.teacher` is set by the pipeline (use `trainer.distill_from`)")
+        if distill != DistillConfig() and t.distill_from is None:
+            raise ConfigError("`trainer.albert.distill` needs `trainer.distill_from` (the teacher)")
+        if distill.temperature <= 0:
+            raise ConfigError(f"`trainer.albert.distill.temperature` must be > 0. Received: {distill.temperature}")
+        self._check_distill_from()
+        if v.import_dir is not None:
+            v.import_dir = _abspath(v.import_dir)
+            if not os.path.isfile(os.path.join(v.import_dir, "spiece.model")):
+                raise ConfigError(f"`vocabulary.import_dir` {v.import_dir!r} holds no spiece.model")
+        _at_least("vocabulary.vocab_size", v.vocab_size, 6)
+        choice("`examples.masking`", e.masking, MASKINGS)
+        _at_least("examples.sequence_length", e.sequence_length, 5)
+        _at_least("examples.max_predictions", e.max_predictions, 1)
+        _at_least("examples.dupe_factor", e.dupe_factor, 1)
+        _at_least("examples.max_ngram", e.max_ngram, 1)
+        if e.max_predictions > e.sequence_length:
+            raise ConfigError(
+                f"`examples.max_predictions` must be <= `examples.sequence_length`. "
+                f"Received: max_predictions={e.max_predictions}, sequence_length={e.sequence_length}"
+            )
+        for key in ("masked_lm_prob", "short_seq_prob"):
+            if not 0.0 <= getattr(e, key) <= 1.0:
+                raise ConfigError(f"`examples.{key}` must be in [0, 1]. Received: {getattr(e, key)!r}")
+        if self.ingest.label != "none":
+            raise ConfigError(
+                f"`ingest.label` must be none for a pretraining pipeline. Received: {self.ingest.label!r}"
+            )
+
+    def _check_distill_from(self) -> None:
+        """A teacher model dir: the student gets its vocabulary (imported, or an identical one)."""
+        t, v = self.trainer, self.vocabulary
+        if t.distill_from is None:
+            return
+        teacher = t.distill_from = _abspath(t.distill_from)
+        for name in ("config.json", "spiece.model"):
+            if not os.path.isfile(os.path.join(teacher, name)):
+                raise ConfigError(f"`trainer.distill_from` {teacher!r} is not a pretrainer model dir (no {name})")
+        with open(os.path.join(teacher, "config.json"), encoding="utf-8") as f:
+            kind = json.load(f).get("task", "")
+        if kind != "AlbertPretrainer":
+            raise ConfigError(
+                f"`trainer.distill_from` {teacher!r} holds a {kind}; the teacher must be an AlbertPretrainer"
+            )
+        if v.import_dir is None:
+            v.import_dir = teacher
+            return
+        with open(os.path.join(teacher, "spiece.model"), "rb") as a, open(
+            os.path.join(_abspath(v.import_dir), "spiece.model"), "rb"
+        ) as b:
+            if a.read() != b.read():
+                raise ConfigError(
+                    f"`vocabulary.import_dir` {v.import_dir!r} differs from the teacher's vocabulary "
+                    f"({teacher}/spiece.model); a distilled student must share it (leave import_dir unset)"
+                )
+
+
+@dataclasses.dataclass
+class FinetuningPipelineConfig(PipelineConfig):
+    """A `kind: finetuning` pipeline config."""
+
+    trainer: FinetuneTrainerConfig = dataclasses.field(default_factory=FinetuneTrainerConfig)
+
+    KIND = "finetuning"
+
+    def _check_kind(self) -> None:
+        albert, f = self.trainer.albert, self.finetuning
+        if self.trainer.distill_from is not None:
+            raise ConfigError("`trainer.distill_from` is for pretraining pipelines only")
+        if albert.model.init != FinetuneConfig().model.init:
+            raise ConfigError("`trainer.albert.model.init` is set by the pipeline (use `finetuning.base_model_dir`)")
+        if albert.task.name != "classification":
+            raise ConfigError(
+                f"`trainer.albert.task.name` must be classification in a fine-tuning pipeline. "
+                f"Received: {albert.task.name!r}"
+            )
+        base = _require("finetuning.base_model_dir", f.base_model_dir)
+        f.base_model_dir = _abspath(base)
+        if not os.path.isfile(os.path.join(f.base_model_dir, "config.json")):
+            raise ConfigError(f"`finetuning.base_model_dir` {base!r} is not a model dir (no config.json)")
+        if not os.path.isfile(os.path.join(f.base_model_dir, "spiece.model")):
+            raise ConfigError(f"`finetuning.base_model_dir` {base!r} holds no spiece.model")
+        if not f.labels or not all(f.labels):
+            raise ConfigError(
+                f"`finetuning.labels` must list the class names (non-empty strings). Received: {f.labels}"
+            )
+        if len(set(f.labels)) != len(f.labels):
+            raise ConfigError(f"`finetuning.labels` has duplicates. Received: {f.labels}")
+        if self.ingest.label == "none":
+            raise ConfigError("`ingest.label` must be file or field for a finetuning pipeline. Received: 'none'")
+        _at_least("finetuning.sequence_length", f.sequence_length, 3)
+        ev = self.evaluator
+        for key in ("min_accuracy", "max_accuracy_drop"):
+            if not 0.0 <= getattr(ev, key) <= 1.0:
+                raise ConfigError(f"`evaluator.{key}` must be in [0, 1]. Received: {getattr(ev, key)!r}")
+
+
+def _config_class(data: dict, overrides) -> type:
+    """The config class of `pipeline.kind` (the file's, or an override's)."""
+    section = data.get("pipeline")
+    kind = section.get("kind") if isinstance(section, dict) else None
+    if isinstance(overrides, dict):
+        kind = (overrides.get("pipeline") or {}).get("kind", kind)
+    else:
+        for item in overrides or ():
+            key, value = parse_override(item)
+            if key == "pipeline.kind":
+                kind = value
+    return FinetuningPipelineConfig if kind == "finetuning" else PretrainingPipelineConfig
+
+
+def load_config(path: str, overrides=None) -> PipelineConfig:
     """Reads, completes and checks a pipeline config file.
 
     Args:
         path: the YAML file.
-        overrides: optional nested dict merged over the file (tests use it).
+        overrides: ``--set`` strings (``"trainer.train_steps=5"``, values
+            parsed as YAML) or a nested dict merged over the file.
 
     Returns:
-        The config: a dict of sections with every key present, paths made
-        absolute and `ingest.input_files` the sorted resolved input files.
+        A validated `PretrainingPipelineConfig` or `FinetuningPipelineConfig`
+        (by `pipeline.kind`): every key present, paths made absolute and
+        `ingest.input_files` the sorted resolved input files.
 
     Raises:
-        PipelineConfigError: on any bad key, value or input path.
+        ConfigError: on any bad key, value or input path, naming the key and the file.
     """
-    if not os.path.isfile(path):
-        raise PipelineConfigError(f"Pipeline config file not found: {path!r}")
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = yaml.safe_load(f) or {}
-        except yaml.YAMLError as e:
-            raise PipelineConfigError(f"{path}: invalid YAML: {e}") from e
-    if overrides:
-        data = _merge(data, overrides)
-    return validate(data, source=path)
+    data = read_yaml(path)
+    cls = _config_class(data, overrides)
+    config = apply_overrides(from_dict(cls, data, source=path), overrides)
+    return validated(config, describe_source(path, overrides))
 
 
-def _merge(base, extra):
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def dump_config(config: PipelineConfig) -> str:
+    """The config as YAML (`trainer.albert`'s pipeline-owned keys left out); `load_config` reads it back equal."""
+    data = to_dict(config)
+    for section in PIPELINE_OWNED_SECTIONS:
+        data["trainer"]["albert"].pop(section)
+    for key in PIPELINE_OWNED_TRAINING_KEYS:
+        data["trainer"]["albert"]["training"].pop(key)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def validate(data, source="<config>"):
-    """Completes `data` with the defaults and checks it (see `load_config`)."""
-    if not isinstance(data, dict):
-        raise PipelineConfigError(f"{source}: a pipeline config must be a mapping of sections")
-    unknown = sorted(set(data) - set(DEFAULTS))
-    if unknown:
-        raise PipelineConfigError(f"{source}: unknown section {unknown[0]!r}; known: {', '.join(DEFAULTS)}")
-    config = {}
-    for section, defaults in DEFAULTS.items():
-        given = data.get(section) or {}
-        if not isinstance(given, dict):
-            raise PipelineConfigError(f"{source}: section {section!r} must be a mapping")
-        bad = sorted(set(given) - set(defaults))
-        if bad:
-            raise PipelineConfigError(
-                f"{source}: unknown key {section}.{bad[0]}; known: {', '.join(sorted(defaults))}"
-            )
-        merged = copy.deepcopy(defaults)
-        merged.update(given)
-        for key, value in merged.items():
-            want = _TYPES.get((section, key))
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                merged[key] = value = float(value)
-            if want is not None and value is not None and not (
-                isinstance(value, want) and not (want is int and isinstance(value, bool))
-            ):
-                raise PipelineConfigError(
-                    f"{source}: {section}.{key} must be a {want.__name__}, got {value!r}"
-                )
-        config[section] = merged
-    _check(config, source)
-    return config
-
-
-def _require(config, section, key, source):
-    value = config[section][key]
+def _require(key: str, value):
     if value in (None, ""):
-        raise PipelineConfigError(f"{source}: {section}.{key} is required")
+        raise ConfigError(f"`{key}` is required")
     return value
 
 
-def _choice(config, section, key, choices, source):
-    value = config[section][key]
-    if value not in choices:
-        raise PipelineConfigError(f"{source}: {section}.{key} must be one of {list(choices)}, got {value!r}")
-
-
-def _positive(config, section, key, source, minimum=1):
-    value = config[section][key]
+def _at_least(key: str, value: int, minimum: int) -> None:
     if value < minimum:
-        raise PipelineConfigError(f"{source}: {section}.{key} must be >= {minimum}, got {value!r}")
+        raise ConfigError(f"`{key}` must be >= {minimum}. Received: {value!r}")
 
 
-def _abspath(path):
+def _abspath(path: str) -> str:
     return path if "://" in path else os.path.abspath(os.path.expanduser(path))
 
 
-def _check(config, source):
-    p = config["pipeline"]
-    for key in ("name", "kind", "root", "serving_dir"):
-        _require(config, "pipeline", key, source)
-    _choice(config, "pipeline", "kind", KINDS, source)
-    p["root"] = _abspath(p["root"])
-    p["serving_dir"] = _abspath(p["serving_dir"])
-
-    ingest = config["ingest"]
-    _choice(config, "ingest", "format", FORMATS, source)
-    _choice(config, "ingest", "label", LABEL_SOURCES, source)
-    _positive(config, "ingest", "eval_buckets", source)
-    if ingest["total_buckets"] <= ingest["eval_buckets"]:
-        raise PipelineConfigError(
-            f"{source}: ingest.total_buckets ({ingest['total_buckets']}) must exceed "
-            f"ingest.eval_buckets ({ingest['eval_buckets']}) so both splits get examples"
-        )
-    ingest["input_files"] = resolve_inputs(ingest["inputs"], source)
-
-    schema = _require(config, "schema", "file", source)
-    config["schema"]["file"] = _abspath(schema)
-    if "://" not in schema and not os.path.isfile(config["schema"]["file"]):
-        raise PipelineConfigError(f"{source}: schema.file not found: {schema!r}")
-
-    t = config["trainer"]
-    _positive(config, "trainer", "train_steps", source)
-    _positive(config, "trainer", "eval_steps", source, minimum=0)
-    _choice(config, "trainer", "strategy", STRATEGIES, source)
-    if t["strategy"] == "tpu" and not t["tpu"]:
-        raise PipelineConfigError(f"{source}: trainer.tpu must name the TPU (or 'local') with strategy tpu")
-    bad = sorted(set(t["albert"]) - set(_ALBERT_SECTIONS))
-    if bad:
-        raise PipelineConfigError(
-            f"{source}: trainer.albert.{bad[0]} is not passed to albert_keras; give only "
-            f"{list(_ALBERT_SECTIONS)} (the data section is the pipeline's examples)"
-        )
-    owned = sorted(set(t["albert"].get("training") or {}) & set(_PIPELINE_OWNED))
-    if owned:
-        raise PipelineConfigError(
-            f"{source}: trainer.albert.training.{owned[0]} is set by the pipeline "
-            f"(use trainer.train_steps; the run dir is the Trainer's ModelRun)"
-        )
-
-    if t["distill_from"] is not None and p["kind"] != "pretraining":
-        raise PipelineConfigError(f"{source}: trainer.distill_from is for pretraining pipelines only")
-    if "distill" in t["albert"] and t["distill_from"] is None:
-        raise PipelineConfigError(f"{source}: trainer.albert.distill needs trainer.distill_from (the teacher)")
-    if "teacher" in (t["albert"].get("distill") or {}):
-        raise PipelineConfigError(
-            f"{source}: trainer.albert.distill.teacher is set by the pipeline (use trainer.distill_from)"
-        )
-
-    if p["kind"] == "pretraining":
-        _check_pretraining(config, source)
-    else:
-        _check_finetuning(config, source)
-
-    args = config["beam"]["args"]
-    if args is None:
-        config["beam"]["args"] = list(DEFAULT_BEAM_ARGS)
-    elif not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-        raise PipelineConfigError(f"{source}: beam.args must be a list of strings, got {args!r}")
-
-
-def _check_pretraining(config, source):
-    v, e = config["vocabulary"], config["examples"]
-    _check_distill_from(config, source)
-    if v["import_dir"] is not None:
-        v["import_dir"] = _abspath(v["import_dir"])
-        if not os.path.isfile(os.path.join(v["import_dir"], "spiece.model")):
-            raise PipelineConfigError(
-                f"{source}: vocabulary.import_dir {v['import_dir']!r} holds no spiece.model"
-            )
-    _positive(config, "vocabulary", "vocab_size", source, minimum=6)
-    _choice(config, "examples", "masking", MASKINGS, source)
-    _positive(config, "examples", "sequence_length", source, minimum=5)
-    _positive(config, "examples", "max_predictions", source)
-    _positive(config, "examples", "dupe_factor", source)
-    _positive(config, "examples", "max_ngram", source)
-    if e["max_predictions"] > e["sequence_length"]:
-        raise PipelineConfigError(f"{source}: examples.max_predictions must be <= examples.sequence_length")
-    for key in ("masked_lm_prob", "short_seq_prob"):
-        if not 0.0 <= e[key] <= 1.0:
-            raise PipelineConfigError(f"{source}: examples.{key} must be in [0, 1], got {e[key]!r}")
-    if config["ingest"]["label"] != "none":
-        raise PipelineConfigError(f"{source}: ingest.label must be none for a pretraining pipeline")
-
-
-def _check_distill_from(config, source):
-    """A teacher model dir: the student gets its vocabulary (imported, or an identical one)."""
-    t, v = config["trainer"], config["vocabulary"]
-    if t["distill_from"] is None:
-        return
-    teacher = t["distill_from"] = _abspath(t["distill_from"])
-    for name in ("config.json", "spiece.model"):
-        if not os.path.isfile(os.path.join(teacher, name)):
-            raise PipelineConfigError(
-                f"{source}: trainer.distill_from {teacher!r} is not a pretrainer model dir (no {name})"
-            )
-    with open(os.path.join(teacher, "config.json"), encoding="utf-8") as f:
-        kind = json.load(f).get("task", "")
-    if kind != "AlbertPretrainer":
-        raise PipelineConfigError(
-            f"{source}: trainer.distill_from {teacher!r} holds a {kind}; the teacher must be an AlbertPretrainer"
-        )
-    if v["import_dir"] is None:
-        v["import_dir"] = teacher
-        return
-    with open(os.path.join(teacher, "spiece.model"), "rb") as a, open(
-        os.path.join(_abspath(v["import_dir"]), "spiece.model"), "rb"
-    ) as b:
-        if a.read() != b.read():
-            raise PipelineConfigError(
-                f"{source}: vocabulary.import_dir {v['import_dir']!r} differs from the teacher's vocabulary "
-                f"({teacher}/spiece.model); a distilled student must share it (leave import_dir unset)"
-            )
-
-
-def _check_finetuning(config, source):
-    f = config["finetuning"]
-    base = _require(config, "finetuning", "base_model_dir", source)
-    f["base_model_dir"] = _abspath(base)
-    if not os.path.isfile(os.path.join(f["base_model_dir"], "config.json")):
-        raise PipelineConfigError(
-            f"{source}: finetuning.base_model_dir {base!r} is not a model dir (no config.json)"
-        )
-    if not os.path.isfile(os.path.join(f["base_model_dir"], "spiece.model")):
-        raise PipelineConfigError(f"{source}: finetuning.base_model_dir {base!r} holds no spiece.model")
-    if not f["labels"] or not all(isinstance(x, str) and x for x in f["labels"]):
-        raise PipelineConfigError(f"{source}: finetuning.labels must list the class names (non-empty strings)")
-    if len(set(f["labels"])) != len(f["labels"]):
-        raise PipelineConfigError(f"{source}: finetuning.labels has duplicates: {f['labels']}")
-    if config["ingest"]["label"] == "none":
-        raise PipelineConfigError(f"{source}: ingest.label must be file or field for a finetuning pipeline")
-    _positive(config, "finetuning", "sequence_length", source, minimum=3)
-    ev = config["evaluator"]
-    if not 0.0 <= ev["min_accuracy"] <= 1.0 or not 0.0 <= ev["max_accuracy_drop"] <= 1.0:
-        raise PipelineConfigError(f"{source}: evaluator.min_accuracy and max_accuracy_drop must be in [0, 1]")
-
-
-def resolve_inputs(inputs, source="<config>"):
+def resolve_inputs(inputs: list) -> list:
     """Expands files, directories and globs into a sorted list of files.
 
     Raises:
-        PipelineConfigError: no inputs, a path that matches nothing, a
-            directory without files, or an empty file.
+        ConfigError: no inputs, a path that matches nothing, a directory
+            without files, or an empty file.
     """
     if not inputs:
-        raise PipelineConfigError(f"{source}: ingest.inputs is empty: list the text files, dirs or globs to ingest")
+        raise ConfigError("`ingest.inputs` is empty: list the text files, dirs or globs to ingest")
     files = []
     for item in inputs:
-        if not isinstance(item, str) or not item:
-            raise PipelineConfigError(f"{source}: ingest.inputs holds a non-string or empty entry: {item!r}")
+        if not item:
+            raise ConfigError(f"`ingest.inputs` holds an empty entry. Received: {inputs!r}")
         if "://" in item:
             files.append(item)  # remote (gs://...): checked by the ingestion component
             continue
@@ -343,17 +459,17 @@ def resolve_inputs(inputs, source="<config>"):
                 if not n.startswith(".") and os.path.isfile(os.path.join(path, n))
             )
             if not found:
-                raise PipelineConfigError(f"{source}: input directory {item!r} is empty (no files to ingest)")
+                raise ConfigError(f"`ingest.inputs`: input directory {item!r} is empty (no files to ingest)")
         elif any(c in item for c in "*?["):
             found = sorted(f for f in glob.glob(path) if os.path.isfile(f))
             if not found:
-                raise PipelineConfigError(f"{source}: input glob {item!r} matches no files")
+                raise ConfigError(f"`ingest.inputs`: input glob {item!r} matches no files")
         elif os.path.isfile(path):
             found = [path]
         else:
-            raise PipelineConfigError(f"{source}: input file not found: {item!r}")
+            raise ConfigError(f"`ingest.inputs`: input file not found: {item!r}")
         for f in found:
             if os.path.getsize(f) == 0:
-                raise PipelineConfigError(f"{source}: input file {f!r} is empty")
+                raise ConfigError(f"`ingest.inputs`: input file {f!r} is empty")
         files.extend(found)
     return sorted(dict.fromkeys(files))

@@ -9,7 +9,7 @@ Vertex provides it.
 import os
 
 
-def compile_pipeline(config, output_file):
+def compile_pipeline(config, output_file: str) -> str:
     """Writes the KFP v2 pipeline spec JSON of a loaded config to `output_file`.
 
     Returns:
@@ -31,7 +31,7 @@ def compile_pipeline(config, output_file):
     directory = os.path.dirname(os.path.abspath(output_file))
     os.makedirs(directory, exist_ok=True)
     runner = KubeflowV2DagRunner(
-        config=KubeflowV2DagRunnerConfig(default_image=config["pipeline"]["image"]),
+        config=KubeflowV2DagRunnerConfig(default_image=config.pipeline.image),
         output_dir=directory,
         output_filename=os.path.basename(output_file),
     )

@@ -13,22 +13,22 @@ IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=
 METADATA_FILE = "metadata.sqlite"
 
 
-def metadata_path(pipeline_root):
+def metadata_path(pipeline_root: str) -> str:
     """The SQLite MLMD file of a pipeline root."""
     return os.path.join(pipeline_root, METADATA_FILE)
 
 
-def beam_args_for(config, in_memory=False, extra_args=()):
+def beam_args_for(config, in_memory: bool = False, extra_args=()) -> list:
     """The Beam args: the config's (or in-memory ones), then `extra_args`."""
-    base = list(IN_MEMORY_BEAM_ARGS) if in_memory else list(config["beam"]["args"])
+    base = list(IN_MEMORY_BEAM_ARGS) if in_memory else list(config.beam.args)
     return base + list(extra_args)
 
 
-def run(config, in_memory=False, beam_args=()):
+def run(config, in_memory: bool = False, beam_args=()) -> float:
     """Builds the pipeline of a loaded config and runs it locally.
 
     Args:
-        config: a config from `pipeline.config.load_config`.
+        config: a `PipelineConfig` from `pipeline.config.load_config`.
         in_memory: Beam DirectRunner in-memory mode (one process).
         beam_args: more Beam args, appended.
 
@@ -39,7 +39,7 @@ def run(config, in_memory=False, beam_args=()):
 
     from pipeline.pipeline import create_pipeline
 
-    root = config["pipeline"]["root"]
+    root = config.pipeline.root
     os.makedirs(root, exist_ok=True)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path(root))
     pipeline = create_pipeline(

@@ -1,31 +1,27 @@
-"""Pure pipeline factories: every path and setting in, a `tfx.dsl.Pipeline` out.
+"""The pure pipeline factory: a loaded config in, a `tfx.dsl.Pipeline` out.
 
-Pretraining::
+Both pipelines share their front and their tail; only the middle, what the
+Trainer trains on, depends on `pipeline.kind` (the TFX taxi template's
+shape)::
 
-    TextExampleGen -> StatisticsGen -> ExampleValidator <- ImportSchemaGen
-                                            |
-                                      AnomaliesGate
-                                            |
-    VocabularyGen (or vocab Importer) -> PretrainingExamplesGen (Beam)
-                                            |
-                                         Trainer (run_pretraining)
-                                            |
-                                       MlmEvaluator -> Pusher
+    front   TextExampleGen -> StatisticsGen -> ExampleValidator <- ImportSchemaGen
+                                                    |
+                                              AnomaliesGate
+                                                    |
+    middle  pretraining: VocabularyGen (or vocabulary_importer)
+                         -> PretrainingExamplesGen (Beam)
+            fine-tuning: base_model_importer (the pretrained model dir)
+                                                    |
+    tail    Trainer (run_pretraining | run_finetuning)
+              -> MlmEvaluator | latest_blessed_model_resolver + Evaluator (TFMA)
+              -> Pusher
 
-Fine-tuning::
-
-    TextExampleGen -> StatisticsGen -> ExampleValidator <- ImportSchemaGen
-                                            |
-                                      AnomaliesGate
-                                            |
-    base-model Importer ------------> Trainer (run_finetuning)
-                                            |
-    latest-blessed Resolver --------> Evaluator (TFMA) -> Pusher
-
-Runners (`local_runner`, `kubeflow_v2_runner`) resolve paths and call these.
+Runners (`local_runner`, `kubeflow_v2_runner`) resolve paths and call
+`create_pipeline`.
 """
 
 import json
+import typing
 
 from tfx import v1 as tfx
 
@@ -35,309 +31,186 @@ from pipeline.components.mlm_evaluator import MlmEvaluator
 from pipeline.components.pretraining_examples import PretrainingExamplesGen
 from pipeline.components.text_example_gen import TextExampleGen
 from pipeline.components.vocabulary_gen import VocabularyGen
+from pipeline.config import PipelineConfig
 
 PRETRAIN_RUN_FN = "pipeline.trainer.pretrain_module.run_fn"
 FINETUNE_RUN_FN = "pipeline.trainer.finetune_module.run_fn"
 TFMA_MODULE = "pipeline.tfma_model"  # registers the TF Text ops where TFMA loads the model
+FRONT_IDS = ("TextExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomaliesGate")
+TAIL_IDS = ("Trainer", "Pusher")
 
 
-def _data_validation(input_files, input_format, label_source, schema_file, eval_buckets, total_buckets,
-                     text_field="text", label_field="label"):
-    """Ingestion, statistics, the curated schema, validation and the gate."""
-    example_gen = TextExampleGen(
-        input_files=json.dumps(list(input_files)),
-        input_format=input_format,
-        label_source=label_source,
-        text_field=text_field,
-        label_field=label_field,
-        eval_buckets=eval_buckets,
-        total_buckets=total_buckets,
-    )
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
-    )
-    gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
-    return [example_gen, statistics_gen, schema_gen, example_validator, gate]
+class _Middle(typing.NamedTuple):
+    """What one kind puts between the front and the tail."""
+
+    components: list  # the kind's own components
+    examples: typing.Any  # the channel the Trainer trains on and the evaluator evaluates on
+    base_model: typing.Any  # the Trainer's base model channel, or None
+    run_fn: str
+    custom_config: dict  # the Trainer's custom_config entries of this kind
 
 
-def create_pretraining_pipeline(
-    pipeline_name,
-    pipeline_root,
-    input_files,
-    schema_file,
-    serving_model_dir,
-    input_format="auto",
-    eval_buckets=1,
-    total_buckets=10,
-    vocab_import_dir=None,
-    vocab_size=1000,
-    vocab_seed=0,
-    character_coverage=0.9995,
-    masking="static",
-    sequence_length=64,
-    max_predictions=10,
-    dupe_factor=2,
-    masked_lm_prob=0.15,
-    short_seq_prob=0.1,
-    max_ngram=3,
-    examples_seed=12345,
-    train_steps=100,
-    eval_steps=0,
-    albert_config=None,
-    strategy="default",
-    tpu=None,
-    min_mlm_accuracy=0.0,
-    eval_batches=0,
-    distill_from=None,
-    enable_cache=True,
-    metadata_connection_config=None,
-    beam_pipeline_args=None,
-):
-    """The pretraining pipeline (raw text -> vocab -> examples -> train -> evaluate -> push).
-
-    Args:
-        pipeline_name: the pipeline's name in ML Metadata.
-        pipeline_root: where artifacts go.
-        input_files: the text files to ingest (a list of paths).
-        schema_file: the curated schema (schema.pbtxt) of the raw examples.
-        serving_model_dir: Pusher's filesystem base dir (versioned subdirs).
-        input_format: "auto" or a corpus format (see TextExampleGen).
-        eval_buckets, total_buckets: hash split (eval share = eval/total).
-        vocab_import_dir: a vocab or model dir to import instead of
-            training a vocabulary (None trains one).
-        vocab_size, vocab_seed, character_coverage: SentencePiece training.
-        masking: "static" (masks written once per dupe) or "dynamic".
-        sequence_length, max_predictions, dupe_factor, masked_lm_prob,
-            short_seq_prob, max_ngram, examples_seed: pretraining examples.
-        train_steps, eval_steps: Trainer steps.
-        albert_config: albert_keras PretrainConfig sections model,
-            optimizer, training (without run_dir/train_steps).
-        strategy, tpu: tf.distribute strategy of the Trainer.
-        min_mlm_accuracy: the MlmEvaluator blessing threshold.
-        eval_batches: MlmEvaluator batches (0: all).
-        distill_from: a teacher pretrainer model dir: the Trainer distils
-            the student (`albert_config["model"]`) from it instead of plain
-            pretraining (`albert_config["distill"]` sets the loss weights),
-            and the MlmEvaluator gates the student. Pass the teacher's
-            vocabulary as `vocab_import_dir`.
-        enable_cache: reuse outputs of unchanged components.
-        metadata_connection_config: MLMD connection (None for Kubeflow/Vertex).
-        beam_pipeline_args: Beam args of the Beam-based components.
-
-    Returns:
-        A `tfx.dsl.Pipeline`.
-    """
-    if distill_from and not vocab_import_dir:
-        vocab_import_dir = distill_from  # the student shares the teacher's vocabulary
-    components = _data_validation(input_files, input_format, "none", schema_file, eval_buckets, total_buckets)
-    example_gen, gate = components[0], components[-1]
-    if vocab_import_dir:
+def _pretraining_middle(config: PipelineConfig, example_gen, gate) -> _Middle:
+    """The vocabulary (trained or imported) and the masked pretraining examples."""
+    v, e, t = config.vocabulary, config.examples, config.trainer
+    if v.import_dir:  # also the teacher's when distilling: the student shares its vocabulary
         vocabulary = tfx.dsl.Importer(
-            source_uri=vocab_import_dir, artifact_type=SentencePieceVocabulary, reimport=False
+            source_uri=v.import_dir, artifact_type=SentencePieceVocabulary, reimport=False
         ).with_id("vocabulary_importer")
         vocab_channel = vocabulary.outputs["result"]
     else:
         vocabulary = VocabularyGen(
-            examples=example_gen.outputs["examples"], vocab_size=vocab_size, seed=vocab_seed,
-            character_coverage=float(character_coverage),
+            examples=example_gen.outputs["examples"], vocab_size=v.vocab_size, seed=v.seed,
+            character_coverage=float(v.character_coverage),
         )
         vocab_channel = vocabulary.outputs["vocabulary"]
     vocabulary.add_upstream_node(gate)
     pretraining_examples = PretrainingExamplesGen(
         examples=example_gen.outputs["examples"],
         vocabulary=vocab_channel,
-        masking=masking,
-        sequence_length=sequence_length,
-        max_predictions=max_predictions,
-        dupe_factor=dupe_factor,
-        masked_lm_prob=float(masked_lm_prob),
-        short_seq_prob=float(short_seq_prob),
-        max_ngram=max_ngram,
-        seed=examples_seed,
+        masking=e.masking,
+        sequence_length=e.sequence_length,
+        max_predictions=e.max_predictions,
+        dupe_factor=e.dupe_factor,
+        masked_lm_prob=float(e.masked_lm_prob),
+        short_seq_prob=float(e.short_seq_prob),
+        max_ngram=e.max_ngram,
+        seed=e.seed,
     )
     pretraining_examples.add_upstream_node(gate)
-    trainer = tfx.components.Trainer(
-        run_fn=PRETRAIN_RUN_FN,
+    return _Middle(
+        components=[vocabulary, pretraining_examples],
         examples=pretraining_examples.outputs["pretraining_examples"],
-        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
+        base_model=None,
+        run_fn=PRETRAIN_RUN_FN,
         custom_config={
-            "albert": albert_config or {},
-            "strategy": strategy,
-            "tpu": tpu,
-            "masking": masking,
-            "sequence_length": sequence_length,
-            "max_predictions": max_predictions,
-            "masked_lm_prob": float(masked_lm_prob),
-            "max_ngram": max_ngram,
-            "distill_from": distill_from,
+            "masking": e.masking,
+            "sequence_length": e.sequence_length,
+            "max_predictions": e.max_predictions,
+            "masked_lm_prob": float(e.masked_lm_prob),
+            "max_ngram": e.max_ngram,
+            "distill_from": t.distill_from,
         },
     )
-    evaluator = MlmEvaluator(
-        model=trainer.outputs["model"],
-        examples=pretraining_examples.outputs["pretraining_examples"],
-        min_mlm_accuracy=float(min_mlm_accuracy),
-        eval_batches=eval_batches,
-    )
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
-        ),
-    )
-    components += [vocabulary, pretraining_examples, trainer, evaluator, pusher]
-    return tfx.dsl.Pipeline(
-        pipeline_name=pipeline_name,
-        pipeline_root=pipeline_root,
-        components=components,
-        enable_cache=enable_cache,
-        metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=list(beam_pipeline_args or []),
-    )
 
 
-def create_finetuning_pipeline(
-    pipeline_name,
-    pipeline_root,
-    input_files,
-    schema_file,
-    serving_model_dir,
-    base_model_dir,
-    labels,
-    input_format="auto",
-    label_source="file",
-    text_field="text",
-    label_field="label",
-    eval_buckets=1,
-    total_buckets=10,
-    sequence_length=64,
-    train_steps=100,
-    eval_steps=0,
-    albert_config=None,
-    strategy="default",
-    tpu=None,
-    min_accuracy=0.0,
-    max_accuracy_drop=0.05,
-    enable_cache=True,
-    metadata_connection_config=None,
-    beam_pipeline_args=None,
-):
-    """The fine-tuning pipeline (labelled text -> validate -> train -> TFMA -> push).
-
-    Args:
-        pipeline_name, pipeline_root, input_files, schema_file,
-            serving_model_dir, input_format, eval_buckets, total_buckets,
-            enable_cache, metadata_connection_config, beam_pipeline_args:
-            as for `create_pretraining_pipeline`.
-        base_model_dir: the pretrained albert model dir (imported).
-        labels: class names in id order (the schema's label domain).
-        label_source: "file" (file name) or "field" (csv/jsonl field).
-        text_field, label_field: csv/jsonl field names.
-        sequence_length: T.
-        train_steps, eval_steps: Trainer steps.
-        albert_config: albert_keras FinetuneConfig sections task, model,
-            optimizer, training (without run_dir/train_steps).
-        strategy, tpu: tf.distribute strategy of the Trainer.
-        min_accuracy: TFMA value threshold on accuracy.
-        max_accuracy_drop: TFMA change threshold against the latest blessed model.
-
-    Returns:
-        A `tfx.dsl.Pipeline`.
-    """
-    from pipeline.eval_config import classification_eval_config
-
-    components = _data_validation(
-        input_files, input_format, label_source, schema_file, eval_buckets, total_buckets, text_field, label_field
-    )
-    example_gen, gate = components[0], components[-1]
+def _finetuning_middle(config: PipelineConfig, example_gen) -> _Middle:
+    """The pretrained base model; the Trainer reads the raw labelled examples."""
+    f = config.finetuning
     base_model = tfx.dsl.Importer(
-        source_uri=base_model_dir, artifact_type=tfx.types.standard_artifacts.Model, reimport=False
+        source_uri=f.base_model_dir, artifact_type=tfx.types.standard_artifacts.Model, reimport=False
     ).with_id("base_model_importer")
-    trainer = tfx.components.Trainer(
-        run_fn=FINETUNE_RUN_FN,
+    return _Middle(
+        components=[base_model],
         examples=example_gen.outputs["examples"],
         base_model=base_model.outputs["result"],
-        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
-        custom_config={
-            "albert": albert_config or {},
-            "strategy": strategy,
-            "tpu": tpu,
-            "labels": list(labels),
-            "sequence_length": sequence_length,
-        },
+        run_fn=FINETUNE_RUN_FN,
+        custom_config={"labels": list(f.labels), "sequence_length": f.sequence_length},
     )
-    trainer.add_upstream_node(gate)
+
+
+def _evaluation(config: PipelineConfig, examples, model) -> list:
+    """The blessing components; the last one outputs `blessing`.
+
+    Pretraining blesses on held-out MLM accuracy (MlmEvaluator); fine-tuning
+    on TFMA accuracy, absolute and against the latest blessed model.
+    """
+    ev = config.evaluator
+    if config.pipeline.kind == "pretraining":
+        return [MlmEvaluator(
+            model=model, examples=examples, min_mlm_accuracy=float(ev.min_mlm_accuracy), eval_batches=ev.eval_batches
+        )]
+    from pipeline.eval_config import classification_eval_config  # imports TFMA (slow): fine-tuning only
+
     model_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
     evaluator = tfx.components.Evaluator(
-        examples=example_gen.outputs["examples"],
-        model=trainer.outputs["model"],
+        examples=examples,
+        model=model,
         baseline_model=model_resolver.outputs["model"],
-        eval_config=classification_eval_config(min_accuracy, max_accuracy_drop),
+        eval_config=classification_eval_config(ev.min_accuracy, ev.max_accuracy_drop),
         example_splits=["eval"],
         module_path=TFMA_MODULE,
     )
+    return [model_resolver, evaluator]
+
+
+def create_pipeline(
+    config: PipelineConfig,
+    pipeline_root: str | None = None,
+    metadata_connection_config=None,
+    beam_pipeline_args: list | None = None,
+) -> tfx.dsl.Pipeline:
+    """Builds the pipeline a loaded config (`pipeline.config.load_config`) describes.
+
+    Args:
+        config: a `PretrainingPipelineConfig` or `FinetuningPipelineConfig`.
+        pipeline_root: where artifacts go (default `pipeline.root`).
+        metadata_connection_config: MLMD connection (None for Kubeflow/Vertex).
+        beam_pipeline_args: Beam args of the Beam-based components (default
+            `beam.args`).
+
+    Returns:
+        A `tfx.dsl.Pipeline`.
+    """
+    p, ingest, t = config.pipeline, config.ingest, config.trainer
+
+    # === Front: ingestion, statistics, the curated schema, validation, the gate ===
+    example_gen = TextExampleGen(
+        input_files=json.dumps(list(ingest.input_files)),
+        input_format=ingest.format,
+        label_source=ingest.label,
+        text_field=ingest.text_field,
+        label_field=ingest.label_field,
+        eval_buckets=ingest.eval_buckets,
+        total_buckets=ingest.total_buckets,
+    )
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema.file)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+
+    # === Middle: what the Trainer trains on (the only part that depends on the kind) ===
+    if p.kind == "pretraining":
+        middle = _pretraining_middle(config, example_gen, gate)
+    else:
+        middle = _finetuning_middle(config, example_gen)
+
+    # === Tail: train, bless, push ===
+    trainer = tfx.components.Trainer(
+        run_fn=middle.run_fn,
+        examples=middle.examples,
+        base_model=middle.base_model,
+        train_args=tfx.proto.TrainArgs(num_steps=t.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=t.eval_steps),
+        custom_config={
+            "albert": config.trainer_albert_config(),
+            "strategy": t.strategy,
+            "tpu": t.tpu,
+            **middle.custom_config,
+        },
+    )
+    trainer.add_upstream_node(gate)  # never train on data the validation rejected
+    evaluation = _evaluation(config, middle.examples, trainer.outputs["model"])
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=evaluation[-1].outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=p.serving_dir)
         ),
     )
-    components += [base_model, trainer, model_resolver, evaluator, pusher]
+    components = [example_gen, statistics_gen, schema_gen, example_validator, gate,
+                  *middle.components, trainer, *evaluation, pusher]
     return tfx.dsl.Pipeline(
-        pipeline_name=pipeline_name,
-        pipeline_root=pipeline_root,
+        pipeline_name=p.name,
+        pipeline_root=pipeline_root or p.root,
         components=components,
-        enable_cache=enable_cache,
+        enable_cache=p.enable_cache,
         metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=list(beam_pipeline_args or []),
-    )
-
-
-def create_pipeline(config, pipeline_root=None, metadata_connection_config=None, beam_pipeline_args=None):
-    """Builds the pipeline a loaded config (`pipeline.config.load_config`) describes."""
-    p, ingest, t = config["pipeline"], config["ingest"], config["trainer"]
-    common = dict(
-        pipeline_name=p["name"],
-        pipeline_root=pipeline_root or p["root"],
-        input_files=ingest["input_files"],
-        schema_file=config["schema"]["file"],
-        serving_model_dir=p["serving_dir"],
-        input_format=ingest["format"],
-        eval_buckets=ingest["eval_buckets"],
-        total_buckets=ingest["total_buckets"],
-        train_steps=t["train_steps"],
-        eval_steps=t["eval_steps"],
-        albert_config=t["albert"],
-        strategy=t["strategy"],
-        tpu=t["tpu"],
-        enable_cache=p["enable_cache"],
-        metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=config["beam"]["args"] if beam_pipeline_args is None else beam_pipeline_args,
-    )
-    if p["kind"] == "pretraining":
-        v, e, ev = config["vocabulary"], config["examples"], config["evaluator"]
-        return create_pretraining_pipeline(
-            vocab_import_dir=v["import_dir"], vocab_size=v["vocab_size"], vocab_seed=v["seed"],
-            character_coverage=v["character_coverage"], masking=e["masking"],
-            sequence_length=e["sequence_length"], max_predictions=e["max_predictions"],
-            dupe_factor=e["dupe_factor"], masked_lm_prob=e["masked_lm_prob"],
-            short_seq_prob=e["short_seq_prob"], max_ngram=e["max_ngram"], examples_seed=e["seed"],
-            min_mlm_accuracy=ev["min_mlm_accuracy"], eval_batches=ev["eval_batches"],
-            distill_from=t["distill_from"], **common,
-        )
-    f, ev = config["finetuning"], config["evaluator"]
-    return create_finetuning_pipeline(
-        base_model_dir=f["base_model_dir"], labels=f["labels"], label_source=ingest["label"],
-        text_field=ingest["text_field"], label_field=ingest["label_field"],
-        sequence_length=f["sequence_length"], min_accuracy=ev["min_accuracy"],
-        max_accuracy_drop=ev["max_accuracy_drop"], **common,
+        beam_pipeline_args=list(config.beam.args if beam_pipeline_args is None else beam_pipeline_args),
     )

@@ -4,13 +4,17 @@ import os
 
 import pytest
 
-from albert_keras.training.config import (
+import yaml
+
+from albert_keras.cli import main
+from albert_keras.config import (
     ConfigError,
     FinetuneConfig,
     PretrainConfig,
     apply_overrides,
     from_dict,
-    load_config,
+    load,
+    to_yaml,
 )
 from albert_keras.training.strategy import per_replica_batch_size
 from tests.training_fixtures import FORTUNES, REPO, tiny_pretrain_config
@@ -23,7 +27,7 @@ def _write(tmp_path, text):
 
 
 def test_tiny_cpu_config_loads_with_overrides():
-    config = load_config(
+    config = load(
         PretrainConfig,
         os.path.join(REPO, "configs/pretrain/tiny_cpu.yaml"),
         ["training.train_steps=300", "optimizer.learning_rate=1e-3", "data.dynamic_masking=false"],
@@ -36,8 +40,6 @@ def test_tiny_cpu_config_loads_with_overrides():
 
 @pytest.mark.parametrize("name", ["base_gpu", "base_tpu"])
 def test_paper_configs_hold_the_paper_settings(name):
-    import yaml
-
     with open(os.path.join(REPO, f"configs/pretrain/{name}.yaml")) as f:
         config = from_dict(PretrainConfig, yaml.safe_load(f))  # keys and types only: the data is not here
     assert config.training.global_batch_size == 4096
@@ -52,8 +54,6 @@ def test_paper_configs_hold_the_paper_settings(name):
 
 
 def test_finetune_configs_have_only_known_keys():
-    import yaml
-
     folder = os.path.join(REPO, "configs/finetune")
     names = sorted(os.listdir(folder))
     assert {"classification.yaml", "regression.yaml", "token_classification.yaml", "squad.yaml",
@@ -64,23 +64,24 @@ def test_finetune_configs_have_only_known_keys():
         assert config.task.name in name or name == "fortunes.yaml"
 
 
-def test_unknown_key_names_the_key(tmp_path):
+def test_unknown_key_names_the_key_and_its_file(tmp_path):
     path = _write(tmp_path, "training:\n  global_batch_sise: 8\n")
-    with pytest.raises(ConfigError, match=r"training\.global_batch_sise"):
-        load_config(PretrainConfig, path)
+    with pytest.raises(ConfigError, match=r"Unknown config key `training\.global_batch_sise`.*\(in .*c\.yaml\)"):
+        load(PretrainConfig, path)
 
 
 def test_unknown_section_and_override_name_the_key(tmp_path):
-    with pytest.raises(ConfigError, match="'optimiser'"):
+    with pytest.raises(ConfigError, match="`optimiser`"):
         from_dict(PretrainConfig, {"optimiser": {}})
-    data = tiny_pretrain_config(tmp_path, None)
-    apply_overrides(data, ["optimizer.learning_rat=0.1"])
-    with pytest.raises(ConfigError, match=r"optimizer\.learning_rat"):
-        from_dict(PretrainConfig, data)
+    config = from_dict(PretrainConfig, tiny_pretrain_config(tmp_path, None))
+    with pytest.raises(ConfigError, match=r"`optimizer\.learning_rat`.*\(in --set optimizer\.learning_rat=0\.1\)"):
+        apply_overrides(config, ["optimizer.learning_rat=0.1"])
+    with pytest.raises(ConfigError, match=r"`x`"):
+        apply_overrides(config, ["x.y.z=0.5"])
 
 
 def test_wrong_type_names_the_key():
-    with pytest.raises(ConfigError, match=r"training\.train_steps must be an integer"):
+    with pytest.raises(ConfigError, match=r"`training\.train_steps` must be an int\. Received: 'many'"):
         from_dict(PretrainConfig, {"training": {"train_steps": "many"}})
 
 
@@ -113,9 +114,41 @@ def test_batch_must_split_over_replicas():
 
 
 def test_set_parses_yaml_values():
-    data = apply_overrides({}, ["data.train_files=[a.txt, b.txt]", "training.jit_compile=true", "x.y.z=0.5"])
-    assert data["data"]["train_files"] == ["a.txt", "b.txt"]
-    assert data["training"]["jit_compile"] is True
-    assert data["x"]["y"]["z"] == pytest.approx(0.5)
+    config = apply_overrides(
+        PretrainConfig(), ["data.train_files=[a.txt, b.txt]", "training.jit_compile=true", "optimizer.power=0.5"]
+    )
+    assert config.data.train_files == ["a.txt", "b.txt"]
+    assert config.training.jit_compile is True
+    assert config.optimizer.power == pytest.approx(0.5)
+    assert config.model == PretrainConfig().model  # untouched sections keep their values
     with pytest.raises(ConfigError, match="key=value"):
-        apply_overrides({}, ["training.train_steps"])
+        apply_overrides(PretrainConfig(), ["training.train_steps"])
+    with pytest.raises(ConfigError, match=r"`training\.train_steps` must be an int\. Received: 'x' \(in --set"):
+        apply_overrides(PretrainConfig(), ["training.train_steps=x"])
+
+
+def test_finetune_sections_keep_the_finetune_defaults():
+    config = apply_overrides(FinetuneConfig(), ["optimizer.warmup_steps=7"])
+    assert (config.optimizer.name, config.optimizer.learning_rate, config.optimizer.warmup_steps) == ("adamw", 3e-5, 7)
+
+
+@pytest.mark.parametrize("cls, folder", [(PretrainConfig, "pretrain"), (FinetuneConfig, "finetune")])
+def test_every_config_file_round_trips_through_yaml(cls, folder):
+    for name in sorted(os.listdir(os.path.join(REPO, "configs", folder))):
+        with open(os.path.join(REPO, "configs", folder, name)) as f:
+            config = from_dict(cls, yaml.safe_load(f))
+        text = to_yaml(config)
+        assert from_dict(cls, yaml.safe_load(text)) == config, name
+        assert "overrides" in yaml.safe_load(text)["model"]  # every key is written, defaults included
+
+
+def test_loaded_config_round_trips_and_print_config_shows_the_overrides(tmp_path, capsys):
+    path = os.path.join(REPO, "configs/pretrain/tiny_cpu.yaml")
+    config = load(PretrainConfig, path, ["training.train_steps=7"])
+    written = _write(tmp_path, to_yaml(config))
+    assert load(PretrainConfig, written) == config
+    assert main(["pretrain", "--config", path, "--set", "training.train_steps=7", "--print-config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert from_dict(PretrainConfig, printed) == config
+    assert main(["pretrain", "--config", path, "--set", "training.train_stepz=7", "--print-config"]) == 2
+    assert "`training.train_stepz`" in capsys.readouterr().err

@@ -117,7 +117,7 @@ def _run(config_path, **overrides):
 
     config = load_config(config_path, overrides=overrides or None)
     seconds = run(config)
-    return config, metadata_path(config["pipeline"]["root"]), seconds
+    return config, metadata_path(config.pipeline.root), seconds
 
 
 def _blessings(mlmd):

@@ -5,8 +5,9 @@ written as JSONL files (`albert_keras` fine-tuning reads files) and
 `run_finetuning` trains an `AlbertClassifier` from `fn_args.base_model`
 (an albert model dir, or a Model artifact that holds one). `custom_config`:
 
-    albert:          task / model / optimizer / training sections of a
-                     FinetuneConfig (model.init is the base model)
+    albert:          the pipeline's `trainer.albert` FinetuneConfig as a dict,
+                     less data and distribution (set here; model.init is
+                     the base model)
     labels:          the class names, in id order
     sequence_length: T
     strategy, tpu:   distribution settings

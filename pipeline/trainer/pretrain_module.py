@@ -6,7 +6,8 @@ anew every pass, plus the vocabulary copied beside them); the model and the
 loop are albert_keras's (`albert_keras.training.run_pretraining`).
 `custom_config`:
 
-    albert:       model / optimizer / training sections of a PretrainConfig
+    albert:       the pipeline's `trainer.albert` PretrainConfig as a dict, less
+                  the sections the run sets here (data, distribution)
     strategy:     distribution.strategy ("default", "mirrored", "tpu", ...)
     tpu:          distribution.tpu, for strategy tpu
     masking, sequence_length, max_predictions: what the examples hold

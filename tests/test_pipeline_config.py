@@ -73,7 +73,7 @@ def test_empty_file_and_no_inputs_fail_early(tmp_path):
 def test_bad_keys_and_values_are_named(tmp_path):
     with pytest.raises(ConfigError, match=r"Unknown config key `examples\.dupe`.* \(in .*config\.yaml\)"):
         pc.load_config(_write_config(tmp_path, examples={"dupe": 2}))
-    with pytest.raises(ConfigError, match=r"`examples\.dupe_factor` must be an int\. Received: 'x' \(in .*config\.yaml\)"):
+    with pytest.raises(ConfigError, match=r"`examples\.dupe_factor` must be an int\. Received: 'x' \(in .*\.yaml\)"):
         pc.load_config(_write_config(tmp_path, examples={"dupe_factor": "x"}))
     with pytest.raises(ConfigError, match="examples.masking"):
         pc.load_config(_write_config(tmp_path, examples={"masking": "random"}))

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 import yaml
 
 from albert_keras.cli import main
@@ -125,6 +124,14 @@ def test_set_parses_yaml_values():
         apply_overrides(PretrainConfig(), ["training.train_steps"])
     with pytest.raises(ConfigError, match=r"`training\.train_steps` must be an int\. Received: 'x' \(in --set"):
         apply_overrides(PretrainConfig(), ["training.train_steps=x"])
+
+
+def test_set_into_a_mapping_sets_one_entry():
+    config = from_dict(PretrainConfig, {"model": {"overrides": {"num_layers": 2, "hidden_dim": 64}}})
+    config = apply_overrides(config, ["model.overrides.num_layers=1", "model.overrides.num_heads=2"])
+    assert config.model.overrides == {"num_layers": 1, "hidden_dim": 64, "num_heads": 2}
+    config = apply_overrides(config, ["distill.layer_map.0=1", "distill.layer_map.1=3"])
+    assert config.distill.layer_map == {"0": 1, "1": 3}  # dotted keys are strings; resolve_layer_map reads ints
 
 
 def test_finetune_sections_keep_the_finetune_defaults():

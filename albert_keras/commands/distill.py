@@ -1,11 +1,9 @@
 """`albert distill`: trains a small ALBERT student from a larger teacher."""
 
-import os
 import sys
 
-import yaml
-
-from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
+from albert_keras.config import ConfigError, ModelConfig, PretrainConfig, from_dict, load, to_yaml
+from albert_keras.config.loader import read_yaml
 
 
 def register(subparsers):
@@ -29,18 +27,12 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def student_overrides(student):
-    """`--set` lines for the model section from a preset, a model dir or a YAML file."""
+def student_overrides(student: str) -> list:
+    """`--set` lines for the model section from a preset, a model dir or a YAML file (a `model` section)."""
     if student.endswith((".yaml", ".yml")):
-        if not os.path.isfile(student):
-            raise FileNotFoundError(f"--student {student!r}: no such file")
-        with open(student, encoding="utf-8") as f:
-            section = yaml.safe_load(f) or {}
-        unknown = set(section) - {"init", "overrides"}
-        if unknown:
-            raise ValueError(f"--student {student}: unknown keys {sorted(unknown)}; expected init and overrides")
-        lines = [f"model.init={section.get('init', 'albert_tiny')}"]
-        lines += [f"model.overrides.{k}={v}" for k, v in (section.get("overrides") or {}).items()]
+        model = from_dict(ModelConfig, read_yaml(student), source=student)
+        lines = [f"model.init={model.init}"]
+        lines += [f"model.overrides.{k}={v}" for k, v in model.overrides.items()]
         return lines
     return [f"model.init={student}"]
 

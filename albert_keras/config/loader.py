@@ -31,6 +31,7 @@ Run(steps=20, name='run')
 True
 """
 
+import copy
 import dataclasses
 import os
 import types
@@ -178,6 +179,30 @@ def _nest(key: str, value) -> dict:
     return data
 
 
+def _override_data(config, key: str, value) -> dict:
+    """The nested dict that sets dotted `key` of `config` to `value`.
+
+    A key that goes into a mapping field (``model.overrides.num_layers``)
+    sets that one entry and keeps the mapping's others.
+    """
+    parts = key.split(".")
+    node = config
+    for i, part in enumerate(parts[:-1]):
+        if not (dataclasses.is_dataclass(node) and part in _init_fields(type(node))):
+            break  # an unknown key: from_dict names it
+        node = getattr(node, part)
+        if isinstance(node, dict):
+            merged = copy.deepcopy(node)
+            entry = merged
+            for inner in parts[i + 1:-1]:
+                entry = entry.setdefault(inner, {})
+                if not isinstance(entry, dict):
+                    raise ConfigError(f"--set {key}: `{inner}` is not a mapping. Received: {entry!r}")
+            entry[parts[-1]] = value
+            return _nest(".".join(parts[: i + 1]), merged)
+    return _nest(key, value)
+
+
 def apply_overrides(config, overrides):
     """Returns `config` with overrides applied (checked like the file).
 
@@ -199,7 +224,7 @@ def apply_overrides(config, overrides):
         return from_dict(type(config), overrides, base=config, source="overrides")
     for item in overrides:
         key, value = parse_override(item)
-        config = from_dict(type(config), _nest(key, value), base=config, source=f"--set {item}")
+        config = from_dict(type(config), _override_data(config, key, value), base=config, source=f"--set {item}")
     return config
 
 

@@ -1,4 +1,4 @@
-"""Pretraining and fine-tuning: configs, optimizers, distribution, resume.
+"""Pretraining and fine-tuning: optimizers, distribution, resume (the configs: `albert_keras.config`).
 
 The Python entry points (used by the CLI and the TFX Trainer):
 

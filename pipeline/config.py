@@ -203,14 +203,14 @@ class PipelineConfig:
         p = self.pipeline
         for key in ("name", "kind", "root", "serving_dir"):
             _require(f"pipeline.{key}", getattr(p, key))
-        choice("`pipeline.kind`", p.kind, KINDS)
+        choice("pipeline.kind", p.kind, KINDS)
         if p.kind != self.KIND:
             raise ConfigError(f"`pipeline.kind` is {p.kind!r} but this is a {type(self).__name__}")
         p.root, p.serving_dir = _abspath(p.root), _abspath(p.serving_dir)
 
         ingest = self.ingest
-        choice("`ingest.format`", ingest.format, INPUT_FORMATS)
-        choice("`ingest.label`", ingest.label, LABEL_SOURCES)
+        choice("ingest.format", ingest.format, INPUT_FORMATS)
+        choice("ingest.label", ingest.label, LABEL_SOURCES)
         _at_least("ingest.eval_buckets", ingest.eval_buckets, 1)
         if ingest.total_buckets <= ingest.eval_buckets:
             raise ConfigError(
@@ -227,7 +227,7 @@ class PipelineConfig:
         t = self.trainer
         _at_least("trainer.train_steps", t.train_steps, 1)
         _at_least("trainer.eval_steps", t.eval_steps, 0)
-        choice("`trainer.strategy`", t.strategy, STRATEGIES)
+        choice("trainer.strategy", t.strategy, STRATEGIES)
         if t.strategy == "tpu" and not t.tpu:
             raise ConfigError("`trainer.tpu` must name the TPU (or 'local') with strategy tpu")
         self._check_albert()
@@ -289,7 +289,7 @@ class PretrainingPipelineConfig(PipelineConfig):
             if not os.path.isfile(os.path.join(v.import_dir, "spiece.model")):
                 raise ConfigError(f"`vocabulary.import_dir` {v.import_dir!r} holds no spiece.model")
         _at_least("vocabulary.vocab_size", v.vocab_size, 6)
-        choice("`examples.masking`", e.masking, MASKINGS)
+        choice("examples.masking", e.masking, MASKINGS)
         _at_least("examples.sequence_length", e.sequence_length, 5)
         _at_least("examples.max_predictions", e.max_predictions, 1)
         _at_least("examples.dupe_factor", e.dupe_factor, 1)

@@ -239,7 +239,7 @@ def test_trainer_albert_is_the_training_config_of_the_kind(tmp_path):
         pc.load_config(_write_config(tmp_path, trainer={"albert": {"task": {"dropout": 0.2}}}))
     with pytest.raises(ConfigError, match=r"`trainer\.albert\.training\.global_batch_size` must be an int"):
         pc.load_config(_write_config(tmp_path, trainer={"albert": {"training": {"global_batch_size": "x"}}}))
-    with pytest.raises(ConfigError, match=r"trainer\.albert: optimizer\.name must be one of"):
+    with pytest.raises(ConfigError, match=r"trainer\.albert: `optimizer\.name` must be one of"):
         pc.load_config(_write_config(tmp_path, trainer={"albert": {"optimizer": {"name": "sgd"}}}))
     with pytest.raises(ConfigError, match=r"`trainer\.albert\.data` is set by the pipeline"):
         pc.load_config(_write_config(tmp_path, trainer={"albert": {"data": {"sequence_length": 16}}}))

@@ -160,13 +160,13 @@ def check_common(config) -> None:
 def choice(key: str, value, choices) -> None:
     """Raises `ConfigError` unless `value` is one of `choices`."""
     if value not in choices:
-        raise ConfigError(f"{key} must be one of {list(choices)}. Received: {value!r}")
+        raise ConfigError(f"`{key}` must be one of {list(choices)}. Received: {value!r}")
 
 
 def positive(key: str, value) -> None:
     """Raises `ConfigError` unless `value` is an int >= 1."""
     if not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key} must be a positive integer. Received: {value!r}")
+        raise ConfigError(f"`{key}` must be a positive integer. Received: {value!r}")
 
 
 def check_files(key: str, paths: list, globs: bool = False) -> None:

@@ -43,7 +43,7 @@ def student_overrides(student):
 
 def run(args):
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.corpus import CorpusError
+    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:
@@ -56,7 +56,7 @@ def run(args):
 
     try:
         result = run_pretraining(config, fresh=args.fresh)
-    except (ConfigError, CorpusError, FileNotFoundError, ValueError) as e:
+    except (ConfigError, DataError, FileNotFoundError, ValueError) as e:
         print(f"albert distill: error: {e}", file=sys.stderr)
         return 2
     print(f"distillation done: steps {result.start_step} -> {result.final_step}; student {result.model_dir}")

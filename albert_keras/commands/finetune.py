@@ -24,8 +24,8 @@ def register(subparsers):
 
 def run(args):
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
+    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, FinetuneConfig, load_config
-    from albert_keras.training.readers.table import DataError
 
     overrides = list(args.overrides)
     if args.task:

@@ -21,7 +21,7 @@ def register(subparsers):
 
 def run(args):
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.corpus import CorpusError
+    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:
@@ -33,7 +33,7 @@ def run(args):
 
     try:
         result = run_pretraining(config, fresh=args.fresh)
-    except (ConfigError, CorpusError, FileNotFoundError) as e:
+    except (ConfigError, DataError, FileNotFoundError) as e:
         print(f"albert pretrain: error: {e}", file=sys.stderr)
         return 2
     print(f"pretraining done: steps {result.start_step} -> {result.final_step}; run dir {result.run_dir}; "

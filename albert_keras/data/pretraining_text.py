@@ -51,7 +51,8 @@ class PretrainExamples:
         }
 
 
-def build_examples(documents, encoder, sequence_length, short_seq_prob=0.1, seed=0):
+def build_examples(documents: list[str], encoder, sequence_length: int, short_seq_prob: float = 0.1,
+                   seed: int = 0) -> PretrainExamples:
     """Makes sentence-order examples from documents.
 
     Args:
@@ -107,7 +108,7 @@ def _split_chunk(chunk, rng):
     return tokens[:cut], tokens[cut:]
 
 
-def split_documents(documents, eval_fraction, seed=0):
+def split_documents(documents: list[str], eval_fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
     """Shuffles documents and holds out `eval_fraction` of them (at least 1 when > 0)."""
     documents = list(documents)
     random.Random(seed).shuffle(documents)
@@ -115,7 +116,9 @@ def split_documents(documents, eval_fraction, seed=0):
         return documents, []
     n_eval = max(1, int(round(len(documents) * eval_fraction)))
     if n_eval >= len(documents):
-        raise ValueError(f"data.eval_fraction={eval_fraction} leaves no training documents ({len(documents)} in all).")
+        raise ValueError(
+            f"`data.eval_fraction` must leave training documents. Received: {eval_fraction} of {len(documents)}"
+        )
     return documents[n_eval:], documents[:n_eval]
 
 
@@ -172,7 +175,8 @@ def dynamic_masking(encoder, max_predictions: int, masking_probability: float = 
     return mask
 
 
-def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
+def masked_dataset(examples: PretrainExamples, encoder, data_config, batch_size: int, seed: int,
+                   training: bool) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of masked examples.
 
     Args:
@@ -205,7 +209,7 @@ def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
     return ds.enumerate().map(mask).batch(batch_size).cache()
 
 
-def unigram_counts(examples, vocabulary_size):
+def unigram_counts(examples: PretrainExamples, vocabulary_size: int) -> np.ndarray:
     """Counts of each id among the real (non-special) tokens, int64 `[V]`."""
     ids = examples.token_ids[examples.padding_mask > 0]
     ids = ids[(ids != features.CLS_ID) & (ids != features.SEP_ID)]

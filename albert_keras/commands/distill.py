@@ -5,6 +5,8 @@ import sys
 
 import yaml
 
+from albert_keras.data.errors import DataError
+
 
 def register(subparsers):
     """Adds the `distill` subcommand."""
@@ -43,7 +45,6 @@ def student_overrides(student):
 
 def run(args):
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:

@@ -2,6 +2,7 @@
 
 import sys
 
+from albert_keras.data.errors import DataError
 from albert_keras.training.config import TASKS
 
 
@@ -24,7 +25,6 @@ def register(subparsers):
 
 def run(args):
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, FinetuneConfig, load_config
 
     overrides = list(args.overrides)

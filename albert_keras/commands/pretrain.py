@@ -2,6 +2,8 @@
 
 import sys
 
+from albert_keras.data.errors import DataError
+
 
 def register(subparsers):
     """Adds the `pretrain` subcommand."""
@@ -21,7 +23,6 @@ def register(subparsers):
 
 def run(args):
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.errors import DataError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
     try:

@@ -1,22 +1,11 @@
-"""The one CSV/TSV/JSONL reader (`albert_keras.data.tabular`) and the readers built on it."""
+"""The one CSV/TSV/JSONL reader (`albert_keras.data.tabular`) and `DataError`."""
 
-import json
 import pickle
 
-import numpy as np
 import pytest
 
-from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
-from albert_keras.data.readers import conll, multiple_choice, table
-
-
-class WordEncoder:
-    """A stand-in `SentencePieceEncoder`: one id per whitespace word (5 + its length)."""
-
-    def encode(self, text):
-        return [5 + len(word) for word in text.split()]
 
 
 def _write(tmp_path, name, content):
@@ -116,41 +105,3 @@ def test_data_error_is_a_value_error_and_pickles():
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, round-tripped in memory
     assert (str(copy), copy.path, copy.line, copy.field) == (str(error), "data/train.csv", 12, "label")
     assert str(DataError("No rows", "a.csv")) == "No rows (a.csv)" and str(DataError("Bad")) == "Bad"
-
-
-def test_table_reader_packs_quoted_csv_and_names_a_bad_label(tmp_path):
-    path = _write(tmp_path, "t.csv", 'text,text_b,label\n"a b, c",,pos\n"one ""two""","x y",neg\n')
-    x, y = table.encode_table(path, WordEncoder(), 8, labels=["neg", "pos"])
-    np.testing.assert_array_equal(y, [1, 0])
-    assert x[features.TOKEN_IDS][0].tolist() == [features.CLS_ID, 6, 7, 6, features.SEP_ID, 0, 0, 0]
-    assert x[features.SEGMENT_IDS][1].tolist() == [0, 0, 0, 0, 1, 1, 1, 0]
-    assert table.collect_labels(path) == ["neg", "pos"]
-    with pytest.raises(DataError, match=r"^`label` must be one of \['neg'\]\. Received: 'pos' \(.*t\.csv, line 2\)$"):
-        table.encode_table(path, WordEncoder(), 8, labels=["neg"])
-    with pytest.raises(DataError, match=r"^`label` must be a number\. Received: 'pos' \(.*t\.csv, line 2\)$"):
-        table.encode_table(path, WordEncoder(), 8, regression=True)
-    with pytest.raises(DataError, match=r"`sentence` is missing.*\(.*t\.csv, line 2\)"):
-        table.encode_table(path, WordEncoder(), 8, labels=["neg", "pos"], text_field="sentence")
-
-
-def test_multiple_choice_reader_names_field_and_line(tmp_path):
-    good = {"question": "q", "choices": ["a", "b c"], "label": 1}
-    path = _write(tmp_path, "mc.jsonl", json.dumps(good) + "\n")
-    x, y = multiple_choice.encode_multiple_choice(path, WordEncoder(), 6)
-    assert x[features.TOKEN_IDS].shape == (1, 2, 6) and y.tolist() == [1]
-    lines = [json.dumps(good), json.dumps({"question": "q", "label": 0})]
-    path = _write(tmp_path, "mc.jsonl", "\n".join(lines) + "\n")
-    with pytest.raises(DataError, match=r"`choices` is missing.*\(.*mc\.jsonl, line 2\)") as e:
-        multiple_choice.encode_multiple_choice(path, WordEncoder(), 6)
-    assert e.value.field == "choices"
-    path = _write(tmp_path, "mc.jsonl", json.dumps(dict(good, label=2)) + "\n")
-    with pytest.raises(DataError, match=r"`label` must be an int in \[0, 2\)\. Received: 2 \(.*mc\.jsonl, line 1\)"):
-        multiple_choice.encode_multiple_choice(path, WordEncoder(), 6)
-
-
-def test_conll_reader_names_the_line(tmp_path):
-    path = _write(tmp_path, "ner.txt", "\ufeff-DOCSTART- O\n\nParis B-LOC\nis O\n\nlonely\n")
-    with pytest.raises(DataError, match=r"'word \.\.\. tag'\. Received: 'lonely' \(.*ner\.txt, line 6\)"):
-        conll.read_conll(path)
-    path = _write(tmp_path, "ner.txt", "\ufeff-DOCSTART- O\n\nParis B-LOC\nis O\n")
-    assert conll.read_conll(path) == [(["Paris", "is"], ["B-LOC", "O"])]

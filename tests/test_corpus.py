@@ -4,6 +4,7 @@ import pathlib
 import pytest
 
 from albert_keras.data import corpus
+from albert_keras.data.errors import DataError
 
 REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
@@ -35,31 +36,32 @@ def test_jsonl_reads_text_field(tmp_path):
 def test_jsonl_errors_name_the_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "ok"}\n{not json\n', encoding="utf-8")
-    with pytest.raises(corpus.CorpusError, match=r"bad\.jsonl:2: invalid JSON"):
+    with pytest.raises(DataError, match=r"^Invalid JSON: .* \(.*bad\.jsonl, line 2\)$"):
         corpus.read_documents(path)
     path.write_text('{"body": "no text field"}\n', encoding="utf-8")
-    with pytest.raises(corpus.CorpusError, match=r"bad\.jsonl:1: .*'text'"):
+    with pytest.raises(DataError, match=r"^`text` must be a string\. Received: None \(.*bad\.jsonl, line 1\)$") as e:
         corpus.read_documents(path)
+    assert (e.value.line, e.value.field) == (1, "text")
 
 
 @pytest.mark.parametrize("content", ["", "\n\n  \n", "%\n%\n"])
 def test_empty_file_is_a_clear_error(tmp_path, content):
     path = tmp_path / "empty.txt"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(corpus.CorpusError, match=r"empty\.txt: empty corpus file"):
+    with pytest.raises(DataError, match=r"holds no text \(.*empty\.txt\)"):
         corpus.read_documents(path)
 
 
 def test_non_utf8_names_file_and_byte_offset(tmp_path):
     path = tmp_path / "latin1.txt"
-    path.write_bytes("héllo".encode("utf-8") + b"\n" + "café".encode("latin-1"))
+    path.write_bytes("héllo".encode() + b"\n" + "café".encode("latin-1"))
     # "héllo" is 6 bytes, then "\n", "caf" -> the bad byte is at offset 10.
-    with pytest.raises(corpus.CorpusError, match=r"latin1\.txt: not valid UTF-8 at byte offset 10"):
+    with pytest.raises(DataError, match=r"must be UTF-8\. Received bytes .* at byte offset 10 .*\(.*latin1\.txt\)"):
         corpus.read_documents(path)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(corpus.CorpusError, match=r"not found: .*nope\.txt"):
+    with pytest.raises(DataError, match=r"not found \(.*nope\.txt\)"):
         corpus.read_documents(tmp_path / "nope.txt")
 
 

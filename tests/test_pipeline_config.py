@@ -1,17 +1,14 @@
 """Pipeline configs and ingestion fail early and clearly on bad input (fast: no TFX import)."""
 
-import gzip
 import os
 import subprocess
 import sys
 
 import pytest
-import tensorflow as tf
 import yaml
 
 from albert_keras.config import ConfigError
 from pipeline import config as pc
-from pipeline.components import text_reading
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(REPO, "configs/pipeline/schema/pretraining.pbtxt")
@@ -111,47 +108,6 @@ def test_cli_reports_a_bad_input_and_exits_2(tmp_path):
     assert done.returncode == 2, done.stderr[-2000:]
     assert "is empty (no files to ingest)" in done.stderr
     assert not (tmp_path / "root").exists()
-
-
-def test_ingestion_reader_fails_clearly_on_missing_and_empty_files(tmp_path):
-    with pytest.raises(text_reading.IngestionError, match="Input file not found"):
-        text_reading.read_records(str(tmp_path / "missing.txt"))
-    (tmp_path / "blank.txt").write_text("\n  \n")
-    with pytest.raises(text_reading.IngestionError, match="is empty"):
-        text_reading.read_records(str(tmp_path / "blank.txt"))
-    (tmp_path / "bad.jsonl").write_text('{"text": "ok"}\n{broken\n')
-    with pytest.raises(text_reading.IngestionError, match="bad.jsonl:2: invalid JSON"):
-        text_reading.read_records(str(tmp_path / "bad.jsonl"))
-
-
-def test_ingestion_formats_labels_and_split(tmp_path):
-    food = os.path.join(REPO, "data/fortunes/food.txt")
-    records = text_reading.read_records(food, label="file")
-    assert len(records) > 100 and all(label == "food" for _, label in records)
-    assert all(text and "\n%\n" not in text for text, _ in records)
-    (tmp_path / "a.csv").write_text("text,label\nhello there,x\n,y\nno label,\n")
-    assert text_reading.read_records(str(tmp_path / "a.csv"), label="field") == [
-        ("hello there", "x"), ("", "y"), ("no label", None)]
-    (tmp_path / "b.jsonl").write_text('{"text": "一只猫", "label": "zh"}\n{"text": ""}\n')
-    assert text_reading.read_records(str(tmp_path / "b.jsonl"), label="field") == [("一只猫", "zh"), ("", None)]
-
-    out = tmp_path / "examples"
-    counts = text_reading.write_examples(records, str(out), eval_buckets=3, total_buckets=10)
-    assert counts["train"] + counts["eval"] == len(records) and counts["eval"] > 0
-    texts = {}
-    for split in ("train", "eval"):
-        path = out / f"Split-{split}" / text_reading.FILE_NAME
-        with gzip.open(path):
-            pass  # GZIP as ExampleGen writes it
-        for record in tf.data.TFRecordDataset(str(path), compression_type="GZIP").as_numpy_iterator():
-            ex = tf.train.Example.FromString(record)
-            text = ex.features.feature["text"].bytes_list.value[0].decode()
-            assert ex.features.feature["label"].bytes_list.value == [b"food"]
-            assert text_reading.split_of(text, 3, 10) == split
-            texts[text] = split
-    assert len(texts) == len(set(t for t, _ in records))
-    empty = text_reading.to_example("", None)
-    assert list(empty.features.feature["text"].bytes_list.value) == [] and "label" not in empty.features.feature
 
 
 def _teacher_dir(path, spm_vocab_dir, task="AlbertPretrainer"):

@@ -3,6 +3,7 @@ import pytest
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_dataset import (
     load_dynamic_pretraining_dataset,
     load_pretraining_dataset,
@@ -50,7 +51,7 @@ def test_dynamic_dataset_labels_are_the_unmasked_ids(pretraining_record_files):
     ds = load_dynamic_pretraining_dataset(path, 16, 64, 10, vocab_size=3000, seed=1, shuffle=False)
     raw = tf.data.TFRecordDataset(path).batch(16, drop_remainder=True).map(lambda s: parse_dynamic_batch(s, 64))
     masked = total = budget = 0
-    for (x, y), plain in zip(ds, raw):
+    for (x, y), plain in zip(ds, raw, strict=False):
         _check_structure(x, y, 16, 64, 10)
         w = y[features.MLM_WEIGHTS].numpy() > 0
         original = tf.gather(plain[features.TOKEN_IDS], x[features.MASK_POSITIONS], batch_dims=1).numpy()
@@ -66,5 +67,5 @@ def test_dynamic_dataset_labels_are_the_unmasked_ids(pretraining_record_files):
 
 
 def test_no_matching_files_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="No TFRecord files match"):
+    with pytest.raises(DataError, match=r"`file_pattern` must match TFRecord files\. Received: .*\*\.tfrecord"):
         load_pretraining_dataset(str(tmp_path / "*.tfrecord"), 8, 64, 10)

@@ -80,7 +80,7 @@ def test_truncate_seq_pair_cuts_the_longer_side():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="max_seq_length must be an int >= 5, got 3"):
+    with pytest.raises(ValueError, match=r"`max_seq_length` must be an int >= 5\. Received: 3"):
         create_sentence_pairs([], 3)
     with pytest.raises(ValueError, match="dupe_factor"):
         create_sentence_pairs([], 64, dupe_factor=0)

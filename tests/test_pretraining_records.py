@@ -82,5 +82,5 @@ def test_cli_reports_counts_and_skips(tmp_path, spm_vocab_dir, capsys):
 
 
 def test_bad_max_predictions(tmp_path, spm_encoder):
-    with pytest.raises(ValueError, match="max_predictions must be an int in"):
+    with pytest.raises(ValueError, match=r"`max_predictions` must be an int in \[1, max_seq_length\]\. Received: "):
         write_pretraining_records(["a. b."], spm_encoder, tmp_path / "x", max_seq_length=16, max_predictions=17)

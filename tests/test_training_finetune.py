@@ -116,11 +116,12 @@ def test_fortune_categories_learn_on_real_text(spm, tmp_path):
 
 
 def test_bad_label_in_eval_file_names_file_and_line(spm, tmp_path):
-    from albert_keras.training.readers.table import DataError
+    from albert_keras.data.errors import DataError
 
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nfine text,positive\nodd text,neutral\n")
     config = _config("classification", "sentiment_train.csv", "sentiment_eval.csv", spm, tmp_path / "run", 16)
     config["data"]["eval_file"] = str(bad)
-    with pytest.raises(DataError, match=r"bad\.csv:3: label 'neutral'"):
+    with pytest.raises(DataError, match=r"^`label` must be one of \['negative', 'positive'\]\. Received: 'neutral' "
+                                         r"\(.*bad\.csv, line 3\)$"):
         run_finetuning(config)

@@ -65,3 +65,15 @@ def test_cli_writes_model_vocab_and_options(tmp_path, capsys):
     config = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))
     assert config["lowercase"] is True and config["strip_accents"] is True and config["seed"] == 1
     assert "read 300 documents" in capsys.readouterr().err
+
+
+def test_cli_reports_a_bad_corpus_file_and_exits_2(tmp_path, capsys):
+    from albert_keras.cli import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{broken\n', encoding="utf-8")
+    code = main(["vocab", "--input", str(bad), "--vocab-size", "50", "--output", str(tmp_path / "v")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "albert vocab: error: Invalid JSON" in err and f"({bad}, line 2)" in err
+    assert not (tmp_path / "v").exists()

@@ -5,6 +5,8 @@ import sys
 from albert_keras.config import ConfigError, ModelConfig, PretrainConfig, from_dict, load, to_yaml
 from albert_keras.config.loader import read_yaml
 
+from albert_keras.data.errors import DataError
+
 
 def register(subparsers):
     """Adds the `distill` subcommand."""
@@ -39,7 +41,6 @@ def student_overrides(student: str) -> list:
 
 def run(args):
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.corpus import CorpusError
 
     try:
         overrides = [f"distill.teacher={args.teacher}"] + student_overrides(args.student) + list(args.overrides)
@@ -54,7 +55,7 @@ def run(args):
 
     try:
         result = run_pretraining(config, fresh=args.fresh)
-    except (ConfigError, CorpusError, FileNotFoundError, ValueError) as e:
+    except (ConfigError, DataError, FileNotFoundError, ValueError) as e:
         print(f"albert distill: error: {e}", file=sys.stderr)
         return 2
     print(f"distillation done: steps {result.start_step} -> {result.final_step}; student {result.model_dir}")

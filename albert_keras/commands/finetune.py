@@ -3,6 +3,7 @@
 import sys
 
 from albert_keras.config import TASKS, ConfigError, FinetuneConfig, load, to_yaml
+from albert_keras.data.errors import DataError
 
 
 def register(subparsers):
@@ -26,7 +27,6 @@ def register(subparsers):
 
 def run(args):
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.training.readers.table import DataError
 
     overrides = list(args.overrides)
     if args.task:

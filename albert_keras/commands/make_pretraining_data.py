@@ -4,6 +4,7 @@ import sys
 import time
 
 from albert_keras.data import corpus
+from albert_keras.data.errors import DataError
 
 
 def register(subparsers):
@@ -32,13 +33,17 @@ def register(subparsers):
 
 
 def run(args):
-    """Writes the records; returns the exit code."""
+    """Writes the records; returns the exit code (2 on a bad corpus file)."""
     from albert_keras.data.pretraining_records import write_pretraining_records
     from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
     start = time.time()
     encoder = SentencePieceEncoder(args.spm)
-    documents = corpus.read_corpus(args.input, args.format)
+    try:
+        documents = corpus.read_corpus(args.input, args.format)
+    except DataError as e:
+        print(f"albert make-pretraining-data: error: {e}", file=sys.stderr)
+        return 2
     print(f"read {len(documents)} documents from {len(args.input)} files", file=sys.stderr, flush=True)
     stats = write_pretraining_records(
         documents,

@@ -3,6 +3,7 @@
 import sys
 
 from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
+from albert_keras.data.errors import DataError
 
 
 def register(subparsers):
@@ -25,7 +26,6 @@ def register(subparsers):
 
 def run(args):
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
-    from albert_keras.data.corpus import CorpusError
 
     try:
         config = load(PretrainConfig, args.config, args.overrides)
@@ -39,7 +39,7 @@ def run(args):
 
     try:
         result = run_pretraining(config, fresh=args.fresh)
-    except (ConfigError, CorpusError, FileNotFoundError) as e:
+    except (ConfigError, DataError, FileNotFoundError) as e:
         print(f"albert pretrain: error: {e}", file=sys.stderr)
         return 2
     print(f"pretraining done: steps {result.start_step} -> {result.final_step}; run dir {result.run_dir}; "

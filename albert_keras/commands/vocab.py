@@ -1,8 +1,10 @@
 """`albert vocab`: trains the SentencePiece vocabulary on corpus files."""
 
+import sys
 import time
 
 from albert_keras.data import corpus
+from albert_keras.data.errors import DataError
 
 
 def register(subparsers):
@@ -28,13 +30,17 @@ def register(subparsers):
 
 
 def run(args):
-    """Trains and writes the vocabulary; returns the exit code."""
+    """Trains and writes the vocabulary; returns the exit code (2 on a bad corpus file)."""
     from albert_keras.tokenizer import vocab  # imports TensorFlow: only when run
 
     start = time.time()
     documents = []
     for path in args.input:
-        docs = corpus.read_documents(path, args.format)
+        try:
+            docs = corpus.read_documents(path, args.format)
+        except DataError as e:
+            print(f"albert vocab: error: {e}", file=sys.stderr)
+            return 2
         vocab.log(f"read {len(docs)} documents from {path}")
         documents.extend(docs)
     vocab.log(f"training a {args.vocab_size}-piece unigram model on {len(documents)} documents ...")

@@ -16,12 +16,15 @@ Three formats:
 
 Documents keep their inner newlines (sentence splitting treats a newline as a
 sentence end); they are stripped of surrounding whitespace and empty ones are
-dropped.
+dropped. Files are decoded and JSONL is parsed by `albert_keras.data.tabular`;
+every problem raises `DataError` naming the file (and the line).
 """
 
-import json
 import os
 import re
+
+from albert_keras.data import tabular
+from albert_keras.data.errors import DataError
 
 FORMATS = ("auto", "text", "lines", "fortune", "jsonl")
 
@@ -29,38 +32,7 @@ _FORTUNE_SEPARATOR = re.compile(r"^%[ \t]*$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
 
-class CorpusError(ValueError):
-    """A corpus file is missing, empty, not UTF-8 or malformed."""
-
-
-def read_text(path):
-    """Returns the text of `path` decoded as strict UTF-8.
-
-    Raises:
-        CorpusError: the file is missing, is not a regular file, or holds
-            bytes that are not UTF-8 (the message gives the byte offset).
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise CorpusError(f"Corpus file not found: {path!r}")
-    if not os.path.isfile(path):
-        raise CorpusError(f"Corpus path is not a regular file: {path!r}")
-    with open(path, "rb") as f:
-        data = f.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        bad = data[e.start : e.start + 4]
-        raise CorpusError(
-            f"{path}: not valid UTF-8 at byte offset {e.start} "
-            f"(bytes {bad!r}: {e.reason}); re-encode the file as UTF-8"
-        ) from e
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def detect_format(path, text):
+def detect_format(path, text: str) -> str:
     """Returns the format `"auto"` resolves to for `path` with content `text`."""
     if os.fspath(path).lower().endswith((".jsonl", ".json")):
         return "jsonl"
@@ -69,7 +41,7 @@ def detect_format(path, text):
     return "text"
 
 
-def split_documents(text, fmt, path="<string>"):
+def split_documents(text: str, fmt: str, path="<string>") -> list[str]:
     """Splits the decoded `text` of one file into documents.
 
     Args:
@@ -89,29 +61,21 @@ def split_documents(text, fmt, path="<string>"):
     elif fmt == "jsonl":
         parts = _jsonl_texts(text, path)
     else:
-        raise ValueError(f"Unknown corpus format {fmt!r}; expected one of {FORMATS}")
+        raise ValueError(f"`fmt` must be one of {FORMATS}. Received: {fmt!r}")
     return [p.strip("\n").rstrip() for p in parts if p.strip()]
 
 
 def _jsonl_texts(text, path):
     texts = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise CorpusError(f"{path}:{number}: invalid JSON ({e.msg})") from e
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise CorpusError(
-                f"{path}:{number}: expected an object with a string 'text' field, "
-                f"got {line[:80]!r}"
-            )
-        texts.append(record["text"])
+    for row in tabular.parse_rows(text, path, "jsonl"):
+        value = row.get("text")
+        if not isinstance(value, str):
+            raise row.error(f"`text` must be a string. Received: {value!r}", field="text")
+        texts.append(value)
     return texts
 
 
-def read_documents(path, fmt="auto"):
+def read_documents(path, fmt: str = "auto") -> list[str]:
     """Reads one corpus file into a list of documents.
 
     Args:
@@ -122,26 +86,26 @@ def read_documents(path, fmt="auto"):
         A non-empty list of document strings.
 
     Raises:
-        CorpusError: missing file, non-UTF-8 bytes, malformed JSONL, or a file
+        DataError: missing file, non-UTF-8 bytes, malformed JSONL, or a file
             holding no text at all.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"Unknown corpus format {fmt!r}; expected one of {FORMATS}")
-    text = read_text(path)
+        raise ValueError(f"`fmt` must be one of {FORMATS}. Received: {fmt!r}")
+    text = tabular.read_text(path)
     if fmt == "auto":
         fmt = detect_format(path, text)
     documents = split_documents(text, fmt, path=os.fspath(path))
     if not documents:
-        raise CorpusError(f"{os.fspath(path)}: empty corpus file (no text found)")
+        raise DataError("The corpus file holds no text", os.fspath(path))
     return documents
 
 
-def read_corpus(paths, fmt="auto"):
+def read_corpus(paths, fmt: str = "auto") -> list[str]:
     """Reads several corpus files; returns all their documents in order."""
-    if isinstance(paths, (str, os.PathLike)):
+    if isinstance(paths, str | os.PathLike):
         paths = [paths]
     if not paths:
-        raise ValueError("read_corpus needs at least one file, got none")
+        raise ValueError("`paths` must name at least one file. Received: []")
     documents = []
     for path in paths:
         documents.extend(read_documents(path, fmt))

@@ -10,11 +10,15 @@ keys from `albert_keras.features`, shapes `[batch, T]`, `[batch, P]`.
   `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`, so a seed
   makes the masks reproducible and every epoch (every new iterator, and
   every `repeat`) draws new ones.
+* `records_dataset`: either kind, chosen from the first record, with the
+  options of a `PretrainDataConfig` (what `albert pretrain` reads with
+  `data.source: records`).
 """
 
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_records import WORD_STARTS, dynamic_feature_spec, static_feature_spec
 from albert_keras.masking.dynamic_masking import dynamic_mask
 
@@ -23,13 +27,13 @@ def _files(file_pattern):
     patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
     files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
     if not files:
-        raise ValueError(f"No TFRecord files match {file_pattern!r}")
+        raise DataError(f"`file_pattern` must match TFRecord files. Received: {file_pattern!r}, which matches none")
     return files
 
 
 def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder=True):
     if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        raise ValueError(f"`batch_size` must be a positive int. Received: {batch_size!r}")
     ds = tf.data.TFRecordDataset(_files(file_pattern))
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
@@ -48,7 +52,7 @@ def record_kind(file_pattern):
         "static" (masked_lm_* features) or "dynamic" (word_starts, no masks).
 
     Raises:
-        ValueError: no files match, the files hold no record, or the first
+        DataError: no files match, the files hold no record, or the first
             record is neither kind (the missing feature names are listed).
     """
     files = _files(file_pattern)
@@ -57,14 +61,15 @@ def record_kind(file_pattern):
         keys = set(example.features.feature.keys())
         break
     else:
-        raise ValueError(f"The TFRecord files {files[:3]}{'...' if len(files) > 3 else ''} hold no record")
+        raise DataError(f"The TFRecord files {files[:3]}{'...' if len(files) > 3 else ''} hold no record")
     if set(static_feature_spec(1, 1)) <= keys:
         return "static"
     if set(dynamic_feature_spec(1)) <= keys:
         return "dynamic"
-    raise ValueError(
-        f"{files[0]}: not a pretraining record; it has features {sorted(keys)}, a static record needs "
-        f"{sorted(static_feature_spec(1, 1))} and a dynamic one {sorted(dynamic_feature_spec(1))}"
+    raise DataError(
+        f"The first record must be a static or dynamic pretraining record. Received features {sorted(keys)}; a "
+        f"static record needs {sorted(static_feature_spec(1, 1))} and a dynamic one {sorted(dynamic_feature_spec(1))}",
+        files[0],
     )
 
 
@@ -207,3 +212,53 @@ def load_dynamic_pretraining_dataset(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def records_dataset(files, data_config, batch_size: int, seed: int, training: bool, vocabulary_size: int):
+    """A batched `(x, y)` dataset of pretraining records, static or dynamic.
+
+    The kind comes from the first record (`record_kind`).
+    Static records keep the masks they were written with. Dynamic records are
+    masked with n-gram whole-word masking (`data.masking_probability`,
+    `data.max_ngram`): for training anew on every pass when
+    `data.dynamic_masking` is True, else once (the masked examples are cached
+    and reshuffled); for evaluation once with a fixed seed, so every
+    evaluation of a run sees the same masks.
+
+    Args:
+        files: TFRecord files or globs.
+        data_config: a `PretrainDataConfig` (sequence_length and
+            max_predictions must match the records).
+        batch_size: examples per batch.
+        seed: shuffling and masking seed.
+        training: shuffle, repeat forever and drop a last partial batch;
+            else one ordered pass, the last batch kept.
+        vocabulary_size: V, for random replacement tokens.
+
+    Returns:
+        A `tf.data.Dataset` of `(x, y)` batches: x token_ids, segment_ids,
+        padding_mask int32 `[B, T]`, mask_positions int32 `[B, P]`; y
+        mlm_ids int32 `[B, P]`, mlm_weights float32 `[B, P]`, sop_label
+        int32 `[B]`.
+    """
+    d = data_config
+    kind = record_kind(files)
+    if kind == "static":
+        return load_pretraining_dataset(
+            files, batch_size, d.sequence_length, d.max_predictions, shuffle=training, repeat=training,
+            seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
+        )
+
+    def dynamic(**options):
+        return load_dynamic_pretraining_dataset(
+            files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
+            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,
+        )
+
+    if training and d.dynamic_masking:
+        return dynamic(shuffle=True, repeat=True, shuffle_buffer=d.shuffle_buffer)
+    once = dynamic(shuffle=False, repeat=False, drop_remainder=False)
+    if not training:
+        return once.cache()
+    ds = once.unbatch().cache().shuffle(d.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -129,11 +129,11 @@ def create_sentence_pairs(documents, max_seq_length, short_seq_prob=0.1, dupe_fa
         counts cover all passes).
     """
     if not isinstance(max_seq_length, int) or max_seq_length < 5:
-        raise ValueError(f"max_seq_length must be an int >= 5, got {max_seq_length!r}")
+        raise ValueError(f"`max_seq_length` must be an int >= 5. Received: {max_seq_length!r}")
     if not 0.0 <= short_seq_prob <= 1.0:
-        raise ValueError(f"short_seq_prob must be in [0, 1], got {short_seq_prob!r}")
+        raise ValueError(f"`short_seq_prob` must be in [0, 1]. Received: {short_seq_prob!r}")
     if not isinstance(dupe_factor, int) or dupe_factor < 1:
-        raise ValueError(f"dupe_factor must be an int >= 1, got {dupe_factor!r}")
+        raise ValueError(f"`dupe_factor` must be an int >= 1. Received: {dupe_factor!r}")
     rng = random.Random(seed)
     documents = [d for d in documents if d]
     rng.shuffle(documents)

@@ -164,7 +164,7 @@ def write_pretraining_records(
         A `RecordStats`.
     """
     if not isinstance(max_predictions, int) or not 1 <= max_predictions <= max_seq_length:
-        raise ValueError(f"max_predictions must be an int in [1, max_seq_length], got {max_predictions!r}")
+        raise ValueError(f"`max_predictions` must be an int in [1, max_seq_length]. Received: {max_predictions!r}")
     tokenized = tokenize_documents(documents, encoder)
     pairs, pair_stats = create_sentence_pairs(tokenized, max_seq_length, short_seq_prob, dupe_factor, seed)
     table = start_piece_table(encoder.id_to_piece, encoder.vocabulary_size())

@@ -160,6 +160,17 @@ def read_vocab_options(vocab_dir_or_model):
     return options
 
 
+def tokenizer_options(vocab_dir_or_model) -> dict:
+    """The `lowercase` and `strip_accents` options of a vocabulary, as bools (what a model dir stores)."""
+    options = read_vocab_options(vocab_dir_or_model)
+    return {"lowercase": bool(options["lowercase"]), "strip_accents": bool(options["strip_accents"])}
+
+
+def has_model(directory) -> bool:
+    """True when `directory` (a vocab dir or model dir) holds `spiece.model`."""
+    return os.path.isfile(os.path.join(os.fspath(directory), MODEL_FILE))
+
+
 def model_path(vocab_dir_or_model):
     """Returns the `spiece.model` path for a vocabulary dir or model file."""
     path = os.fspath(vocab_dir_or_model)

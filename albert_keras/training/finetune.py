@@ -15,13 +15,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from albert_keras.training import run_files, text_side
+from albert_keras.data.readers import conll, multiple_choice, squad, table
+from albert_keras.tokenizer import vocab
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 from albert_keras.training import metrics as task_metrics
 from albert_keras.config import ConfigError, FinetuneConfig, coerce
+from albert_keras.training import run_files
 from albert_keras.training.loop import train
 from albert_keras.training.models import build_backbone
 from albert_keras.training.optimizer import build_optimizer
-from albert_keras.training.readers import conll, multiple_choice, squad, table
 from albert_keras.training.strategy import create_strategy, is_chief, per_replica_batch_size, writable_dir
 
 
@@ -172,7 +174,7 @@ def run_finetuning(config, fresh=False):
         run_files.write_run_config(t.run_dir, config)
 
     spm = d.spm or config.model.init
-    encoder = text_side.load_encoder(spm)
+    encoder = SentencePieceEncoder(spm)
     labels = _labels(config)
     train_data = encode(config, d.train_file, encoder, labels)
     eval_data = encode(config, d.eval_file, encoder, labels) if d.eval_file else None
@@ -221,8 +223,8 @@ def run_finetuning(config, fresh=False):
     save_model_dir(
         model,
         writable_dir(strategy, model_dir),
-        spm_path=text_side.spm_file(spm),
-        tokenizer_options=text_side.tokenizer_options(spm),
+        spm_path=vocab.model_path(spm),
+        tokenizer_options=vocab.tokenizer_options(spm),
         metadata={"source": "albert finetune", "task": config.task.name, "step": outcome.final_step,
                   "init": config.model.init, "labels": labels},
     )

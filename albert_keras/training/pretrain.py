@@ -19,8 +19,12 @@ import os
 
 import keras
 
-from albert_keras.training import pretrain_data, run_files, text_side
 from albert_keras.config import ConfigError, PretrainConfig, coerce
+from albert_keras.data import pretraining_dataset, pretraining_text
+from albert_keras.data.corpus import read_corpus
+from albert_keras.tokenizer import vocab
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.training import run_files
 from albert_keras.training.evaluation import evaluate_pretrainer
 from albert_keras.training.loop import train
 from albert_keras.training.models import build_pretrainer
@@ -86,34 +90,34 @@ def run_pretraining(config, fresh=False, model_callback=None):
         run_files.write_run_config(t.run_dir, config)
 
     spm = _resolve_vocab(config, strategy)
-    encoder = text_side.load_encoder(spm)
+    encoder = SentencePieceEncoder(spm)
     vocabulary_size = encoder.vocabulary_size()
 
     counts = None
     if d.source == "text":
-        documents = text_side.read_documents(d.train_files, d.format)
+        documents = read_corpus(d.train_files, d.format)
         if d.eval_files:
-            train_docs, eval_docs = documents, text_side.read_documents(d.eval_files, d.format)
+            train_docs, eval_docs = documents, read_corpus(d.eval_files, d.format)
         else:
-            train_docs, eval_docs = pretrain_data.split_documents(documents, d.eval_fraction, seed=t.seed)
-        train_examples = pretrain_data.build_examples(
+            train_docs, eval_docs = pretraining_text.split_documents(documents, d.eval_fraction, seed=t.seed)
+        train_examples = pretraining_text.build_examples(
             train_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed
         )
-        counts = pretrain_data.unigram_counts(train_examples, vocabulary_size)
-        train_ds = pretrain_data.masked_dataset(train_examples, encoder, d, micro_batch, t.seed, True)
+        counts = pretraining_text.unigram_counts(train_examples, vocabulary_size)
+        train_ds = pretraining_text.masked_dataset(train_examples, encoder, d, micro_batch, t.seed, True)
         eval_ds = None
         if eval_docs:
-            eval_examples = pretrain_data.build_examples(
+            eval_examples = pretraining_text.build_examples(
                 eval_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed + 1
             )
-            eval_ds = pretrain_data.masked_dataset(
+            eval_ds = pretraining_text.masked_dataset(
                 eval_examples, encoder, d, t.eval_batch_size or micro_batch, t.seed + 1, False
             )
     else:
-        train_ds = pretrain_data.records_dataset(d.train_files, d, micro_batch, t.seed, True, vocabulary_size)
+        train_ds = pretraining_dataset.records_dataset(d.train_files, d, micro_batch, t.seed, True, vocabulary_size)
         eval_ds = None
         if d.eval_files:
-            eval_ds = pretrain_data.records_dataset(
+            eval_ds = pretraining_dataset.records_dataset(
                 d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False, vocabulary_size
             )
 
@@ -167,8 +171,8 @@ def run_pretraining(config, fresh=False, model_callback=None):
     save_model_dir(
         model,
         export_dir,
-        spm_path=text_side.spm_file(spm),
-        tokenizer_options=text_side.tokenizer_options(spm),
+        spm_path=vocab.model_path(spm),
+        tokenizer_options=vocab.tokenizer_options(spm),
         metadata={"source": "albert pretrain", "step": outcome.final_step, "run_dir": os.path.abspath(t.run_dir)},
     )
     return PretrainResult(
@@ -188,15 +192,16 @@ def _resolve_vocab(config, strategy):
     if d.spm is not None:
         return d.spm
     if config.distill.teacher is not None:
-        if not text_side.vocab_dir_exists(config.distill.teacher):
+        if not vocab.has_model(config.distill.teacher):
             raise ConfigError(f"distill.teacher {config.distill.teacher!r} has no spiece.model: the student needs it.")
         return config.distill.teacher
-    if text_side.vocab_dir_exists(config.model.init):
+    if vocab.has_model(config.model.init):
         return config.model.init
     vocab_dir = os.path.join(t.run_dir, VOCAB_DIR)
-    if text_side.vocab_dir_exists(vocab_dir):
+    if vocab.has_model(vocab_dir):
         return vocab_dir
-    documents = text_side.read_documents(d.train_files, d.format)
+    documents = read_corpus(d.train_files, d.format)
     target = writable_dir(strategy, vocab_dir)
-    text_side.train_vocab(documents, d.vocab_size, target, seed=t.seed)
+    proto = vocab.train_sentencepiece(documents, d.vocab_size, seed=t.seed)  # lowercased, accents stripped
+    vocab.write_vocab_dir(target, proto, {"lowercase": True, "strip_accents": True, "seed": t.seed})
     return target

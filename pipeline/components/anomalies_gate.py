@@ -1,7 +1,8 @@
 """AnomaliesGate: fails the run when ExampleValidator found anomalies.
 
 ExampleValidator writes the anomalies of each split but succeeds anyway;
-this gate reads them and raises `DataAnomaliesError` listing every anomaly,
+this gate reads them and raises `albert_keras.data.errors.DataError` listing
+every anomaly,
 so the pipeline stops before the vocabulary and the Trainer (which are
 wired downstream of the gate).
 """
@@ -13,11 +14,9 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
+from albert_keras.data.errors import DataError
+
 ANOMALIES_FILE = "SchemaDiff.pb"
-
-
-class DataAnomaliesError(RuntimeError):
-    """The examples do not match the curated schema."""
 
 
 def read_anomalies(anomalies_artifact):
@@ -49,10 +48,10 @@ def describe(anomalies_by_split):
 def AnomaliesGate(
     anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies],
 ):
-    """Raises `DataAnomaliesError` when any split has an anomaly."""
+    """Raises `DataError` when any split has an anomaly (the examples do not match the curated schema)."""
     lines = describe(read_anomalies(anomalies))
     if lines:
-        raise DataAnomaliesError(
+        raise DataError(
             f"ExampleValidator found {len(lines)} anomal{'y' if len(lines) == 1 else 'ies'} "
             f"(see {anomalies.uri}); the run stops before training:\n  " + "\n  ".join(lines)
         )

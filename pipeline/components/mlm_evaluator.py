@@ -34,9 +34,9 @@ def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_si
     counts: the last partial batch is kept.
     """
     from albert_keras.config import PretrainDataConfig
+    from albert_keras.data.pretraining_dataset import records_dataset
     from albert_keras.model_dir import load_model_dir
     from albert_keras.training.evaluation import evaluate_pretrainer
-    from albert_keras.training.pretrain_data import records_dataset
 
     model = load_model_dir(model_dir)
     data = PretrainDataConfig(

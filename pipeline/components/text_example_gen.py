@@ -4,7 +4,7 @@ The formats, labels and the hash split are those of `text_reading`. Output:
 ``Split-{train,eval}/data_tfrecord-00000-of-00001.gz`` (GZIP TFRecords, the
 ExampleGen layout), so StatisticsGen, ExampleValidator and the Evaluator
 read it like any ExampleGen's output. A missing or empty file fails the
-component with `IngestionError` (the config loader checks local files even
+component with `albert_keras.data.errors.DataError` (the config loader checks local files even
 earlier).
 """
 
@@ -13,8 +13,9 @@ import json
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
+from albert_keras.data.errors import DataError
 from pipeline import features
-from pipeline.components.text_reading import IngestionError, read_records, write_examples
+from pipeline.components.text_reading import read_records, write_examples
 
 
 @tfx.dsl.components.component
@@ -31,7 +32,7 @@ def TextExampleGen(
     """Reads text files (`input_files`: a JSON list) into split `tf.Example`s."""
     paths = json.loads(input_files)
     if not paths:
-        raise IngestionError("TextExampleGen got no input files")
+        raise DataError("`input_files` must list at least one file. Received: []")
     records = []
     for path in paths:
         records.extend(read_records(path, input_format, label_source, text_field, label_field))

@@ -2,7 +2,9 @@
 
 Each input file is read by its format:
 
-* ``.csv``: one record per row, columns `text_field` and `label_field`;
+* ``.csv`` / ``.tsv``: one record per row, columns `text_field` and
+  `label_field` (`albert_keras.data.tabular`: quoted fields may hold commas,
+  quotes and newlines);
 * ``.jsonl``/``.json``: one record per JSON object (same fields);
 * anything else: `albert_keras.data.corpus` documents (plain text, one
   document per blank-line block, ``%``-separated fortune entries, lines).
@@ -15,94 +17,67 @@ anomalies.
 
 A record goes to ``eval`` when ``md5(text) % total_buckets <
 eval_buckets``, else to ``train``; the same text always lands in the same
-split.
+split. A missing, empty or malformed file raises
+`albert_keras.data.errors.DataError` naming the file (and line and field).
 """
 
-import csv
 import hashlib
-import io
-import json
 import os
 
 import tensorflow as tf
 
+from albert_keras.data import corpus, tabular
+from albert_keras.data.errors import DataError
 from pipeline import features
 
 FILE_NAME = "data_tfrecord-00000-of-00001.gz"
 
 
-class IngestionError(ValueError):
-    """An input file is missing, empty or malformed."""
-
-
 def _read(path):
     if not tf.io.gfile.exists(path):
-        raise IngestionError(f"Input file not found: {path!r}")
+        raise DataError("Input file not found", path)
     if tf.io.gfile.isdir(path):
-        raise IngestionError(f"Input path is a directory, not a file: {path!r}")
+        raise DataError("The input path must be a file, not a directory", path)
     with tf.io.gfile.GFile(path, "rb") as f:
-        data = f.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise IngestionError(f"{path}: not valid UTF-8 at byte offset {e.start}") from e
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        text = tabular.decode_text(f.read(), path)
     if not text.strip():
-        raise IngestionError(f"Input file {path!r} is empty (no text found)")
+        raise DataError("The input file is empty (no text found)", path)
     return text
 
 
-def read_records(path, fmt="auto", label="none", text_field="text", label_field="label"):
+def read_records(path: str, fmt: str = "auto", label: str = "none", text_field: str = "text",
+                 label_field: str = "label") -> list[tuple[str, str | None]]:
     """Reads one input file into `(text, label_or_None)` records.
 
     Args:
         path: the file (local or any `tf.io.gfile` path).
-        fmt: "auto" (by suffix and content), "csv", "jsonl", or a corpus
-            format of `albert_keras.data.corpus`.
+        fmt: "auto" (by suffix and content), "csv", "tsv", "jsonl", or a
+            corpus format of `albert_keras.data.corpus`.
         label: "none", "file" or "field".
-        text_field, label_field: column/field names (csv, jsonl).
+        text_field, label_field: column/field names (csv, tsv, jsonl).
 
     Returns:
         A non-empty list of `(text, label)`; label is None when absent.
 
     Raises:
-        IngestionError: a missing, empty or malformed file.
+        DataError: a missing, empty or malformed file.
     """
-    from albert_keras.data import corpus
-
     text = _read(path)
-    lower = path.lower()
     if fmt == "auto":
-        if lower.endswith(".csv"):
-            fmt = "csv"
-        else:
-            fmt = corpus.detect_format(path, text)
+        fmt = tabular.format_of(path) or corpus.detect_format(path, text)
     file_label = os.path.splitext(os.path.basename(path))[0] if label == "file" else None
-    records = []
-    if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or text_field not in reader.fieldnames:
-            raise IngestionError(f"{path}: CSV has no column {text_field!r} (columns: {reader.fieldnames})")
-        for row in reader:
-            records.append(((row.get(text_field) or "").strip(), row.get(label_field)))
-    elif fmt == "jsonl":
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise IngestionError(f"{path}:{number}: invalid JSON ({e.msg})") from e
-            if not isinstance(row, dict):
-                raise IngestionError(f"{path}:{number}: expected a JSON object, got {line[:80]!r}")
+    if fmt in tabular.FORMATS:
+        rows = tabular.parse_rows(text, path, fmt)
+        if fmt != "jsonl" and rows and text_field not in rows[0].values:
+            raise DataError(
+                f"`{text_field}` must be a column. Received columns: {list(rows[0].values)}", path, 1, text_field
+            )
+        records = []
+        for row in rows:
             value = row.get(text_field)
             records.append(((value if isinstance(value, str) else "").strip(), row.get(label_field)))
     else:
-        try:
-            documents = corpus.split_documents(text, fmt, path=path)
-        except ValueError as e:
-            raise IngestionError(str(e)) from e
-        records = [(d, None) for d in documents]
+        records = [(d, None) for d in corpus.split_documents(text, fmt, path=path)]
     if label == "file":
         records = [(t, file_label) for t, _ in records]
     elif label == "none":
@@ -110,7 +85,7 @@ def read_records(path, fmt="auto", label="none", text_field="text", label_field=
     else:
         records = [(t, None if lab in (None, "") else str(lab)) for t, lab in records]
     if not records:
-        raise IngestionError(f"Input file {path!r} holds no records")
+        raise DataError("The input file holds no records", path)
     return records
 
 
@@ -136,7 +111,7 @@ def write_examples(records, output_uri, eval_buckets, total_buckets):
         by_split[split_of(text, eval_buckets, total_buckets)].append(to_example(text, label))
     for split, examples in by_split.items():
         if not examples:
-            raise IngestionError(
+            raise DataError(
                 f"Split {split!r} got no examples from {len(records)} records: give more text or "
                 f"change ingest.eval_buckets/total_buckets"
             )

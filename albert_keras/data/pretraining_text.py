@@ -1,15 +1,14 @@
-"""Pretraining datasets: sentence-order pairs from raw text, or static records.
+"""Pretraining data from raw text (`data.source: text`): examples and masked `tf.data`.
 
-From raw text (`data.source: text`), each document is split into sentences
-and tokenized; consecutive sentences are gathered into chunks up to the
-target length and each chunk is cut at a random sentence boundary into
-segments A and B (at a random token when it holds one sentence). With
-probability 0.5 the segments are swapped (`sop_label` 1). Masking happens in
-`tf.data` (`text_side.dynamic_masking`), so each pass masks anew.
+Each document is split into sentences and tokenized; consecutive sentences
+are gathered into chunks up to the target length and each chunk is cut at a
+random sentence boundary into segments A and B (at a random token when it
+holds one sentence). With probability 0.5 the segments are swapped
+(`sop_label` 1). Masking happens in `tf.data` (`dynamic_masking`), so each
+pass masks anew.
 
-From records (`data.source: records`), static records keep their written
-masks and dynamic records (unmasked, with word starts) are masked while
-reading, anew every pass (`albert_keras.data.pretraining_dataset`).
+Pretraining records (`data.source: records`) are read by
+`albert_keras.data.pretraining_dataset.records_dataset`.
 """
 
 import dataclasses
@@ -19,7 +18,11 @@ import numpy as np
 import tensorflow as tf
 
 from albert_keras import features
-from albert_keras.training import text_side
+from albert_keras.data.errors import DataError
+from albert_keras.data.packing import pack
+from albert_keras.data.sentences import split_sentences
+from albert_keras.masking.dynamic_masking import dynamic_mask
+from albert_keras.masking.word_boundaries import start_piece_table, word_starts_in_graph
 
 
 @dataclasses.dataclass
@@ -48,20 +51,8 @@ class PretrainExamples:
         }
 
 
-def _pack(a, b, sequence_length):
-    budget = sequence_length - 3
-    while len(a) + len(b) > budget:
-        if len(a) > len(b):
-            a = a[:-1]
-        else:
-            b = b[:-1]
-    tokens = [features.CLS_ID] + a + [features.SEP_ID] + b + [features.SEP_ID]
-    segments = [0] * (len(a) + 2) + [1] * (len(b) + 1)
-    pad = sequence_length - len(tokens)
-    return tokens + [features.PAD_ID] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad
-
-
-def build_examples(documents, encoder, sequence_length, short_seq_prob=0.1, seed=0):
+def build_examples(documents: list[str], encoder, sequence_length: int, short_seq_prob: float = 0.1,
+                   seed: int = 0) -> PretrainExamples:
     """Makes sentence-order examples from documents.
 
     Args:
@@ -78,7 +69,7 @@ def build_examples(documents, encoder, sequence_length, short_seq_prob=0.1, seed
     max_tokens = sequence_length - 3
     rows = []
     for document in documents:
-        sentences = [encoder.encode(s) for s in text_side.split_sentences(document)]
+        sentences = [encoder.encode(s) for s in split_sentences(document)]
         sentences = [s for s in sentences if s]
         target = rng.randint(2, max_tokens) if rng.random() < short_seq_prob else max_tokens
         chunk, length = [], 0
@@ -92,12 +83,12 @@ def build_examples(documents, encoder, sequence_length, short_seq_prob=0.1, seed
                     label = 0
                     if rng.random() < 0.5:
                         a, b, label = b, a, 1
-                    rows.append(_pack(a, b, sequence_length) + (label,))
+                    rows.append(pack(a, b, sequence_length) + (label,))
                 chunk, length = [], 0
                 target = rng.randint(2, max_tokens) if rng.random() < short_seq_prob else max_tokens
     if not rows:
-        raise ValueError("The corpus gave no pretraining examples (every document is shorter than 2 tokens).")
-    tokens, segments, padding, labels = zip(*rows)
+        raise DataError("The corpus gave no pretraining examples: every document is shorter than 2 tokens")
+    tokens, segments, padding, labels = zip(*rows, strict=True)
     return PretrainExamples(
         np.asarray(tokens, np.int32),
         np.asarray(segments, np.int32),
@@ -117,7 +108,7 @@ def _split_chunk(chunk, rng):
     return tokens[:cut], tokens[cut:]
 
 
-def split_documents(documents, eval_fraction, seed=0):
+def split_documents(documents: list[str], eval_fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
     """Shuffles documents and holds out `eval_fraction` of them (at least 1 when > 0)."""
     documents = list(documents)
     random.Random(seed).shuffle(documents)
@@ -125,11 +116,67 @@ def split_documents(documents, eval_fraction, seed=0):
         return documents, []
     n_eval = max(1, int(round(len(documents) * eval_fraction)))
     if n_eval >= len(documents):
-        raise ValueError(f"data.eval_fraction={eval_fraction} leaves no training documents ({len(documents)} in all).")
+        raise ValueError(
+            f"`data.eval_fraction` must leave training documents. Received: {eval_fraction} of {len(documents)}"
+        )
     return documents[n_eval:], documents[:n_eval]
 
 
-def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
+def dynamic_masking(encoder, max_predictions: int, masking_probability: float = 0.15, seed: int = 0,
+                    max_ngram: int = 3):
+    """n-gram whole-word MLM masking as a `tf.data` map over single examples.
+
+    Uses `albert_keras.masking.dynamic_masking.dynamic_mask`
+    (n-grams of up to 3 whole words, 80% [MASK] / 10% random / 10% kept;
+    never [CLS]/[SEP]/padding). The map takes `(index, example)` (from
+    `Dataset.enumerate()`), where `example` holds int32 `[T]` token_ids,
+    segment_ids, padding_mask and a scalar sop_label, and returns `(x, y)`
+    for `AlbertPretrainer`. The masks depend only on `(seed, index)`:
+    applied after `repeat()` every pass gets new masks, and a resumed run
+    (which skips the batches already seen) gets the same masks as an
+    uninterrupted one.
+
+    Args:
+        encoder: the `SentencePieceEncoder` (for the vocabulary size and the
+            word-start pieces).
+        max_predictions: P.
+        masking_probability: fraction of tokens masked.
+        seed: the masking seed.
+        max_ngram: the longest masked n-gram, in words.
+
+    Returns:
+        A function `(index, example) -> (x, y)`.
+    """
+    vocabulary_size = encoder.vocabulary_size()
+    table = start_piece_table(encoder.id_to_piece, vocabulary_size)
+
+    def mask(index, example):
+        token_ids = tf.cast(example[features.TOKEN_IDS], tf.int32)
+        padding = tf.cast(example[features.PADDING_MASK], tf.int32)
+        starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]
+        seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
+        out = dynamic_mask(
+            token_ids, padding, starts, seeds, vocabulary_size, max_predictions, masked_lm_prob=masking_probability,
+            max_ngram=max_ngram,
+        )
+        x = {
+            features.TOKEN_IDS: out[features.TOKEN_IDS],
+            features.SEGMENT_IDS: tf.cast(example[features.SEGMENT_IDS], tf.int32),
+            features.PADDING_MASK: padding,
+            features.MASK_POSITIONS: out[features.MASK_POSITIONS],
+        }
+        y = {
+            features.MLM_IDS: out[features.MLM_IDS],
+            features.MLM_WEIGHTS: out[features.MLM_WEIGHTS],
+            features.SOP_LABEL: tf.cast(example[features.SOP_LABEL], tf.int32),
+        }
+        return x, y
+
+    return mask
+
+
+def masked_dataset(examples: PretrainExamples, encoder, data_config, batch_size: int, seed: int,
+                   training: bool) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of masked examples.
 
     Args:
@@ -146,7 +193,7 @@ def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
         A `tf.data.Dataset`.
     """
     ds = tf.data.Dataset.from_tensor_slices(examples.as_dict())
-    mask = text_side.dynamic_masking(
+    mask = dynamic_masking(
         encoder, data_config.max_predictions, data_config.masking_probability, seed=seed,
         max_ngram=data_config.max_ngram,
     )
@@ -162,59 +209,7 @@ def masked_dataset(examples, encoder, data_config, batch_size, seed, training):
     return ds.enumerate().map(mask).batch(batch_size).cache()
 
 
-def records_dataset(files, data_config, batch_size, seed, training, vocabulary_size):
-    """A batched `(x, y)` dataset of pretraining records, static or dynamic.
-
-    The kind comes from the first record (`pretraining_dataset.record_kind`).
-    Static records keep the masks they were written with. Dynamic records are
-    masked with n-gram whole-word masking (`data.masking_probability`,
-    `data.max_ngram`): for training anew on every pass when
-    `data.dynamic_masking` is True, else once (the masked examples are cached
-    and reshuffled); for evaluation once with a fixed seed, so every
-    evaluation of a run sees the same masks.
-
-    Args:
-        files: TFRecord files or globs.
-        data_config: a `PretrainDataConfig` (sequence_length and
-            max_predictions must match the records).
-        batch_size: examples per batch.
-        seed: shuffling and masking seed.
-        training: shuffle, repeat forever and drop a last partial batch;
-            else one ordered pass, the last batch kept.
-        vocabulary_size: V, for random replacement tokens.
-
-    Returns:
-        A `tf.data.Dataset` of `(x, y)` batches: x token_ids, segment_ids,
-        padding_mask int32 `[B, T]`, mask_positions int32 `[B, P]`; y
-        mlm_ids int32 `[B, P]`, mlm_weights float32 `[B, P]`, sop_label
-        int32 `[B]`.
-    """
-    from albert_keras.data import pretraining_dataset as records
-
-    d = data_config
-    kind = records.record_kind(files)
-    if kind == "static":
-        return records.load_pretraining_dataset(
-            files, batch_size, d.sequence_length, d.max_predictions, shuffle=training, repeat=training,
-            seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
-        )
-
-    def dynamic(**options):
-        return records.load_dynamic_pretraining_dataset(
-            files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,
-        )
-
-    if training and d.dynamic_masking:
-        return dynamic(shuffle=True, repeat=True, shuffle_buffer=d.shuffle_buffer)
-    once = dynamic(shuffle=False, repeat=False, drop_remainder=False)
-    if not training:
-        return once.cache()
-    ds = once.unbatch().cache().shuffle(d.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-
-
-def unigram_counts(examples, vocabulary_size):
+def unigram_counts(examples: PretrainExamples, vocabulary_size: int) -> np.ndarray:
     """Counts of each id among the real (non-special) tokens, int64 `[V]`."""
     ids = examples.token_ids[examples.padding_mask > 0]
     ids = ids[(ids != features.CLS_ID) & (ids != features.SEP_ID)]

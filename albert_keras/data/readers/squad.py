@@ -15,7 +15,8 @@ import json
 import numpy as np
 
 from albert_keras import features
-from albert_keras.training.readers.table import DataError
+from albert_keras.data import tabular
+from albert_keras.data.errors import DataError
 
 
 @dataclasses.dataclass
@@ -64,15 +65,21 @@ def _is_space(c):
     return c in " \t\r\n" or ord(c) == 0x202F
 
 
-def read_squad(path):
-    """Reads a SQuAD JSON file into `SquadExample`s."""
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: invalid JSON ({e.msg})") from e
+def read_squad(path) -> list[SquadExample]:
+    """Reads a SQuAD JSON file into `SquadExample`s.
+
+    Raises:
+        DataError: a missing or non-UTF-8 file, invalid JSON, no top-level
+            `data`, an answer that is not at its `answer_start`, or no
+            question at all.
+    """
+    text = tabular.read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"Invalid JSON: {e.msg} at column {e.colno}", path, e.lineno) from e
     if not isinstance(data, dict) or "data" not in data:
-        raise DataError(f"{path}: not SQuAD JSON (no top-level 'data')")
+        raise DataError("SQuAD JSON must have a top-level `data` list. Received no `data`", path, field="data")
     examples = []
     for article in data["data"]:
         for paragraph in article.get("paragraphs", []):
@@ -94,20 +101,24 @@ def read_squad(path):
                 start_word = end_word = -1
                 if not impossible:
                     if not qa.get("answers"):
-                        raise DataError(f"{path}: question {qa.get('id')!r} has no answers and is not is_impossible")
+                        raise DataError(
+                            f"`answers` of question {qa.get('id')!r} must not be empty unless `is_impossible`. "
+                            "Received: []", path, field="answers",
+                        )
                     first = qa["answers"][0]
                     offset = first["answer_start"]
                     end = offset + len(first["text"]) - 1
                     if end >= len(context) or context[offset:end + 1] != first["text"]:
                         raise DataError(
-                            f"{path}: question {qa.get('id')!r}: answer {first['text']!r} is not at "
-                            f"answer_start={offset} of its context"
+                            f"`answer_start` of question {qa.get('id')!r} must point at its answer "
+                            f"{first['text']!r} in the context. Received: answer_start={offset}",
+                            path, field="answer_start",
                         )
                     start_word, end_word = char_to_word[offset], char_to_word[end]
                 examples.append(SquadExample(str(qa["id"]), qa["question"], words, answers, start_word, end_word,
                                              impossible))
     if not examples:
-        raise DataError(f"{path}: no questions")
+        raise DataError("The file holds no questions", path)
     return examples
 
 
@@ -133,7 +144,10 @@ def encode_squad(examples, encoder, sequence_length, doc_stride, max_query_lengt
             tok_end = (word_first[ex.end_word + 1] - 1) if ex.end_word + 1 < len(ex.words) else len(word_tokens) - 1
         budget = T - len(query) - 3
         if budget < 1:
-            raise DataError(f"data.sequence_length={T} leaves no room for context after a {len(query)}-token question")
+            raise DataError(
+                f"`data.sequence_length` must leave room for context after a {len(query)}-token question. "
+                f"Received: {T}"
+            )
         spans, offset = [], 0
         while True:
             length = min(budget, len(word_tokens) - offset)
@@ -166,7 +180,7 @@ def encode_squad(examples, encoder, sequence_length, doc_stride, max_query_lengt
             example_index.append(ex_i)
             token_to_word.append(mapping)
             max_context.append(best)
-    tokens, segments, padding = (np.asarray(a, np.int32) for a in zip(*rows))
+    tokens, segments, padding = (np.asarray(a, np.int32) for a in zip(*rows, strict=True))
     return SquadFeatures(
         x={features.TOKEN_IDS: tokens, features.SEGMENT_IDS: segments, features.PADDING_MASK: padding},
         y={

@@ -10,36 +10,41 @@ get -100 (ignored by `AlbertTokenClassifier`).
 import numpy as np
 
 from albert_keras import features
-from albert_keras.training.readers.table import DataError
+from albert_keras.data import tabular
+from albert_keras.data.errors import DataError
 
 IGNORE = -100
 
 
-def read_conll(path):
-    """Returns a list of `(words, tags)` sentences."""
+def read_conll(path) -> list[tuple[list[str], list[str]]]:
+    """Returns a list of `(words, tags)` sentences.
+
+    Raises:
+        DataError: a missing or non-UTF-8 file, a line with one column, or
+            no sentence at all.
+    """
     sentences, words, tags = [], [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            parts = line.split()
-            if not parts:
-                if words:
-                    sentences.append((words, tags))
-                    words, tags = [], []
-                continue
-            if parts[0] == "-DOCSTART-":
-                continue
-            if len(parts) < 2:
-                raise DataError(f"{path}:{number}: expected 'word ... tag', got {line.strip()!r}")
-            words.append(parts[0])
-            tags.append(parts[-1])
+    for number, line in enumerate(tabular.read_text(path).split("\n"), start=1):
+        parts = line.split()
+        if not parts:
+            if words:
+                sentences.append((words, tags))
+                words, tags = [], []
+            continue
+        if parts[0] == "-DOCSTART-":
+            continue
+        if len(parts) < 2:
+            raise DataError(f"A line must hold 'word ... tag'. Received: {line.strip()!r}", path, number)
+        words.append(parts[0])
+        tags.append(parts[-1])
     if words:
         sentences.append((words, tags))
     if not sentences:
-        raise DataError(f"{path}: no sentences")
+        raise DataError("The file holds no sentences", path)
     return sentences
 
 
-def collect_tags(path):
+def collect_tags(path) -> list[str]:
     """Sorted distinct tags of a file (with "O" first when present)."""
     tags = sorted({t for _, ts in read_conll(path) for t in ts})
     if "O" in tags:
@@ -48,7 +53,7 @@ def collect_tags(path):
     return tags
 
 
-def encode_conll(path, encoder, sequence_length, tags):
+def encode_conll(path, encoder, sequence_length: int, tags: list[str]):
     """Reads and encodes a CoNLL file.
 
     Args:
@@ -68,9 +73,10 @@ def encode_conll(path, encoder, sequence_length, tags):
     labels = np.full((len(sentences), sequence_length), IGNORE, np.int32)
     for row, (words, word_tags) in enumerate(sentences):
         ids, labs = [features.CLS_ID], [IGNORE]
-        for word, tag in zip(words, word_tags):
+        for word, tag in zip(words, word_tags, strict=True):
             if tag not in index:
-                raise DataError(f"{path}: sentence {row + 1}: tag {tag!r} is not one of {tags}")
+                raise DataError(f"The tag of {word!r} in sentence {row + 1} must be one of {tags}. Received: {tag!r}",
+                                path)
             pieces = encoder.encode(word) or [features.UNK_ID]
             ids.extend(pieces)
             labs.extend([index[tag]] + [IGNORE] * (len(pieces) - 1))

@@ -15,14 +15,14 @@ from concurrent import futures
 
 import grpc
 
-from serving.batching_config import read_batching_parameters
-from serving.grpc_service import add_servicers
-from serving.manager import ModelManager
-from serving.model_config import read_model_config, single_model_config
-from serving.rest_server import make_rest_server
-from serving.serve_args import add_serve_arguments
-from serving.servable import ServableOptions
-from serving.service import InferenceService
+from serving.api.grpc_service import add_servicers
+from serving.api.rest_server import make_rest_server
+from serving.server.args import add_serve_arguments
+from serving.server.batching_config import read_batching_parameters
+from serving.server.manager import ModelManager
+from serving.server.model_config import read_model_config, single_model_config
+from serving.server.servable import ServableOptions
+from serving.server.service import InferenceService
 
 log = logging.getLogger("serving.server")
 

@@ -7,7 +7,10 @@ The config is loaded and checked (inputs included) before TFX is imported,
 so a bad config or a missing input fails at once with a clear message.
 """
 
+import os
 import sys
+
+from albert_keras import logs
 
 
 def register(subparsers):
@@ -44,11 +47,14 @@ def _run(args):
     config = _load(args.config)
     if config is None:
         return 2
+    logs.move_to(os.path.join(config["pipeline"]["root"], "logs", "pipeline.log"))
     from pipeline.local_runner import run
 
     seconds = run(config, in_memory=args.in_memory, beam_args=args.beam_arg)
     print(f"pipeline {config['pipeline']['name']} finished in {seconds:.1f} s "
           f"(root {config['pipeline']['root']}, pushed to {config['pipeline']['serving_dir']})")
+    if logs.log_file():
+        print(f"log: {logs.log_file()}")
     return 0
 
 

@@ -6,8 +6,11 @@ mode with 2 workers unless `in_memory` or other `beam_args` are given
 (``--runner=DataflowRunner ...``, ``--runner=FlinkRunner ...`` pass through).
 """
 
+import logging
 import os
 import time
+
+from pipeline.progress import ComponentProgress
 
 IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 METADATA_FILE = "metadata.sqlite"
@@ -46,5 +49,15 @@ def run(config, in_memory=False, beam_args=()):
         config, metadata_connection_config=metadata, beam_pipeline_args=beam_args_for(config, in_memory, beam_args)
     )
     start = time.monotonic()
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    absl_logger = logging.getLogger("absl")  # TFX logs each component's start and end through absl
+    absl_logger.setLevel(logging.INFO)
+    progress = ComponentProgress()
+    absl_logger.addHandler(progress)
+    try:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    except BaseException:
+        progress.failed()
+        raise
+    finally:
+        absl_logger.removeHandler(progress)
     return time.monotonic() - start

@@ -5,6 +5,8 @@ import sys
 
 import yaml
 
+from albert_keras import logs
+
 
 def register(subparsers):
     """Adds the `distill` subcommand."""
@@ -52,6 +54,7 @@ def run(args):
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"albert distill: config error: {e}", file=sys.stderr)
         return 2
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.pretrain import run_pretraining
 
     try:

@@ -1,7 +1,9 @@
 """`albert finetune`: fine-tunes a task model from a YAML config (see docs/training.md)."""
 
+import os
 import sys
 
+from albert_keras import logs
 from albert_keras.training.config import TASKS
 
 
@@ -35,6 +37,7 @@ def run(args):
     except ConfigError as e:
         print(f"albert finetune: config error: {e}", file=sys.stderr)
         return 2
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.finetune import run_finetuning
 
     try:

@@ -1,6 +1,9 @@
 """`albert pretrain`: MLM + SOP pretraining from a YAML config (see docs/training.md)."""
 
+import os
 import sys
+
+from albert_keras import logs
 
 
 def register(subparsers):
@@ -29,6 +32,7 @@ def run(args):
     except ConfigError as e:
         print(f"albert pretrain: config error: {e}", file=sys.stderr)
         return 2
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.pretrain import run_pretraining
 
     try:

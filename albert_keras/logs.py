@@ -24,6 +24,7 @@ shown on the console as well as written to the log file.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -171,28 +172,6 @@ def move_to(path: str) -> None:
     if _state["quiet"]:
         _point_fds_at(path)
     os.remove(old)
+    with contextlib.suppress(OSError):  # the default log dir, when nothing else is in it
+        os.rmdir(os.path.dirname(os.path.abspath(old)))
     _state.update(file_handler=new_handler, log_file=path)
-
-
-def reset() -> None:
-    """Undoes `setup` (for tests): handlers, streams, descriptors and the excepthook."""
-    if not _state:
-        return
-    root = logging.getLogger()
-    for key in ("file_handler", "console_handler"):
-        handler = _state.get(key)
-        if handler is not None:
-            root.removeHandler(handler)
-            handler.close()
-    logging.captureWarnings(False)
-    if _state.get("quiet"):
-        out, err = _state["console"]
-        out.flush()
-        err.flush()
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        sys.excepthook = _state["excepthook"]
-        out.close()
-        err.close()
-    _state.clear()

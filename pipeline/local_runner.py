@@ -6,11 +6,10 @@ mode with 2 workers unless `in_memory` or other `beam_args` are given
 (``--runner=DataflowRunner ...``, ``--runner=FlinkRunner ...`` pass through).
 """
 
-import logging
 import os
 import time
 
-from pipeline.progress import ComponentProgress
+from pipeline.progress import component_progress
 
 IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 METADATA_FILE = "metadata.sqlite"
@@ -49,15 +48,6 @@ def run(config, in_memory=False, beam_args=()):
         config, metadata_connection_config=metadata, beam_pipeline_args=beam_args_for(config, in_memory, beam_args)
     )
     start = time.monotonic()
-    absl_logger = logging.getLogger("absl")  # TFX logs each component's start and end through absl
-    absl_logger.setLevel(logging.INFO)
-    progress = ComponentProgress()
-    absl_logger.addHandler(progress)
-    try:
+    with component_progress():  # one console line per component
         tfx.orchestration.LocalDagRunner().run(pipeline)
-    except BaseException:
-        progress.failed()
-        raise
-    finally:
-        absl_logger.removeHandler(progress)
     return time.monotonic() - start

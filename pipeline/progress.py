@@ -10,13 +10,20 @@ into lines such as
 
 written to `sys.stdout` as it is when each line is printed: the console, also
 when `albert_keras.logs` sends the rest of the output to the log file.
+
+    with component_progress():
+        tfx.orchestration.LocalDagRunner().run(pipeline)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Iterator
+
+from absl import logging as absl_logging
 
 RUNNING = "Component %s is running."
 FINISHED = "Component %s is finished."
@@ -64,3 +71,30 @@ class ComponentProgress(logging.Handler):
     def _print(self, line: str) -> None:
         self.lines.append(line)
         print(line, file=sys.stdout, flush=True)
+
+
+@contextlib.contextmanager
+def component_progress() -> Iterator[ComponentProgress]:
+    """Prints a line per component while the block runs, and a `(failed)` line if it raises.
+
+    absl's own verbosity is set to INFO for the block (and restored after it),
+    not only the `absl` logger's level: TF's SavedModel saving resets that level
+    from absl's verbosity, WARNING by default, which would hide every component
+    after the Trainer.
+
+    Yields:
+        the `ComponentProgress` handler.
+    """
+    previous = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.INFO)
+    logger = logging.getLogger("absl")
+    progress = ComponentProgress()
+    logger.addHandler(progress)
+    try:
+        yield progress
+    except BaseException:
+        progress.failed()
+        raise
+    finally:
+        logger.removeHandler(progress)
+        absl_logging.set_verbosity(previous)

@@ -7,7 +7,10 @@ import subprocess
 import sys
 import textwrap
 
-from pipeline.progress import CACHED, FINISHED, RUNNING, ComponentProgress, format_line
+import pytest
+import tensorflow as tf
+
+from pipeline.progress import CACHED, FINISHED, RUNNING, component_progress, format_line
 from tests.serving_launcher import REPO, free_port
 
 ALBERT = os.path.join(os.path.dirname(sys.executable), "albert")
@@ -128,22 +131,15 @@ def test_albert_query_is_quiet_by_default_and_verbose_shows_tensorflow(tmp_path)
 
 
 def test_component_progress_prints_one_line_per_component(capsys):
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    progress = ComponentProgress()
-    logger.addHandler(progress)
-    try:
-        logger.info(RUNNING, "ExampleGen")
-        logger.info(FINISHED, "ExampleGen")
-        logger.info(RUNNING, "SchemaGen")
-        logger.info(CACHED, 7)
-        logger.info(FINISHED, "SchemaGen")
-        logger.info(RUNNING, "Trainer")
-        progress.failed()
-    finally:
-        logger.removeHandler(progress)
-        logger.setLevel(level)
+    absl = logging.getLogger("absl")
+    with pytest.raises(RuntimeError, match="the Trainer broke"), component_progress() as progress:
+        absl.info(RUNNING, "ExampleGen")
+        absl.info(FINISHED, "ExampleGen")
+        absl.info(RUNNING, "SchemaGen")
+        absl.info(CACHED, 7)
+        absl.info(FINISHED, "SchemaGen")
+        absl.info(RUNNING, "Trainer")
+        raise RuntimeError("the Trainer broke")
     out = capsys.readouterr().out.splitlines()
     assert out == progress.lines
     assert len(out) == 3
@@ -152,3 +148,15 @@ def test_component_progress_prints_one_line_per_component(capsys):
     assert re.fullmatch(r"  Trainer \.{3,} +\d+\.\d s \(failed\)", out[2]), out[2]
     assert len({line.index(" s") for line in out}) == 1  # the times line up
     assert format_line("X", 12.34) == "  X " + "." * 26 + "   12.3 s"
+
+
+def test_component_progress_continues_after_a_saved_model_save(tmp_path):
+    """TF's SavedModel saving resets the `absl` logger's level; the components after the Trainer still print."""
+    absl = logging.getLogger("absl")
+    with component_progress() as progress:
+        absl.info(RUNNING, "Trainer")
+        tf.saved_model.save(tf.Module(), str(tmp_path / "model"))
+        absl.info(FINISHED, "Trainer")
+        absl.info(RUNNING, "Pusher")
+        absl.info(FINISHED, "Pusher")
+    assert [line.split()[0] for line in progress.lines] == ["Trainer", "Pusher"]

@@ -11,7 +11,7 @@
 #
 # Each command prints only its own progress and results (under 60 lines in all);
 # TensorFlow/Beam/TFX messages go to PIPELINE_ROOT/logs/pipeline.log and
-# runs/logs/albert-{serve,query}.log (ALBERT="albert --verbose" to see them).
+# runs/logs/albert-{serve,query}.log (`albert --verbose ...` shows them).
 #
 # Environment: CONFIG (default configs/pipeline/pretrain_local.yaml),
 # PYTHON/ALBERT (default .venv/bin/python, .venv/bin/albert).

@@ -17,9 +17,9 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 
-from serving.client import ServingClient  # noqa: E402
-from serving.launcher import ServerProcess  # noqa: E402
-from serving.loadgen import run_load  # noqa: E402
+from bench.loadgen import run_load  # noqa: E402
+from serving.client.client import ServingClient  # noqa: E402
+from tests.serving_launcher import ServerProcess  # noqa: E402
 
 DEFAULT_TEXT = "The capital of France is [MASK]."
 

@@ -18,9 +18,9 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 
-from serving.client import ServingClient  # noqa: E402
-from serving.launcher import ServerProcess  # noqa: E402
-from serving.loadgen import run_load  # noqa: E402
+from bench.loadgen import run_load  # noqa: E402
+from serving.client.client import ServingClient  # noqa: E402
+from tests.serving_launcher import ServerProcess  # noqa: E402
 
 TEXTS = ["The capital of France is [MASK].", "A [MASK] is a small animal.", "", "héllo [MASK] ✓"]
 

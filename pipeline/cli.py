@@ -13,8 +13,10 @@ file with every `--set` applied and every default filled in, as YAML
 """
 
 import argparse
+import os
 import sys
 
+from albert_keras import logs
 from albert_keras.config import ConfigError
 from pipeline.config import dump_config, load_config
 
@@ -62,11 +64,14 @@ def _run(args) -> int:
     config = _load(args)
     if config is None:
         return 2
+    logs.move_to(os.path.join(config.pipeline.root, "logs", "pipeline.log"))
     from pipeline.local_runner import run  # imports TFX (slow)
 
     seconds = run(config, in_memory=args.in_memory, beam_args=args.beam_arg)
     p = config.pipeline
     print(f"pipeline {p.name} finished in {seconds:.1f} s (root {p.root}, pushed to {p.serving_dir})")
+    if logs.log_file():
+        print(f"log: {logs.log_file()}")
     return 0
 
 

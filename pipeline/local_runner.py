@@ -9,6 +9,8 @@ mode with 2 workers unless `in_memory` or other `beam_args` are given
 import os
 import time
 
+from pipeline.progress import component_progress
+
 IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 METADATA_FILE = "metadata.sqlite"
 
@@ -46,5 +48,6 @@ def run(config, in_memory: bool = False, beam_args=()) -> float:
         config, metadata_connection_config=metadata, beam_pipeline_args=beam_args_for(config, in_memory, beam_args)
     )
     start = time.monotonic()
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    with component_progress():  # one console line per component
+        tfx.orchestration.LocalDagRunner().run(pipeline)
     return time.monotonic() - start

@@ -9,6 +9,10 @@
 #   3. `albert query` fill_mask for an English sentence and for 猫是[MASK]。,
 #      printing the top-5 answers.
 #
+# Each command prints only its own progress and results (under 60 lines in all);
+# TensorFlow/Beam/TFX messages go to PIPELINE_ROOT/logs/pipeline.log and
+# runs/logs/albert-{serve,query}.log (`albert --verbose ...` shows them).
+#
 # Environment: CONFIG (default configs/pipeline/pretrain_local.yaml),
 # PYTHON/ALBERT (default .venv/bin/python, .venv/bin/albert).
 set -euo pipefail
@@ -28,11 +32,11 @@ start=$(date +%s)
 "$ALBERT" pipeline run "$CONFIG"
 pipeline_done=$(date +%s)
 echo "pipeline wall time: $((pipeline_done - start)) s"
+PIPELINE_ROOT=$("$PYTHON" -c 'import sys, yaml, os; print(os.path.abspath(yaml.safe_load(open(sys.argv[1]))["pipeline"]["root"]))' "$CONFIG")
 if ! ls "$SERVING_DIR" 2>/dev/null | grep -qE '^[0-9]+$'; then
-  echo "error: nothing was pushed to $SERVING_DIR (was the model blessed? see the MlmEvaluator output)" >&2
+  echo "error: nothing was pushed to $SERVING_DIR (was the model blessed? see $PIPELINE_ROOT/logs/pipeline.log)" >&2
   exit 1
 fi
-PIPELINE_ROOT=$("$PYTHON" -c 'import sys, yaml, os; print(os.path.abspath(yaml.safe_load(open(sys.argv[1]))["pipeline"]["root"]))' "$CONFIG")
 # What the model learned, from the newest MlmEvaluator blessing (held-out eval split).
 "$PYTHON" - "$PIPELINE_ROOT" <<'PY'
 import glob, json, os, sys

@@ -6,7 +6,7 @@ subcommand runs; `albert --help` stays fast.
 
 import sys
 
-from serving.serve_args import add_serve_arguments
+from serving.server.args import add_serve_arguments
 
 
 def register(subparsers):
@@ -35,15 +35,15 @@ def register(subparsers):
 
 
 def _serve(args):
-    from serving.server import serve
+    from serving.server.server import serve
 
     return serve(args)
 
 
 def _query(args):
-    from serving.client import ServingClient
+    from serving.client.client import ServingClient
+    from serving.client.printing import format_json, format_outputs
     from serving.errors import ServingError
-    from serving.printing import format_json, format_outputs
 
     inputs = {"text": args.text}
     if args.text_b:

@@ -34,11 +34,11 @@ def to_numpy(value):
 
 
 def _has_text(value):
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, str | bytes):
         return True
     if isinstance(value, np.ndarray):
         return value.dtype == object or value.dtype.kind in "US"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list | tuple):
         return any(_has_text(v) for v in value[:1])
     return False
 

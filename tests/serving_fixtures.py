@@ -12,7 +12,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from serving.launcher import REPO, ServerProcess, free_port  # noqa: F401  (re-exported)
+from tests.serving_launcher import REPO, ServerProcess, free_port  # noqa: F401  (re-exported)
 
 TEXT = tf.TensorSpec([None], tf.string, name="text")
 TEXT_B = tf.TensorSpec([None], tf.string, name="text_b")

@@ -407,8 +407,8 @@ def test_export_errors(pretrainer, tmp_path, vocab_dir):
 
 def test_local_server_servable_loads_and_replays_warmup(classifier_export, classifier, vocab_dir):
     try:
-        from serving.servable import Servable, ServableOptions
-        from serving.warmup import replay_warmup
+        from serving.server.servable import Servable, ServableOptions
+        from serving.server.warmup import replay_warmup
     except ImportError as e:  # serving/ is another package; do not fail export tests on it
         pytest.skip(f"serving/ not importable: {e}")
     from albert_keras.export.warmup import read_warmup

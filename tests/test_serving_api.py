@@ -12,10 +12,9 @@ import pytest
 from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import prediction_service_pb2_grpc, regression_pb2
 
-from serving.client import ServingClient
+from serving.client.client import ServingClient
 from serving.errors import ServingError
 from tests.serving_fixtures import REPO, shared_server
-
 
 QUERY_TEXTS = ["The capital of France is [MASK].", "héllo"]
 _CLI = {}

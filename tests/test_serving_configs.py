@@ -4,8 +4,8 @@ import os
 
 import yaml
 
-from serving.batching_config import read_batching_parameters
-from serving.model_config import parse_model_config, read_model_config
+from serving.server.batching_config import read_batching_parameters
+from serving.server.model_config import parse_model_config, read_model_config
 from tests.serving_fixtures import REPO
 
 CONFIGS = os.path.join(REPO, "serving", "configs")

@@ -17,7 +17,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from serving.client import ServingClient
+from serving.client.client import ServingClient
 from tests.serving_fixtures import shared_server
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT

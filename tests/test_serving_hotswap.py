@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from serving.client import ServingClient
+from serving.client.client import ServingClient
 from tests.serving_fixtures import copy_version, shared_server
 
 
@@ -64,7 +64,7 @@ def test_hot_swap_under_load_switches_with_zero_failures(shared):
         copy_version(shared.sources["v2"], os.path.join(base, "2"))
         _wait_for(lambda: all(s[-1] == 2 for s in seen), 60, "every client to see v2")
         marks = [len(s) for s in seen]
-        _wait_for(lambda: all(len(s) > m + 3 for s, m in zip(seen, marks)), 30,
+        _wait_for(lambda: all(len(s) > m + 3 for s, m in zip(seen, marks, strict=False)), 30,
                   "more answers after the swap")
     finally:
         stop.set()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from serving.client import ServingClient
+from serving.client.client import ServingClient
 from tests.serving_fixtures import MAX_BATCH_SIZE, shared_server
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from serving.errors import ServingError
-from serving.manager import ModelManager
-from serving.model_config import read_model_config
-from serving.servable import ServableOptions
+from serving.server.manager import ModelManager
+from serving.server.model_config import read_model_config
+from serving.server.servable import ServableOptions
 from tests.serving_fixtures import copy_version, save_fake_model
 
 CONFIG = """

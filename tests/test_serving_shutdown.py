@@ -7,8 +7,8 @@ import socket
 import threading
 import time
 
-from serving.client import ServingClient
-from serving.server import main
+from serving.client.client import ServingClient
+from serving.server.server import main
 from tests.serving_fixtures import free_port, save_fake_model
 
 

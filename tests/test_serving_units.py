@@ -9,12 +9,12 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.batching import Batcher
+from serving.api.rest_json import encode_response, to_array
+from serving.client.printing import format_outputs
 from serving.errors import ServingError
-from serving.policy import select_versions
-from serving.printing import format_outputs
-from serving.rest_json import encode_response, to_array
-from serving.versions import VersionScanner
+from serving.server.batching import Batcher
+from serving.server.policy import select_versions
+from serving.server.versions import VersionScanner
 
 
 def _write(path, data=b"x"):

@@ -1,11 +1,14 @@
 """`albert distill`: trains a small ALBERT student from a larger teacher."""
 
+import os
 import sys
 
 from albert_keras.config import ConfigError, ModelConfig, PretrainConfig, from_dict, load, to_yaml
 from albert_keras.config.loader import read_yaml
 
 from albert_keras.data.errors import DataError
+
+from albert_keras import logs
 
 
 def register(subparsers):
@@ -51,6 +54,7 @@ def run(args):
     if args.print_config:
         print(to_yaml(config), end="")
         return 0
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.pretrain import run_pretraining
 
     try:

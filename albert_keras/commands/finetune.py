@@ -1,7 +1,9 @@
 """`albert finetune`: fine-tunes a task model from a YAML config (see docs/training.md)."""
 
+import os
 import sys
 
+from albert_keras import logs
 from albert_keras.config import TASKS, ConfigError, FinetuneConfig, load, to_yaml
 from albert_keras.data.errors import DataError
 
@@ -39,6 +41,7 @@ def run(args):
     if args.print_config:
         print(to_yaml(config), end="")
         return 0
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.finetune import run_finetuning
 
     try:

@@ -1,7 +1,9 @@
 """`albert pretrain`: MLM + SOP pretraining from a YAML config (see docs/training.md)."""
 
+import os
 import sys
 
+from albert_keras import logs
 from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
 from albert_keras.data.errors import DataError
 
@@ -35,6 +37,7 @@ def run(args):
     if args.print_config:
         print(to_yaml(config), end="")
         return 0
+    logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
     from albert_keras.training.pretrain import run_pretraining
 
     try:

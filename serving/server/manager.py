@@ -1,6 +1,6 @@
 """Loads, serves and unloads model versions as they appear under base paths.
 
-A poller thread rescans every model's base path (see `serving.versions` for
+A poller thread rescans every model's base path (see `serving.server.versions` for
 when a version counts as complete), applies the model's version policy,
 loads and warms up new versions, and only then unloads the versions the
 policy no longer wants. Requests hold a reference to the version they
@@ -15,11 +15,11 @@ import time
 from tensorflow_serving.apis import get_model_status_pb2
 
 from serving.errors import not_found
-from serving.model_config import read_model_config
-from serving.policy import select_versions
-from serving.servable import Servable
-from serving.versions import VersionScanner
-from serving.warmup import replay_warmup
+from serving.server.model_config import read_model_config
+from serving.server.policy import select_versions
+from serving.server.servable import Servable
+from serving.server.versions import VersionScanner
+from serving.server.warmup import replay_warmup
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from serving.classify import examples_from_input
 from serving.errors import invalid
+from serving.server.classify import examples_from_input
 
 REGRESS_OUTPUT = "outputs"
 

@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_status_pb2
 
+from serving.api.rest_classify import decode_classify_request, encode_classify_response
+from serving.api.rest_json import decode_request, encode_response
 from serving.errors import ServingError, invalid, not_found
-from serving.rest_classify import decode_classify_request, encode_classify_response
-from serving.rest_json import decode_request, encode_response
 
 log = logging.getLogger(__name__)
 

@@ -169,7 +169,7 @@ def _check_shape(key, value, spec):
             f"input {key!r} must have rank {len(spec.shape)} (shape {spec.shape}), "
             f"got shape {list(value.shape)}"
         )
-    for want, got in zip(spec.shape, value.shape):
+    for want, got in zip(spec.shape, value.shape, strict=False):
         if want >= 0 and want != got:
             raise invalid(f"input {key!r} must have shape {spec.shape}, got {list(value.shape)}")
 

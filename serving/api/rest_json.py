@@ -179,5 +179,5 @@ def _leaf_check(dtype):
     if dtype.is_integer:
         return lambda v: isinstance(v, int) and not isinstance(v, bool)
     if dtype.is_floating:
-        return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+        return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
     return lambda v: True

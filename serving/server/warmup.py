@@ -6,8 +6,8 @@ import os
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from serving.classify import classify
-from serving.regress import regress
+from serving.server.classify import classify
+from serving.server.regress import regress
 from serving.tensors import from_proto
 
 log = logging.getLogger(__name__)

@@ -15,18 +15,20 @@ from concurrent import futures
 
 import grpc
 
-from serving.batching_config import read_batching_parameters
-from serving.grpc_service import add_servicers
-from serving.manager import ModelManager
-from serving.model_config import read_model_config, single_model_config
-from serving.rest_server import make_rest_server
-from serving.serve_args import add_serve_arguments
-from serving.servable import ServableOptions
-from serving.service import InferenceService
+from albert_keras import logs
+from serving.api.grpc_service import add_servicers
+from serving.api.rest_server import make_rest_server
+from serving.server.args import add_serve_arguments
+from serving.server.batching_config import read_batching_parameters
+from serving.server.manager import ModelManager
+from serving.server.model_config import read_model_config, single_model_config
+from serving.server.servable import ServableOptions
+from serving.server.service import InferenceService
 
 log = logging.getLogger("serving.server")
 
 MAX_MESSAGE_BYTES = 64 << 20
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _config(args):
@@ -63,12 +65,14 @@ def _preload(modules):
 
 
 def serve(args):
-    """Runs the server until SIGTERM or SIGINT; returns the exit code."""
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """Runs the server until SIGTERM or SIGINT; returns the exit code.
+
+    The server's own records (`serving.*`, at `--log-level`) reach the console
+    with a timestamp; under `albert serve` the libraries' go to the log file
+    (see `albert_keras.logs`).
+    """
+    logging.getLogger("serving").setLevel(args.log_level.upper())
+    logs.set_console_format(LOG_FORMAT)
     _preload(args.preload)
     max_batch_size, batch_timeout_ms = _batching(args)
     options = ServableOptions(
@@ -140,10 +144,19 @@ def _serve_until(args, manager, stop):
     return 0
 
 
-def main(argv=None):
-    """Entry point for `python -m serving.server`."""
-    parser = add_serve_arguments(argparse.ArgumentParser(prog="serving.server"))
-    return serve(parser.parse_args(argv))
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `python -m serving.server`.
+
+    Args:
+        argv: the flags; `None` for the command line, which also sends every
+            log record (at `--log-level`) to the console, with no log file. A
+            caller passing `argv` keeps its own logging.
+    """
+    args = add_serve_arguments(argparse.ArgumentParser(prog="serving.server")).parse_args(argv)
+    if argv is None:
+        logs.setup(None, verbose=True)
+        logging.getLogger().setLevel(args.log_level.upper())
+    return serve(args)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from serving.batching import Batcher
 from serving.errors import invalid
-from serving.signature import Signature
+from serving.server.batching import Batcher
+from serving.server.signature import Signature
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ import logging
 
 import grpc
 
-from serving.classify import classify
 from serving.errors import ServingError, invalid
-from serving.regress import regress
+from serving.server.classify import classify
+from serving.server.regress import regress
 
 log = logging.getLogger(__name__)
 

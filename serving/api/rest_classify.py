@@ -56,7 +56,7 @@ def _example(features):
             feature.bytes_list.value.extend(_bytes(v) for v in values)
         elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             feature.int64_list.value.extend(values)
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
             feature.float_list.value.extend(values)
         else:
             raise invalid(f"feature {name!r} must be strings, ints or floats, got {value!r}")

@@ -1,0 +1,1 @@
+"""The transports: TF Serving's gRPC services and REST API (JSON encoding included)."""

@@ -1,0 +1,1 @@
+"""The model server: version management, servables, signatures, batching and warmup."""

@@ -97,6 +97,7 @@ def run_layer_test(
     call_kwargs: dict | None = None,
     non_config_kwargs: dict | None = None,
     float32_output: bool = False,
+    float32_sublayers: tuple = (),
     run_training_check: bool = True,
     run_mixed_precision_check: bool = True,
     mixed_precision_atol: float = 0.1,
@@ -129,6 +130,8 @@ def run_layer_test(
         non_config_kwargs: constructor args that are not in the config.
         float32_output: the layer promises float32 outputs under mixed
             precision (logits, the tied decoder).
+        float32_sublayers: sublayer names that must compute in float32
+            besides the LayerNormalizations.
         run_training_check: check the gradients.
         run_mixed_precision_check: run step 6.
         mixed_precision_atol: the tolerance of step 6.
@@ -177,6 +180,7 @@ def run_layer_test(
                 lambda model: _call(model, inputs, call_kwargs),
                 policy,
                 float32_output=float32_output,
+                float32_sublayers=float32_sublayers,
                 atol=mixed_precision_atol,
             )
     return layer
@@ -188,12 +192,15 @@ def run_mixed_precision_test(
     policy: str,
     float32_output: bool = False,
     float32_output_keys: tuple = (),
+    float32_sublayers: tuple = (),
     atol: float = 0.1,
 ) -> keras.layers.Layer:
     """Checks one layer or model under a mixed-precision policy.
 
-    Every variable stays float32, every LayerNormalization sublayer computes
-    in float32, float outputs have the compute dtype (float32 where promised),
+    Every variable stays float32, every LayerNormalization sublayer (and
+    those named in `float32_sublayers`) computes in float32 and every other
+    sublayer in the compute dtype, float outputs have the compute dtype
+    (float32 where promised),
     and the values are within `atol` of the float32 model given the same
     weights.
 
@@ -203,6 +210,8 @@ def run_mixed_precision_test(
         policy: "mixed_bfloat16" or "mixed_float16".
         float32_output: every output is promised float32.
         float32_output_keys: for dict outputs, the keys promised float32.
+        float32_sublayers: names of sublayers that must compute in float32
+            besides the LayerNormalizations (logit heads, a shared table).
         atol: tolerance against the float32 reference.
 
     Returns:
@@ -214,11 +223,16 @@ def run_mixed_precision_test(
     reference = build("float32")
     call(reference)
     reference.set_weights(mixed.get_weights())
-    assert mixed.compute_dtype == compute
+    if not isinstance(mixed, keras.Model):  # a functional model passes `dtype` to its layers, not to itself
+        assert mixed.compute_dtype == compute
     assert all(keras.backend.standardize_dtype(w.dtype) == "float32" for w in mixed.weights)
-    for sublayer in mixed._flatten_layers():
-        if isinstance(sublayer, keras.layers.LayerNormalization):
-            assert sublayer.compute_dtype == "float32", sublayer.path
+    for sublayer in mixed._flatten_layers(include_self=False):
+        if isinstance(sublayer, keras.layers.InputLayer):
+            continue
+        if isinstance(sublayer, keras.layers.LayerNormalization) or sublayer.name in float32_sublayers:
+            assert sublayer.compute_dtype == "float32", f"{sublayer.path} must compute in float32 under {policy}"
+        else:
+            assert sublayer.compute_dtype == compute, f"{sublayer.path} must compute in {compute} under {policy}"
     if isinstance(output, dict):
         for key, tensor in output.items():
             want = "float32" if float32_output or key in float32_output_keys else compute
@@ -235,11 +249,13 @@ def run_backbone_test(
     init_kwargs: dict,
     input_data: dict,
     expected_output_shape: dict,
+    variable_length_data: list | None = None,
     run_mixed_precision_check: bool = True,
 ) -> keras.Model:
     """Runs the common checks on a backbone class.
 
-    The call gives `expected_output_shape`; `predict` on arrays (batch 2),
+    The call gives `expected_output_shape`, and one backbone runs inputs of
+    every length in `variable_length_data`; `predict` on arrays (batch 2),
     on a `tf.data.Dataset` and the direct call agree; the config round-trips
     (`run_serialization_test`); and the mixed-precision checks pass with the
     outputs in the compute dtype.
@@ -249,6 +265,8 @@ def run_backbone_test(
         init_kwargs: constructor args (without `dtype`).
         input_data: a dict of int arrays `[batch, seq_len]`.
         expected_output_shape: a dict of output name → shape tuple.
+        variable_length_data: more input dicts, of other sequence lengths;
+            each gives `[batch, seq_len, ...]` outputs of its own length.
         run_mixed_precision_check: also check the mixed policies.
 
     Returns:
@@ -257,6 +275,13 @@ def run_backbone_test(
     backbone = cls(**init_kwargs)
     output = backbone(input_data)
     assert shapes_of(output) == expected_output_shape
+    for data in variable_length_data or []:
+        batch, seq_len = np.shape(data["token_ids"])
+        expected = {
+            key: (batch, seq_len, *shape[2:]) if len(shape) == 3 else (batch, *shape[1:])
+            for key, shape in expected_output_shape.items()
+        }
+        assert shapes_of(backbone(data)) == expected, f"seq_len={seq_len}"
     from_arrays = backbone.predict(input_data, batch_size=2, verbose=0)
     from_dataset = backbone.predict(tf.data.Dataset.from_tensor_slices(input_data).batch(3), verbose=0)
     assert_all_close(output, from_arrays, atol=1e-5)
@@ -275,7 +300,7 @@ def run_task_test(
     expected_output_shape: Any,
     run_mixed_precision_check: bool = True,
 ) -> keras.Model:
-    """Runs the common checks on a task model.
+    """Runs the common checks on a task model (eagerly, for speed).
 
     `predict` gives `expected_output_shape` and matches the direct call; the
     config round-trips; one `fit` step on `(x, y)` gives a finite loss and
@@ -295,12 +320,13 @@ def run_task_test(
         The trained float32 model.
     """
     model = build()
+    run_serialization_test(model)
+    # Eagerly: tracing the train step costs ~25 s on 2 cores; the graph-mode
+    # fit is exercised by the tasks' overfitting tests.
+    model.compile(optimizer=keras.optimizers.SGD(0.1), run_eagerly=True)
     predicted = model.predict(x, verbose=0)
     assert shapes_of(predicted) == expected_output_shape
     assert_all_close(predicted, model(x), atol=1e-5)
-    run_serialization_test(model)
-
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
     before = [np.array(w) for w in model.trainable_weights]
     history = model.fit(x, y, batch_size=len(keras.tree.flatten(x)[0]), epochs=1, verbose=0)
     assert math.isfinite(history.history["loss"][0])
@@ -310,7 +336,7 @@ def run_task_test(
 
     if run_mixed_precision_check:
         mixed = build(dtype="mixed_bfloat16")
-        assert mixed.backbone.compute_dtype == "bfloat16"
+        assert mixed.backbone.token_embedding.compute_dtype == "bfloat16"
         assert set(dtypes_of(mixed(x))) == {"float32"}
     return model
 

@@ -28,6 +28,7 @@ def test_masked_lm_head():
         expected_output_shape=(2, 3, V),
         expected_num_trainable_weights=6,  # transform kernel/bias, LayerNorm gamma/beta, output bias; tied table
         float32_output=True,
+        float32_sublayers=("token_embedding",),  # the backbone's table, float32 here
     )
     assert head.token_embedding.embeddings is table.embeddings
     own = {id(w) for w in head.trainable_weights} - {id(table.embeddings)}

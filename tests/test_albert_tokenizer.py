@@ -63,7 +63,7 @@ def test_scalar_and_fixed_length_outputs(spm_vocab_dir, tokenizer, sp):
 
 
 def test_id_to_token_detokenize_and_vocabulary_size(tokenizer, sp):
-    assert tokenizer.vocabulary_size() == sp.get_piece_size() == 3000
+    assert tokenizer.vocabulary_size() == sp.get_piece_size() == 1000
     ids = tokenizer(tf.constant(["the cat sat on the mat.", "猫是动物。"]))
     tokens = tokenizer.id_to_token(ids).to_list()
     assert tokens == [[sp.id_to_piece(i).encode() for i in row] for row in ids.to_list()]

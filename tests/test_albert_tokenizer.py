@@ -16,8 +16,8 @@ REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 
 def _lines(name, n):
-    lines = [l.strip() for l in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
-    return [l for l in lines if l and l != "%"][:n]
+    lines = [line.strip() for line in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and line != "%"][:n]
 
 
 @pytest.fixture(scope="module")

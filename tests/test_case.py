@@ -36,7 +36,7 @@ def assert_all_close(expected: Any, actual: Any, atol: float = 1e-6, rtol: float
     """Asserts two nested structures of tensors have equal structure and close values."""
     expected, actual = to_numpy(expected), to_numpy(actual)
     keras.tree.assert_same_structure(expected, actual)
-    for a, b in zip(keras.tree.flatten(expected), keras.tree.flatten(actual)):
+    for a, b in zip(keras.tree.flatten(expected), keras.tree.flatten(actual), strict=True):
         np.testing.assert_allclose(a.astype("float64"), b.astype("float64"), atol=atol, rtol=rtol)
 
 
@@ -168,7 +168,7 @@ def run_layer_test(
             out = _call(layer, inputs, dict(call_kwargs))
             loss = sum(keras.ops.sum(keras.ops.cast(t, "float32") ** 2) for t in keras.tree.flatten(out))
         grads = tape.gradient(loss, layer.trainable_weights)
-        for weight, grad in zip(layer.trainable_weights, grads):
+        for weight, grad in zip(layer.trainable_weights, grads, strict=True):
             assert grad is not None, f"no gradient reaches {weight.path}"
             grad = np.asarray(tf.convert_to_tensor(grad))
             assert np.all(np.isfinite(grad)) and np.any(grad != 0), f"zero or non-finite gradient at {weight.path}"
@@ -330,7 +330,7 @@ def run_task_test(
     before = [np.array(w) for w in model.trainable_weights]
     history = model.fit(x, y, batch_size=len(keras.tree.flatten(x)[0]), epochs=1, verbose=0)
     assert math.isfinite(history.history["loss"][0])
-    changed = [not np.array_equal(b, np.array(w)) for b, w in zip(before, model.trainable_weights)]
+    changed = [not np.array_equal(b, np.array(w)) for b, w in zip(before, model.trainable_weights, strict=True)]
     assert sum(changed) > len(changed) // 2, f"only {sum(changed)} of {len(changed)} weights were updated"
     assert math.isfinite(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
 

@@ -53,14 +53,14 @@ def blocks_in_call_order(backbone):
         tensor = operation._inbound_nodes[node_index].arguments.keras_tensors[0]
     calls.reverse()
     assert len(calls) == 2 * L * R, [c.name for c in calls]
-    return list(zip(calls[0::2], calls[1::2]))
+    return list(zip(calls[0::2], calls[1::2], strict=True))
 
 
 def test_group_index_matches_original_formula():
     assert [group_index(layer, 12, 1) for layer in range(12)] == [0] * 12
     assert [group_index(layer, 4, 2) for layer in range(4)] == [0, 0, 1, 1]
     assert [group_index(layer, 6, 3) for layer in range(6)] == [0, 0, 1, 1, 2, 2]
-    assert [group_index(layer, 12, 4) for layer in range(12)] == [int(l / 12 * 4) for l in range(12)]
+    assert [group_index(layer, 12, 4) for layer in range(12)] == [int(layer / 12 * 4) for layer in range(12)]
 
 
 @pytest.mark.parametrize("sharing", MODES)
@@ -112,8 +112,8 @@ def test_shared_gradient_is_the_sum_over_its_uses(sharing):
     for name in ("token_embedding", "position_embedding", "segment_embedding", "embeddings_layer_norm",
                  "embeddings_projection", "pooler"):
         getattr(unshared, name).set_weights(getattr(shared, name).get_weights())
-    for shared_pair, unshared_pair in zip(shared_steps, unshared_steps):
-        for shared_block, own_block in zip(shared_pair, unshared_pair):
+    for shared_pair, unshared_pair in zip(shared_steps, unshared_steps, strict=True):
+        for shared_block, own_block in zip(shared_pair, unshared_pair, strict=True):
             own_block.set_weights(shared_block.get_weights())
 
     x = random_inputs(num_real=[10, 7, 3])
@@ -125,7 +125,7 @@ def test_shared_gradient_is_the_sum_over_its_uses(sharing):
             out = model(x)
             loss = tf.reduce_sum(out["sequence_output"] ** 2) + tf.reduce_sum(out["pooled_output"])
         grads = tape.gradient(loss, model.trainable_variables)
-        return {id(v): np.asarray(g) for v, g in zip(model.trainable_variables, grads)}
+        return {id(v): np.asarray(g) for v, g in zip(model.trainable_variables, grads, strict=True)}
 
     shared_grads, unshared_grads = gradients(shared), gradients(unshared)
     reused = 0

@@ -26,10 +26,10 @@ def _shares(sharing, part):
     return sharing == "all" or sharing == part
 
 
-def expected_block(sharing, part, layer, inner):
+def expected_block(sharing, part, layer, inner, num_layers=L, num_groups=G):
     """An id of the block that layer `layer`, repetition `inner` runs for `part` ("attention"/"ffn")."""
     if _shares(sharing, part):
-        return ("group", int(layer / L * G), inner)
+        return ("group", int(layer / num_layers * num_groups), inner)
     return ("layer", layer, inner)
 
 
@@ -52,7 +52,7 @@ def blocks_in_call_order(backbone):
             calls.append(operation)
         tensor = operation._inbound_nodes[node_index].arguments.keras_tensors[0]
     calls.reverse()
-    assert len(calls) == 2 * L * R, [c.name for c in calls]
+    assert len(calls) == 2 * backbone.num_layers * backbone.num_inner_repetitions, [c.name for c in calls]
     return list(zip(calls[0::2], calls[1::2], strict=True))
 
 
@@ -63,16 +63,20 @@ def test_group_index_matches_original_formula():
     assert [group_index(layer, 12, 4) for layer in range(12)] == [int(layer / 12 * 4) for layer in range(12)]
 
 
+@pytest.mark.parametrize("num_layers, num_groups, num_inner", [(L, G, R), (6, 3, 1), (3, 1, 2)])
 @pytest.mark.parametrize("sharing", MODES)
-def test_layers_share_variable_objects_exactly_as_the_mode_says(sharing):
+def test_layers_share_variable_objects_exactly_as_the_mode_says(sharing, num_layers, num_groups, num_inner):
     """Two steps run the same block, with the very same `keras.Variable`s, iff the mode shares it."""
-    steps = blocks_in_call_order(tiny_backbone(sharing=sharing))
-    keys = [(layer, inner) for layer in range(L) for inner in range(R)]
+    backbone = tiny_backbone(sharing=sharing, num_layers=num_layers, num_groups=num_groups,
+                             num_inner_repetitions=num_inner)
+    steps = blocks_in_call_order(backbone)
+    keys = [(layer, inner) for layer in range(num_layers) for inner in range(num_inner)]
     for part, index in (("attention", 0), ("ffn", 1)):
         for a, (la, ia) in enumerate(keys):
             for b, (lb, ib) in enumerate(keys):
                 block_a, block_b = steps[a][index], steps[b][index]
-                same = expected_block(sharing, part, la, ia) == expected_block(sharing, part, lb, ib)
+                same = (expected_block(sharing, part, la, ia, num_layers, num_groups)
+                        == expected_block(sharing, part, lb, ib, num_layers, num_groups))
                 ids_a = [id(v) for v in block_a.trainable_variables]
                 ids_b = [id(v) for v in block_b.trainable_variables]
                 if same:

@@ -1,10 +1,12 @@
 """Shared test fixtures."""
 
 import pathlib
+import shutil
 
 import pytest
 
 REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
+TEST_SPM_DIR = pathlib.Path(__file__).resolve().parent / "data" / "spm"
 
 
 def _sample_documents(max_docs_per_file=60):
@@ -24,19 +26,15 @@ def sample_documents():
 
 @pytest.fixture(scope="session")
 def spm_vocab_dir(tmp_path_factory):
-    """A vocabulary dir (spiece.model, tokenizer.json) trained once per session.
+    """A vocabulary dir (spiece.model, tokenizer.json): a copy of the committed tiny model.
 
-    Trained on the sample slice plus every entry of data/zh/chinese.txt that
-    mentions 猫, so the fill-mask example `猫是[MASK]。` has its characters.
+    `tests/data/spm/` holds a 1000-piece model made by `tests/data/make_spm.py`
+    from a slice of the bundled corpus that includes the characters of the
+    fill-mask example `猫是[MASK]。`. The copy lets a test add or remove files.
     """
-    from albert_keras.data import corpus
-    from albert_keras.tokenizer import vocab
-
-    documents = _sample_documents()
-    documents += [d for d in corpus.read_documents(REPO_DATA / "zh/chinese.txt") if "猫" in d]
-    proto = vocab.train_sentencepiece(documents, vocab_size=3000, lowercase=True, seed=0)
     out = tmp_path_factory.mktemp("vocab")
-    vocab.write_vocab_dir(out, proto, {"lowercase": True, "strip_accents": True, "seed": 0})
+    for name in ("spiece.model", "tokenizer.json"):
+        shutil.copyfile(TEST_SPM_DIR / name, out / name)
     return out
 
 
@@ -49,14 +47,35 @@ def spm_encoder(spm_vocab_dir):
 
 
 @pytest.fixture(scope="session")
-def pretraining_record_files(tmp_path_factory, sample_documents, spm_encoder):
+def corpus_vocab_dir(tmp_path_factory, sample_documents):
+    """A 3000-piece vocabulary dir trained on the sample slice, so it covers every character there.
+
+    Only for tests whose assertions need that coverage (no `<unk>` in the
+    records of `pretraining_record_files`); the sample has 2214 distinct
+    characters, more than the committed tiny model holds. Other tests use
+    `spm_vocab_dir`.
+    """
+    from albert_keras.tokenizer import vocab
+
+    proto = vocab.train_sentencepiece(sample_documents, vocab_size=3000, lowercase=True, seed=0)
+    out = tmp_path_factory.mktemp("corpus_vocab")
+    vocab.write_vocab_dir(out, proto, {"lowercase": True, "strip_accents": True, "seed": 0})
+    return out
+
+
+@pytest.fixture(scope="session")
+def pretraining_record_files(tmp_path_factory, sample_documents, corpus_vocab_dir):
     """Static and dynamic pretraining TFRecords of the sample slice (T=64, P=10).
+
+    Tokenized with `corpus_vocab_dir` (3000 pieces, no `<unk>` on the slice).
 
     Returns a dict with keys "static", "dynamic" (paths) and "stats" (the
     static `RecordStats`).
     """
     from albert_keras.data.pretraining_records import write_pretraining_records
+    from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
+    spm_encoder = SentencePieceEncoder(corpus_vocab_dir)
     out = tmp_path_factory.mktemp("records")
     stats = write_pretraining_records(
         sample_documents, spm_encoder, out / "static.tfrecord", max_seq_length=64, max_predictions=10, seed=7

@@ -16,8 +16,8 @@ REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 
 def _lines(name, n):
-    lines = [l.strip() for l in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
-    return [l for l in lines if l and l != "%"][:n]
+    lines = [line.strip() for line in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and line != "%"][:n]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_scalar_and_fixed_length_outputs(spm_vocab_dir, tokenizer, sp):
 
 
 def test_id_to_token_detokenize_and_vocabulary_size(tokenizer, sp):
-    assert tokenizer.vocabulary_size() == sp.get_piece_size() == 3000
+    assert tokenizer.vocabulary_size() == sp.get_piece_size() == 1000
     ids = tokenizer(tf.constant(["the cat sat on the mat.", "猫是动物。"]))
     tokens = tokenizer.id_to_token(ids).to_list()
     assert tokens == [[sp.id_to_piece(i).encode() for i in row] for row in ids.to_list()]

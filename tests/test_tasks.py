@@ -1,6 +1,5 @@
 """Every task model compiles, overfits a tiny fixed batch, and round-trips."""
 
-import json
 
 import keras
 import numpy as np
@@ -14,7 +13,8 @@ from albert_keras import (
     AlbertQuestionAnswerer,
     AlbertTokenClassifier,
 )
-from tests.model_helpers import random_inputs, tiny_backbone
+from tests.model_helpers import random_inputs, randomize_weights, tiny_backbone
+from tests.test_case import run_model_saving_test, run_task_test
 
 B, T = 8, 10
 
@@ -32,6 +32,7 @@ def _pretraining_batch():
 
 
 def _cases():
+    """name -> (build(backbone), x, y, expected output shape)."""
     rng = np.random.default_rng(1)
     x = random_inputs(batch=B, seq_len=T, num_real=[10, 9, 8, 7, 10, 6, 5, 10])
     token_labels = rng.integers(0, 3, (B, T)).astype("int32")
@@ -39,14 +40,23 @@ def _cases():
     other = random_inputs(batch=B, seq_len=T, num_real=[6, 7, 8, 9, 10, 10, 9, 8], seed=9)
     choice_x = {k: np.stack([v, other[k]], axis=1) for k, v in x.items()}
     return {
-        "pretrainer": (lambda b: AlbertPretrainer(b), *_pretraining_batch()),
-        "classifier": (lambda b: AlbertClassifier(b, num_classes=3, dropout=0.0), x, rng.integers(0, 3, (B,))),
+        "pretrainer": (
+            lambda b: AlbertPretrainer(b),
+            *_pretraining_batch(),
+            {"mlm_logits": (B, 3, 30), "sop_logits": (B, 2)},
+        ),
+        "classifier": (
+            lambda b: AlbertClassifier(b, num_classes=3, dropout=0.0), x, rng.integers(0, 3, (B,)), (B, 3)
+        ),
         "regression": (
             lambda b: AlbertClassifier(b, num_classes=1, regression=True, dropout=0.0),
             x,
             rng.normal(size=(B, 1)).astype("float32"),
+            (B, 1),
         ),
-        "token_classifier": (lambda b: AlbertTokenClassifier(b, num_classes=3, dropout=0.0), x, token_labels),
+        "token_classifier": (
+            lambda b: AlbertTokenClassifier(b, num_classes=3, dropout=0.0), x, token_labels, (B, T, 3)
+        ),
         "question_answerer": (
             lambda b: AlbertQuestionAnswerer(b),
             x,
@@ -55,8 +65,11 @@ def _cases():
                 "end_positions": rng.integers(3, 5, (B,)),
                 "is_impossible": rng.integers(0, 2, (B,)),
             },
+            {"start_logits": (B, T), "end_logits": (B, T), "answerable_logits": (B,)},
         ),
-        "multiple_choice": (lambda b: AlbertMultipleChoice(b, dropout=0.0), choice_x, rng.integers(0, 2, (B,))),
+        "multiple_choice": (
+            lambda b: AlbertMultipleChoice(b, dropout=0.0), choice_x, rng.integers(0, 2, (B,)), (B, 2)
+        ),
     }
 
 
@@ -66,7 +79,7 @@ CASES = sorted(_cases())
 @pytest.mark.parametrize("name", CASES)
 def test_task_overfits_a_fixed_batch(name):
     keras.utils.set_random_seed(0)
-    build, x, y = _cases()[name]
+    build, x, y, _ = _cases()[name]
     model = build(tiny_backbone())
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
     start = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
@@ -76,19 +89,18 @@ def test_task_overfits_a_fixed_batch(name):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_task_keras_save_load_and_config(name, tmp_path):
-    build, x, _ = _cases()[name]
+def test_task_common_checks(name):
+    """Predict shapes, config round trip, one fit step with a finite loss, float32 outputs under mixed_bfloat16."""
+    build, x, y, shape = _cases()[name]
+    run_task_test(lambda dtype=None: build(tiny_backbone(dtype=dtype)), x, y, expected_output_shape=shape)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_task_keras_file_and_model_dir_round_trips(name, tmp_path):
+    build, x, _, _ = _cases()[name]
     model = build(tiny_backbone())
-    config = model.get_config()
-    rebuilt = type(model).from_config(config)
-    assert json.dumps(rebuilt.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
-    path = str(tmp_path / "task.keras")
-    model.save(path)
-    restored = keras.models.load_model(path)
-    assert type(restored) is type(model)
-    expected, got = model.predict(x, verbose=0), restored.predict(x, verbose=0)
-    for a, b in zip(tf.nest.flatten(expected), tf.nest.flatten(got)):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+    randomize_weights(model, seed=5)
+    run_model_saving_test(model, x, tmp_path)
 
 
 def test_mlm_head_is_tied_to_the_token_table():

@@ -13,7 +13,7 @@ def test_special_ids_and_no_bos_eos(spm_vocab_dir):
     sp = spm.SentencePieceProcessor(model_file=str(spm_vocab_dir / vocab.MODEL_FILE))
     assert [sp.id_to_piece(i) for i in range(5)] == list(features.SPECIAL_TOKENS)
     assert (sp.pad_id(), sp.unk_id(), sp.bos_id(), sp.eos_id()) == (0, 1, -1, -1)
-    assert sp.get_piece_size() == 3000
+    assert sp.get_piece_size() == 1000  # the committed tests/data/spm model
     # Control symbols never come out of plain text.
     assert features.MASK_ID not in sp.encode("[MASK] [CLS] [SEP]")
 
@@ -38,7 +38,7 @@ def test_lowercase_option_is_applied_and_recorded(spm_vocab_dir):
     pieces = [sp.id_to_piece(i) for i in range(5, sp.get_piece_size())]
     assert not any(p.lower() != p for p in pieces)
     options = vocab.read_vocab_options(spm_vocab_dir)
-    assert options["lowercase"] is True and options["vocab_size"] == 3000
+    assert options["lowercase"] is True and options["vocab_size"] == 1000
 
 
 def test_too_small_vocab_is_a_clear_error(sample_documents):

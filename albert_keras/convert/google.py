@@ -6,8 +6,11 @@ import os
 import re
 import shutil
 
+import tensorflow as tf
+
 from albert_keras.convert.assign import load_tensors
 from albert_keras.convert.config import backbone_config_from_json
+from albert_keras.model_dir import save_model_dir
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -37,8 +40,6 @@ def read_checkpoint(prefix):
     Raises:
         ValueError: when the checkpoint is missing, unreadable or truncated.
     """
-    import tensorflow as tf
-
     try:
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
@@ -122,8 +123,6 @@ def from_google_checkpoint(
 
 
 def _write(model, output, checkpoint, spm, vocab, lowercase, report, num_skipped):
-    from albert_keras.model_dir import save_model_dir
-
     tokenizer_options = None if spm is None else {"lowercase": bool(lowercase), "strip_accents": True}
     metadata = {
         "source": "google-research TF1 checkpoint",

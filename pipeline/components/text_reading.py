@@ -26,6 +26,7 @@ import os
 
 import tensorflow as tf
 
+from albert_keras.data import corpus
 from pipeline import features
 
 FILE_NAME = "data_tfrecord-00000-of-00001.gz"
@@ -68,8 +69,6 @@ def read_records(path, fmt="auto", label="none", text_field="text", label_field=
     Raises:
         IngestionError: a missing, empty or malformed file.
     """
-    from albert_keras.data import corpus
-
     text = _read(path)
     lower = path.lower()
     if fmt == "auto":

@@ -12,10 +12,10 @@ import importlib.metadata
 import pkgutil
 import sys
 
+from albert_keras import commands
+
 
 def _command_modules():
-    from albert_keras import commands
-
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         yield importlib.import_module(f"albert_keras.commands.{info.name}")
     for ep in importlib.metadata.entry_points(group="albert_keras.commands"):

@@ -190,11 +190,27 @@ def saved_class(config: dict, file: str) -> type:
     return cls
 
 
+def backbone_config(config: dict) -> dict:
+    """The backbone constructor args of a (version-2) config, saved backbone or task.
+
+    Args:
+        config: a dict from `read_config`.
+
+    Returns:
+        A copy of the `AlbertBackbone` config (`vocabulary_size`,
+        `hidden_dim`, ...) without the layer `name` and `trainable`.
+    """
+    return {k: v for k, v in _saved_backbone(config).items() if k not in ("name", "trainable")}
+
+
+def _saved_backbone(config):
+    inner = config["config"]
+    return inner["backbone"]["config"] if "backbone" in inner else inner
+
+
 def _with_backbone_overrides(config, overrides):
     config = copy.deepcopy(config)
-    inner = config["config"]
-    target = inner["backbone"]["config"] if "backbone" in inner else inner
-    target.update(overrides)
+    _saved_backbone(config).update(overrides)
     return config
 
 

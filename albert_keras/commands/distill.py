@@ -43,6 +43,7 @@ def student_overrides(student):
 
 def run(args):
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.data.corpus import CorpusError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
@@ -52,6 +53,7 @@ def run(args):
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"albert distill: config error: {e}", file=sys.stderr)
         return 2
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.training.pretrain import run_pretraining
 
     try:

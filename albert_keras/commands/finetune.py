@@ -24,6 +24,7 @@ def register(subparsers):
 
 def run(args):
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.training.config import ConfigError, FinetuneConfig, load_config
     from albert_keras.training.readers.table import DataError
 
@@ -35,6 +36,7 @@ def run(args):
     except ConfigError as e:
         print(f"albert finetune: config error: {e}", file=sys.stderr)
         return 2
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.training.finetune import run_finetuning
 
     try:

@@ -21,6 +21,7 @@ def register(subparsers):
 
 def run(args):
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.data.corpus import CorpusError
     from albert_keras.training.config import ConfigError, PretrainConfig, load_config
 
@@ -29,6 +30,7 @@ def run(args):
     except ConfigError as e:
         print(f"albert pretrain: config error: {e}", file=sys.stderr)
         return 2
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.training.pretrain import run_pretraining
 
     try:

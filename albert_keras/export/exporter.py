@@ -212,6 +212,7 @@ def set_method_name(saved_model_dir, signature_name, method_name):
     fingerprint_path = os.path.join(saved_model_dir, "fingerprint.pb")
     if os.path.exists(fingerprint_path):
         try:
+            # A private TF module: imported here so that its absence only drops the fingerprint.
             from tensorflow.python.saved_model.pywrap_saved_model import fingerprinting
 
             with open(fingerprint_path, "wb") as f:

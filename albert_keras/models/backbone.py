@@ -66,8 +66,9 @@ class AlbertBackbone(keras.Model):
         output_hidden_states: also output every layer's hidden states.
         dtype: dtype or policy, e.g. "float32", "mixed_bfloat16".
 
-    `AlbertBackbone.presets` maps preset names to their data; the package's
-    `__init__` registers `albert_keras.presets.PRESETS` there.
+    `AlbertBackbone.presets` maps preset names to their data;
+    `albert_keras/models/__init__.py` registers `albert_keras.presets.PRESETS`
+    there.
 
     Example:
 

@@ -129,7 +129,9 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
     if defaulted:
         logger.info("%s has no %s (E == H): using the identity projection.", source, _listing(defaulted))
     if random_init:
-        logger.warning("%s lacks %d variables, LEFT AT RANDOM INIT: %s", source, len(random_init), _listing(random_init))
+        logger.warning(
+            "%s lacks %d variables, LEFT AT RANDOM INIT: %s", source, len(random_init), _listing(random_init)
+        )
     transposed = sorted(n for n in values if n not in defaulted and by_name[n].transposes(fmt))
     logger.info("%s: loaded %d variables, %d of them transposed", source, len(values) - len(defaulted), len(transposed))
     report = {

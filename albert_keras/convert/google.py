@@ -59,7 +59,9 @@ def read_checkpoint(prefix):
             ) from e
         key = name[len(_HUB_PREFIX):] if name.startswith(_HUB_PREFIX) else name
         if key in tensors:
-            raise ValueError(f"The checkpoint {prefix!r} holds {key!r} both with and without the {_HUB_PREFIX!r} prefix.")
+            raise ValueError(
+                f"The checkpoint {prefix!r} holds {key!r} both with and without the {_HUB_PREFIX!r} prefix."
+            )
         tensors[key] = value
     return tensors, skipped
 
@@ -105,7 +107,9 @@ def from_google_checkpoint(
     backbone_config = backbone_config_from_json(config, "google")
     tensors, skipped = read_checkpoint(checkpoint)
     if not tensors:
-        raise ValueError(f"The checkpoint {checkpoint!r} holds no weights (only {len(skipped)} optimizer/step variables).")
+        raise ValueError(
+            f"The checkpoint {checkpoint!r} holds no weights (only {len(skipped)} optimizer/step variables)."
+        )
     logger.info("read %d tensors from %s (skipped %d optimizer/step variables)", len(tensors), checkpoint, len(skipped))
     model, report = load_tensors(
         backbone_config, tensors, "google", checkpoint, allow_random_init=allow_random_init, backbone_only=backbone_only

@@ -81,7 +81,7 @@ def export_saved_model(
     output_dir = os.fspath(output_dir)
     if check:
         prefetch_core_ops()  # a subprocess; runs while we trace
-    if isinstance(model_or_dir, (str, os.PathLike)):
+    if isinstance(model_or_dir, str | os.PathLike):
         model_dir = os.fspath(model_or_dir)
         model = load_model_dir(model_dir)
         if spm_path is None:

@@ -1,5 +1,5 @@
 # albert-keras: the README's two commands are `make demo` and `make test`.
-.PHONY: setup test test-fast demo bench clean
+.PHONY: setup test test-fast lint demo bench clean
 
 PY := .venv/bin/python
 
@@ -11,6 +11,11 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -p no:cacheprovider -m "not slow"
+
+# ruff (E, F, I, B, UP for Python 3.10) and the import contracts in .importlinter.
+lint: setup
+	.venv/bin/ruff check --select E,F,I,B,UP --target-version py310 --line-length 120 albert_keras pipeline serving tests bench
+	PYTHONPATH=$(CURDIR) .venv/bin/lint-imports
 
 demo: setup
 	@bash scripts/demo.sh

@@ -4,6 +4,10 @@ Public API (imported lazily, so `albert --help` does not load TensorFlow):
     AlbertBackbone, AlbertPretrainer, AlbertClassifier, AlbertTokenClassifier,
     AlbertQuestionAnswerer, AlbertMultipleChoice, PRESETS,
     save_model_dir, load_model_dir.
+
+The first of these names to be used imports `albert_keras.tasks`, which
+registers every model class (and the presets) with Keras, so that
+`load_model_dir` can rebuild any saved model from its `registered_name`.
 """
 
 import importlib
@@ -30,6 +34,8 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     if name in _EXPORTS:
+        if name != "PRESETS":
+            importlib.import_module("albert_keras.tasks")  # registers every model class with Keras
         return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'albert_keras' has no attribute {name!r}")
 

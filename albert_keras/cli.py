@@ -19,14 +19,12 @@ import os
 import pkgutil
 import sys
 
-from albert_keras import logs
+from albert_keras import commands, logs
 
 LOG_DIR_ENV = "ALBERT_LOG_DIR"  # where the default log files go (default runs/logs)
 
 
 def _command_modules():
-    from albert_keras import commands
-
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         yield importlib.import_module(f"albert_keras.commands.{info.name}")
     for ep in importlib.metadata.entry_points(group="albert_keras.commands"):

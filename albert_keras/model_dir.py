@@ -1,78 +1,90 @@
 """The model directory format: config, weights, vocabulary and metadata.
 
 A model directory holds:
-    config.json        {"format_version": 1, "task": class name,
-                        "backbone": backbone config, "task_config": {...}}
+    config.json        `keras.saving.serialize_keras_object(model)` plus
+                       `"format_version": 2`: `class_name`, `registered_name`
+                       (e.g. "albert_keras>AlbertClassifier") and `config`;
+                       a task's `config` nests its backbone the same way.
     model.weights.h5   the weights of the whole saved model (task or backbone)
     spiece.model       the SentencePiece model, when there is one
     tokenizer.json     tokenizer options (lowercase, ...), when there is one
     metadata.json      free-form provenance (source, created, ...)
 
-`AlbertBackbone.from_preset(dir)` and `<Task>.from_preset(dir)` read it.
+Loading goes through the Keras registry, as KerasHub's `preset_utils` does:
+the class is `keras.saving.get_registered_object(config["registered_name"])`
+and the model is `keras.saving.deserialize_keras_object(config)`. This module
+imports no model class; the classes register themselves when their package is
+imported (`albert_keras.models`, `albert_keras.tasks`, or any public name of
+`albert_keras`).
+
+Version-1 directories (`{"format_version": 1, "task": class name,
+"backbone": {...}, "task_config": {...}}`) are read and converted to the
+version-2 shape on the fly.
 """
 
+import copy
 import datetime
 import json
 import os
 import shutil
 
+import keras
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 SPM_FILE = "spiece.model"
 TOKENIZER_FILE = "tokenizer.json"
 METADATA_FILE = "metadata.json"
 
-
-def _task_classes():
-    from albert_keras.models.backbone import AlbertBackbone
-    from albert_keras.tasks.classifier import AlbertClassifier
-    from albert_keras.tasks.multiple_choice import AlbertMultipleChoice
-    from albert_keras.tasks.pretrainer import AlbertPretrainer
-    from albert_keras.tasks.question_answerer import AlbertQuestionAnswerer
-    from albert_keras.tasks.token_classifier import AlbertTokenClassifier
-
-    classes = (
-        AlbertBackbone,
-        AlbertPretrainer,
-        AlbertClassifier,
-        AlbertTokenClassifier,
-        AlbertQuestionAnswerer,
-        AlbertMultipleChoice,
-    )
-    return {c.__name__: c for c in classes}
+PACKAGE = "albert_keras"
+BACKBONE_CLASS = "AlbertBackbone"
+# Serialized state that a model directory does not keep (KerasHub drops it too).
+_DROPPED_KEYS = ("build_config", "compile_config")
 
 
-def _strip(config):
-    return {k: v for k, v in config.items() if k not in ("name", "trainable")}
+def _registered_name(class_name):
+    return f"{PACKAGE}>{class_name}"
 
 
-def save_model_dir(model, path, spm_path=None, tokenizer_options=None, metadata=None):
+def _without_state(serialized):
+    serialized = {k: v for k, v in serialized.items() if k not in _DROPPED_KEYS}
+    inner = serialized.get("config")
+    if isinstance(inner, dict) and isinstance(inner.get("backbone"), dict):
+        serialized["config"] = dict(inner, backbone=_without_state(inner["backbone"]))
+    return serialized
+
+
+def save_model_dir(
+    model: keras.Model,
+    path: str,
+    spm_path: str | None = None,
+    tokenizer_options: dict | None = None,
+    metadata: dict | None = None,
+) -> None:
     """Writes `model` (a backbone or a task) as a model directory.
 
     Args:
-        model: an `AlbertBackbone` or a task model.
+        model: an `AlbertBackbone` or a task model (any `keras.Model`
+            registered under the `albert_keras` package).
         path: the directory (created; existing files are overwritten).
         spm_path: optional SentencePiece model file to copy in.
         tokenizer_options: optional dict saved as tokenizer.json.
         metadata: optional dict merged into metadata.json.
     """
+    registered = keras.saving.get_registered_name(type(model))
+    if (
+        not isinstance(model, keras.Model)
+        or not registered.startswith(f"{PACKAGE}>")
+        or keras.saving.get_registered_object(registered) is not type(model)
+    ):
+        raise ValueError(
+            "`model` must be an AlbertBackbone or an albert_keras task model (a keras.Model registered "
+            f"under the {PACKAGE!r} package). Received: a {type(model).__name__} (registered as {registered!r})"
+        )
     os.makedirs(path, exist_ok=True)
-    name = type(model).__name__
-    if name not in _task_classes():
-        raise ValueError(f"Cannot save a {name}: expected an AlbertBackbone or an albert_keras task model.")
-    backbone = model if name == "AlbertBackbone" else model.backbone
-    task_config = {}
-    if name != "AlbertBackbone":
-        task_config = _strip(model.get_config())
-        task_config.pop("backbone")
-    config = {
-        "format_version": FORMAT_VERSION,
-        "task": name,
-        "backbone": _strip(backbone.get_config()),
-        "task_config": task_config,
-    }
+    config = {"format_version": FORMAT_VERSION}
+    config.update(_without_state(keras.saving.serialize_keras_object(model)))
     with open(os.path.join(path, CONFIG_FILE), "w") as f:
         json.dump(config, f, indent=2)
     model.save_weights(os.path.join(path, WEIGHTS_FILE))
@@ -82,28 +94,127 @@ def save_model_dir(model, path, spm_path=None, tokenizer_options=None, metadata=
     if tokenizer_options is not None:
         with open(os.path.join(path, TOKENIZER_FILE), "w") as f:
             json.dump(tokenizer_options, f, indent=2)
-    meta = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(), "task": name}
+    meta = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(), "task": type(model).__name__}
     meta.update(metadata or {})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(meta, f, indent=2, ensure_ascii=False)
 
 
-def read_config(path):
-    """Reads and checks a model directory's config.json."""
+def upgrade_config(config: dict, file: str) -> dict:
+    """Converts a version-1 config.json dict to the version-2 shape.
+
+    Args:
+        config: the parsed config.json, of any known version.
+        file: the file it came from, for messages.
+
+    Returns:
+        A version-2 config dict (a version-2 input is returned unchanged).
+
+    Raises:
+        ValueError: an unknown `format_version` or a key a version lacks.
+    """
+    version = config.get("format_version")
+    if version == FORMAT_VERSION:
+        return config
+    if version != 1:
+        raise ValueError(
+            f"{file}: `format_version` must be 1 or {FORMAT_VERSION}. Received: format_version={version!r}"
+        )
+    for key in ("task", "backbone"):
+        if key not in config:
+            raise ValueError(f"{file}: a version-1 config.json must have the key {key!r}. Received: {sorted(config)}")
+    backbone = {
+        "class_name": BACKBONE_CLASS,
+        "config": dict(config["backbone"]),
+        "registered_name": _registered_name(BACKBONE_CLASS),
+    }
+    if config["task"] == BACKBONE_CLASS:
+        upgraded = backbone
+    else:
+        upgraded = {
+            "class_name": config["task"],
+            "config": dict(config.get("task_config") or {}, backbone=backbone),
+            "registered_name": _registered_name(config["task"]),
+        }
+    return {"format_version": FORMAT_VERSION, **upgraded}
+
+
+def read_config(path: str) -> dict:
+    """Reads a model directory's config.json, upgraded to version 2.
+
+    Args:
+        path: a model directory.
+
+    Returns:
+        The version-2 config dict: `format_version`, `class_name`,
+        `registered_name` and `config`.
+
+    Raises:
+        FileNotFoundError: `path` has no config.json.
+        ValueError: an unknown version or a missing key (naming the file).
+    """
     file = os.path.join(path, CONFIG_FILE)
     if not os.path.isfile(file):
         raise FileNotFoundError(f"{path!r} is not a model directory: it has no {CONFIG_FILE}.")
     with open(file) as f:
-        config = json.load(f)
-    for key in ("format_version", "task", "backbone"):
+        config = upgrade_config(json.load(f), file)
+    for key in ("class_name", "registered_name", "config"):
         if key not in config:
-            raise ValueError(f"{file} lacks the key {key!r}.")
-    if config["task"] not in _task_classes():
-        raise ValueError(f"{file}: unknown task {config['task']!r}. Known: {sorted(_task_classes())}")
+            raise ValueError(f"{file}: config.json must have the key {key!r}. Received: {sorted(config)}")
     return config
 
 
-def load_model_dir(path, **backbone_overrides):
+def saved_class(config: dict, file: str) -> type:
+    """The registered class that a (version-2) config names.
+
+    Args:
+        config: a dict from `read_config`.
+        file: the config file, for messages.
+
+    Returns:
+        The `keras.Model` subclass registered under `config["registered_name"]`.
+
+    Raises:
+        ValueError: no class, or no `keras.Model`, is registered under that name.
+    """
+    name = config["registered_name"]
+    cls = keras.saving.get_registered_object(name)
+    if cls is None:
+        known = sorted(k for k in keras.saving.get_custom_objects() if k.startswith(f"{PACKAGE}>"))
+        raise ValueError(
+            f"{file}: `registered_name` must name a registered Keras class. Received: registered_name={name!r}. "
+            f"Registered {PACKAGE} classes: {known}. Task classes register when `albert_keras.tasks` is imported."
+        )
+    if not (isinstance(cls, type) and issubclass(cls, keras.Model)):
+        raise ValueError(f"{file}: `registered_name` must name a keras.Model subclass. Received: {name!r} ({cls!r})")
+    return cls
+
+
+def backbone_config(config: dict) -> dict:
+    """The backbone constructor args of a (version-2) config, saved backbone or task.
+
+    Args:
+        config: a dict from `read_config`.
+
+    Returns:
+        A copy of the `AlbertBackbone` config (`vocabulary_size`,
+        `hidden_dim`, ...) without the layer `name` and `trainable`.
+    """
+    return {k: v for k, v in _saved_backbone(config).items() if k not in ("name", "trainable")}
+
+
+def _saved_backbone(config):
+    inner = config["config"]
+    return inner["backbone"]["config"] if "backbone" in inner else inner
+
+
+def _with_backbone_overrides(config, overrides):
+    config = copy.deepcopy(config)
+    _saved_backbone(config).update(overrides)
+    return config
+
+
+def load_model_dir(path: str, **backbone_overrides) -> keras.Model:
     """Rebuilds the saved model (backbone or task) and loads its weights.
 
     Args:
@@ -112,48 +223,37 @@ def load_model_dir(path, **backbone_overrides):
             `dropout`, `output_hidden_states`).
 
     Returns:
-        The model, of the class named in config.json.
+        The model, of the class that config.json's `registered_name` names.
     """
-    from albert_keras.models.backbone import AlbertBackbone
-
     config = read_config(path)
-    backbone_config = dict(config["backbone"])
-    backbone_config.update(backbone_overrides)
-    backbone = AlbertBackbone(**backbone_config)
-    cls = _task_classes()[config["task"]]
-    model = backbone if cls is AlbertBackbone else cls(backbone=backbone, **config.get("task_config", {}))
+    cls = saved_class(config, os.path.join(path, CONFIG_FILE))
     weights = os.path.join(path, WEIGHTS_FILE)
     if not os.path.isfile(weights):
         raise FileNotFoundError(f"Model directory {path!r} has no {WEIGHTS_FILE}.")
+    config = _with_backbone_overrides(config, backbone_overrides)
+    config.pop("format_version")
+    model = keras.saving.deserialize_keras_object(config)
+    if not isinstance(model, cls):
+        raise ValueError(f"{path}/{CONFIG_FILE} built a {type(model).__name__}, expected a {cls.__name__}.")
     model.load_weights(weights)
     return model
 
 
-def load_backbone_dir(cls, path, **overrides):
-    """Loads the backbone (with its weights) of any saved model directory."""
-    model = load_model_dir(path, **overrides)
-    backbone = model if isinstance(model, cls) else model.backbone
-    return backbone
+def load_backbone_dir(path: str, **overrides) -> keras.Model:
+    """The backbone (with its weights) of any saved model directory.
 
+    Args:
+        path: a model directory holding a backbone or a task.
+        **overrides: backbone config overrides.
 
-def load_task_dir(cls, path, **task_kwargs):
-    """Loads a task from a model directory.
-
-    The same task class restores its heads too (`task_kwargs` must then be
-    empty or equal to the saved ones); another class gets the saved backbone
-    and new heads built from `task_kwargs`.
+    Returns:
+        The saved backbone itself, or the saved task's `backbone`.
     """
-    config = read_config(path)
-    if config["task"] == cls.__name__:
-        saved = config.get("task_config", {})
-        differing = {k: v for k, v in task_kwargs.items() if saved.get(k) != v}
-        if not differing:
-            return load_model_dir(path)
-    backbone = load_backbone_dir(_task_classes()["AlbertBackbone"], path)
-    return cls(backbone=backbone, **task_kwargs)
+    model = load_model_dir(path, **overrides)
+    return getattr(model, "backbone", model)
 
 
-def spm_path(path):
+def spm_path(path: str) -> str | None:
     """The SentencePiece model of a model directory, or None."""
     file = os.path.join(path, SPM_FILE)
     return file if os.path.isfile(file) else None

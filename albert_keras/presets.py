@@ -74,20 +74,3 @@ PAPER_PARAMS = {
     "albert_xxlarge_v2": 222_595_584,
 }
 
-
-def load_backbone(cls, preset, **overrides):
-    """Builds `cls` from a preset name or a model directory (see `from_preset`)."""
-    import os
-
-    if preset in PRESETS:
-        config = dict(PRESETS[preset]["config"])
-        config.update(overrides)
-        return cls(**config)
-    if os.path.isdir(preset):
-        from albert_keras.model_dir import load_backbone_dir
-
-        return load_backbone_dir(cls, preset, **overrides)
-    raise ValueError(
-        f"Unknown preset {preset!r}: not a preset name and not a directory. "
-        f"Presets: {', '.join(sorted(PRESETS))}"
-    )

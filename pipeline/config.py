@@ -317,7 +317,8 @@ class PretrainingPipelineConfig(PipelineConfig):
             if not os.path.isfile(os.path.join(teacher, name)):
                 raise ConfigError(f"`trainer.distill_from` {teacher!r} is not a pretrainer model dir (no {name})")
         with open(os.path.join(teacher, "config.json"), encoding="utf-8") as f:
-            kind = json.load(f).get("task", "")
+            saved = json.load(f)
+        kind = saved.get("class_name", saved.get("task", ""))  # model-dir format 2 (format 1: "task")
         if kind != "AlbertPretrainer":
             raise ConfigError(
                 f"`trainer.distill_from` {teacher!r} holds a {kind}; the teacher must be an AlbertPretrainer"

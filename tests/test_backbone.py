@@ -91,5 +91,5 @@ def test_bad_arguments_are_rejected(kwargs, message):
 
 
 def test_unknown_preset_is_rejected():
-    with pytest.raises(ValueError, match="Unknown preset 'albert_huge'"):
+    with pytest.raises(ValueError, match="Received: preset='albert_huge'"):
         AlbertBackbone.from_preset("albert_huge")

@@ -98,7 +98,7 @@ def test_google_backbone_only_checkpoint_and_wordpiece_warning(tmp_path, caplog)
     assert type(model).__name__ == "AlbertBackbone"
     assert "no MLM/SOP heads" in caplog.text
     assert "WordPiece vocabularies" in caplog.text and "not supported" in caplog.text
-    assert read_config(str(tmp_path / "ours"))["task"] == "AlbertBackbone"
+    assert read_config(str(tmp_path / "ours"))["class_name"] == "AlbertBackbone"
     assert (tmp_path / "ours" / "vocab.txt").read_text().startswith("[PAD]")
     batch = inputs()
     diffs = record("google/no-heads h15_heads5_relu",
@@ -162,7 +162,7 @@ def test_cli_from_google(tmp_path, capsys):
     # A refused conversion exits 1 and names the problem.
     assert main(["convert", "--from", "google", "--checkpoint", prefix, "--config", config_path,
                  "--spm", spm, "--cased", "--output", str(tmp_path / "bad"), "--backbone-only"]) == 0
-    assert read_config(str(tmp_path / "bad"))["task"] == "AlbertBackbone"
+    assert read_config(str(tmp_path / "bad"))["class_name"] == "AlbertBackbone"
     assert json.load(open(tmp_path / "bad" / "tokenizer.json"))["lowercase"] is False
     config = json.load(open(config_path))
     config["num_hidden_layers"] = 3

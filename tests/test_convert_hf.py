@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from albert_keras import convert
-from albert_keras.model_dir import load_model_dir, read_config
+from albert_keras.model_dir import backbone_config, load_model_dir, read_config
 from tests.test_convert_reference import (
     CONFIGS,
     hf_config_dict,
@@ -44,7 +44,7 @@ def test_from_hf_pretraining_parity(name, tmp_path):
     assert len(meta["transposed_variables"]) == 6 * config["num_hidden_groups"] * config["inner_group_num"] + 4
     assert all(n.endswith(".weight") and "LayerNorm" not in n and "embeddings" not in n
                for n in meta["transposed_variables"])
-    assert read_config(str(tmp_path / "ours"))["backbone"]["activation"] == (
+    assert backbone_config(read_config(str(tmp_path / "ours")))["activation"] == (
         "relu" if "relu" in name else "gelu_approximate"
     )
 

@@ -9,7 +9,7 @@ import pytest
 
 from albert_keras import convert
 from albert_keras.cli import main
-from albert_keras.model_dir import load_model_dir, read_config, save_model_dir
+from albert_keras.model_dir import backbone_config, load_model_dir, read_config, save_model_dir
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.classifier import AlbertClassifier
 from albert_keras.tasks.pretrainer import AlbertPretrainer
@@ -55,7 +55,7 @@ def test_round_trip_is_bit_identical_and_loads_in_hf(tmp_path, spm_file):
     original, restored = _weights(model), _weights(back)
     assert sorted(original) == sorted(restored)
     assert all(np.array_equal(original[k], restored[k]) for k in original)
-    assert read_config(str(tmp_path / "back"))["backbone"] == read_config(ours)["backbone"]
+    assert backbone_config(read_config(str(tmp_path / "back"))) == backbone_config(read_config(ours))
     assert json.load(open(tmp_path / "back" / "tokenizer.json")) == {"lowercase": True, "strip_accents": True}
     assert open(tmp_path / "back" / "spiece.model", "rb").read() == open(spm_file, "rb").read()
 

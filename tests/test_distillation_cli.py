@@ -109,7 +109,7 @@ def test_distillation_end_to_end_and_measured_margin(teacher_dir, tmp_path):
     assert all(m > 0.0 for m in margins), (with_kd, without_kd)
 
     student_dir = os.path.join(str(tmp_path / "kd0"), "model")
-    assert read_config(student_dir)["task"] == "AlbertPretrainer"
+    assert read_config(student_dir)["class_name"] == "AlbertPretrainer"
     student = AlbertPretrainer.from_preset(student_dir)
     assert not student.backbone.output_hidden_states
     assert student.backbone.num_layers == 1 and student.backbone.hidden_dim == 32

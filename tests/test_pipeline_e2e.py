@@ -172,7 +172,7 @@ def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(tmp_path, s
     the Trainer distils the student.
     """
     from albert_keras.data.pretraining_dataset import record_kind
-    from albert_keras.model_dir import read_config, save_model_dir
+    from albert_keras.model_dir import backbone_config, read_config, save_model_dir
     from albert_keras.models.backbone import AlbertBackbone
     from albert_keras.tasks.pretrainer import AlbertPretrainer
     from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
@@ -217,7 +217,7 @@ def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(tmp_path, s
     from pipeline.trainer.model_artifact import resolve_model_dir
 
     student_dir = resolve_model_dir(model.uri)
-    assert read_config(student_dir)["backbone"]["hidden_dim"] == 16
+    assert backbone_config(read_config(student_dir))["hidden_dim"] == 16
     with open(os.path.join(student_dir, "spiece.model"), "rb") as a, \
             open(os.path.join(teacher, "spiece.model"), "rb") as b:
         assert a.read() == b.read()

@@ -43,6 +43,7 @@ def _require(args, *names):
 def run(args):
     """Runs the conversion; returns the exit code (1 on a refused conversion)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras import convert
 
     start = time.time()

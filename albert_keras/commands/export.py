@@ -33,6 +33,7 @@ def register(subparsers):
 
 def run(args):
     """Exports and checks the SavedModel; returns the exit code."""
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.export import export_saved_model
 
     start = time.time()

@@ -42,6 +42,7 @@ def run(args):
         print(to_yaml(config), end="")
         return 0
     logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
+    # Imported when the command runs, not at `albert --help`: it loads TensorFlow.
     from albert_keras.training.finetune import run_finetuning
 
     try:

@@ -2,6 +2,8 @@
 
 import importlib.metadata
 
+from albert_keras.presets import PRESETS
+
 
 def register(subparsers):
     parser = subparsers.add_parser("info", help="print versions and the preset table")
@@ -17,8 +19,6 @@ def _version(dist):
 
 
 def run(args):
-    from albert_keras.presets import PRESETS
-
     print("albert-keras", _version("albert-keras"))
     for dist in ("tensorflow", "keras", "tensorflow-text", "sentencepiece", "tfx", "tensorflow-serving-api"):
         print(f"  {dist:24s} {_version(dist)}")
@@ -34,7 +34,7 @@ def run(args):
             f"{c['hidden_dim']:5d} {preset['params']:13,d}"
         )
         if args.count:
-            from albert_keras.models.backbone import AlbertBackbone
+            from albert_keras.models.backbone import AlbertBackbone  # loads TensorFlow: only with --count
 
             line += f" {AlbertBackbone(**c).count_params():13,d}"
         print(line)

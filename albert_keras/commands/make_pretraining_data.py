@@ -34,6 +34,7 @@ def register(subparsers):
 
 def run(args):
     """Writes the records; returns the exit code (2 on a bad corpus file)."""
+    # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.data.pretraining_records import write_pretraining_records
     from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 

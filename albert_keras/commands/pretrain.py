@@ -38,6 +38,7 @@ def run(args):
         print(to_yaml(config), end="")
         return 0
     logs.move_to(os.path.join(config.training.run_dir, "albert.log"))
+    # Imported when the command runs, not at `albert --help`: it loads TensorFlow.
     from albert_keras.training.pretrain import run_pretraining
 
     try:

@@ -9,21 +9,23 @@ import logging
 
 import numpy as np
 
-from albert_keras.convert import name_map
+from albert_keras.convert.name_map import BACKBONE, MLM, POOLER, SOP, model_slots
+from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 logger = logging.getLogger("albert_keras.convert")
 
 # Name prefixes of the optional parts, per format.
 PART_PREFIXES = {
     "google": {
-        name_map.POOLER: "bert/pooler/",
-        name_map.MLM: "cls/predictions/",
-        name_map.SOP: "cls/seq_relationship/",
+        POOLER: "bert/pooler/",
+        MLM: "cls/predictions/",
+        SOP: "cls/seq_relationship/",
     },
     "hf": {
-        name_map.POOLER: "pooler.",
-        name_map.MLM: "predictions.",
-        name_map.SOP: "sop_classifier.",
+        POOLER: "pooler.",
+        MLM: "predictions.",
+        SOP: "sop_classifier.",
     },
 }
 _MAX_LISTED = 30
@@ -43,9 +45,6 @@ def parts_present(names, fmt):
 
 def build_model(backbone_config, with_heads):
     """A new `AlbertPretrainer` (with_heads) or `AlbertBackbone`."""
-    from albert_keras.models.backbone import AlbertBackbone
-    from albert_keras.tasks.pretrainer import AlbertPretrainer
-
     backbone = AlbertBackbone(**backbone_config)
     return AlbertPretrainer(backbone) if with_heads else backbone
 
@@ -77,16 +76,16 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
     present = parts_present(tensors, fmt)
     dropped = []
     if backbone_only:
-        head_prefixes = (PART_PREFIXES[fmt][name_map.MLM], PART_PREFIXES[fmt][name_map.SOP])
+        head_prefixes = (PART_PREFIXES[fmt][MLM], PART_PREFIXES[fmt][SOP])
         dropped = sorted(n for n in tensors if n.startswith(head_prefixes))
         tensors = {n: t for n, t in tensors.items() if n not in dropped}
         if dropped:
             logger.info("backbone_only: dropping %d head tensors of %s", len(dropped), source)
-    with_heads = not backbone_only and bool(present & {name_map.MLM, name_map.SOP})
+    with_heads = not backbone_only and bool(present & {MLM, SOP})
     if not backbone_only and not with_heads:
         logger.warning("%s has no MLM/SOP heads: converting to a backbone-only model (AlbertBackbone).", source)
     model = build_model(backbone_config, with_heads)
-    slots = name_map.model_slots(model)
+    slots = model_slots(model)
     by_name = {s.name(fmt): s for s in slots}
 
     unmapped = sorted(set(tensors) - set(by_name))
@@ -98,7 +97,7 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
             if fmt == "google" and slot.google_default is not None:
                 values[name] = slot.google_default
                 defaulted.append(name)
-            elif allow_random_init and slot.part != name_map.BACKBONE:
+            elif allow_random_init and slot.part != BACKBONE:
                 random_init.append(name)
             else:
                 missing.append(name)
@@ -113,7 +112,7 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
         problems.append(f"{len(unmapped)} unknown/unmapped variables: {_listing(unmapped)}")
     if missing:
         hint = ""
-        if any(by_name[n].part != name_map.BACKBONE for n in missing):
+        if any(by_name[n].part != BACKBONE for n in missing):
             hint = (
                 " (a missing pooler or head: pass allow_random_init=True / --allow-random-init to leave it at "
                 "random init, or backbone_only=True / --backbone-only to drop the heads)"
@@ -130,7 +129,9 @@ def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False,
     if defaulted:
         logger.info("%s has no %s (E == H): using the identity projection.", source, _listing(defaulted))
     if random_init:
-        logger.warning("%s lacks %d variables, LEFT AT RANDOM INIT: %s", source, len(random_init), _listing(random_init))
+        logger.warning(
+            "%s lacks %d variables, LEFT AT RANDOM INIT: %s", source, len(random_init), _listing(random_init)
+        )
     transposed = sorted(n for n in values if n not in defaulted and by_name[n].transposes(fmt))
     logger.info("%s: loaded %d variables, %d of them transposed", source, len(values) - len(defaulted), len(transposed))
     report = {

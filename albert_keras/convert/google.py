@@ -6,8 +6,11 @@ import os
 import re
 import shutil
 
+import tensorflow as tf
+
 from albert_keras.convert.assign import load_tensors
 from albert_keras.convert.config import backbone_config_from_json
+from albert_keras.model_dir import save_model_dir
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -37,8 +40,6 @@ def read_checkpoint(prefix):
     Raises:
         ValueError: when the checkpoint is missing, unreadable or truncated.
     """
-    import tensorflow as tf
-
     try:
         reader = tf.train.load_checkpoint(prefix)
         shapes = reader.get_variable_to_shape_map()
@@ -58,7 +59,9 @@ def read_checkpoint(prefix):
             ) from e
         key = name[len(_HUB_PREFIX):] if name.startswith(_HUB_PREFIX) else name
         if key in tensors:
-            raise ValueError(f"The checkpoint {prefix!r} holds {key!r} both with and without the {_HUB_PREFIX!r} prefix.")
+            raise ValueError(
+                f"The checkpoint {prefix!r} holds {key!r} both with and without the {_HUB_PREFIX!r} prefix."
+            )
         tensors[key] = value
     return tensors, skipped
 
@@ -104,7 +107,9 @@ def from_google_checkpoint(
     backbone_config = backbone_config_from_json(config, "google")
     tensors, skipped = read_checkpoint(checkpoint)
     if not tensors:
-        raise ValueError(f"The checkpoint {checkpoint!r} holds no weights (only {len(skipped)} optimizer/step variables).")
+        raise ValueError(
+            f"The checkpoint {checkpoint!r} holds no weights (only {len(skipped)} optimizer/step variables)."
+        )
     logger.info("read %d tensors from %s (skipped %d optimizer/step variables)", len(tensors), checkpoint, len(skipped))
     model, report = load_tensors(
         backbone_config, tensors, "google", checkpoint, allow_random_init=allow_random_init, backbone_only=backbone_only
@@ -122,8 +127,6 @@ def from_google_checkpoint(
 
 
 def _write(model, output, checkpoint, spm, vocab, lowercase, report, num_skipped):
-    from albert_keras.model_dir import save_model_dir
-
     tokenizer_options = None if spm is None else {"lowercase": bool(lowercase), "strip_accents": True}
     metadata = {
         "source": "google-research TF1 checkpoint",

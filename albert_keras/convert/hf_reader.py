@@ -5,9 +5,11 @@ import logging
 import os
 
 import numpy as np
+from safetensors.numpy import load_file
 
 from albert_keras.convert.assign import load_tensors
 from albert_keras.convert.config import backbone_config_from_json
+from albert_keras.model_dir import save_model_dir
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -23,8 +25,6 @@ _BIAS = "predictions.bias"
 
 def read_safetensors(directory):
     """Reads `model.safetensors` (or its shards) with `safetensors.numpy`; no torch."""
-    from safetensors.numpy import load_file
-
     single = os.path.join(directory, SAFETENSORS_FILE)
     index = os.path.join(directory, SAFETENSORS_INDEX)
     if os.path.isfile(single):
@@ -129,8 +129,6 @@ def from_hf(input_dir, output=None, allow_random_init=False, backbone_only=False
         backbone_config, tensors, "hf", input_dir, allow_random_init=allow_random_init, backbone_only=backbone_only
     )
     if output is not None:
-        from albert_keras.model_dir import save_model_dir
-
         spm = os.path.join(input_dir, "spiece.model")
         has_spm = os.path.isfile(spm)
         if not has_spm:

@@ -6,9 +6,12 @@ import os
 import shutil
 
 import numpy as np
+from safetensors.numpy import save_file
 
-from albert_keras.convert import name_map
 from albert_keras.convert.config import hf_config_from_backbone
+from albert_keras.convert.name_map import BACKBONE, POOLER, model_slots
+from albert_keras.model_dir import load_model_dir, read_config, spm_path
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -27,12 +30,12 @@ def hf_tensors(model):
     Returns:
         `(tensors, architecture)`.
     """
-    slots = name_map.model_slots(model)
-    with_heads = type(model).__name__ == "AlbertPretrainer"
+    slots = model_slots(model)
+    with_heads = isinstance(model, AlbertPretrainer)
     tensors = {}
     for slot in slots:
         name = slot.hf
-        if with_heads and slot.part in (name_map.BACKBONE, name_map.POOLER):
+        if with_heads and slot.part in (BACKBONE, POOLER):
             name = _PREFIX + name
         # HF configs say torch_dtype float32; bfloat16/float16 variables are widened exactly.
         tensors[name] = slot.from_ours("hf", np.asarray(slot.variable.numpy(), dtype="float32"))
@@ -88,15 +91,11 @@ def to_hf(input_dir, output):
     Returns:
         The path of the written `model.safetensors`.
     """
-    from safetensors.numpy import save_file
-
-    from albert_keras.model_dir import load_model_dir, read_config, spm_path
-
     config = read_config(input_dir)
     model = load_model_dir(input_dir)
-    if config["task"] not in ("AlbertPretrainer", "AlbertBackbone"):
+    if config["class_name"] not in ("AlbertPretrainer", "AlbertBackbone"):
         logger.warning("%s is an %s: exporting its backbone only (AlbertModel); its task heads are NOT exported.",
-                       input_dir, config["task"])
+                       input_dir, config["class_name"])
         model = model.backbone
     tensors, architecture = hf_tensors(model)
     backbone = model if architecture == "AlbertModel" else model.backbone

@@ -168,7 +168,9 @@ def model_slots(model):
     slots = backbone_slots(backbone)
     if not is_backbone:
         if type(model).__name__ != "AlbertPretrainer":
-            raise ValueError(f"Only AlbertBackbone and AlbertPretrainer map to checkpoints; got {type(model).__name__}.")
+            raise ValueError(
+                f"Only AlbertBackbone and AlbertPretrainer map to checkpoints; got {type(model).__name__}."
+            )
         slots += head_slots(model)
     covered = [s.variable.path for s in slots]
     weights = [v.path for v in model.weights]

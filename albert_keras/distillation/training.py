@@ -23,10 +23,10 @@ def build_distiller(student, distill_config, precision="float32"):
         An `AlbertDistiller` (to be compiled like a pretrainer).
     """
     saved = read_config(distill_config.teacher)
-    if saved["task"] != "AlbertPretrainer":
+    if saved["class_name"] != "AlbertPretrainer":
         raise ValueError(
             f"distill.teacher must be a pretrainer model dir (MLM head needed); "
-            f"{distill_config.teacher!r} holds a {saved['task']}."
+            f"{distill_config.teacher!r} holds a {saved['class_name']}."
         )
     overrides = {"output_hidden_states": True}
     if precision != "float32":

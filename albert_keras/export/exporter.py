@@ -22,8 +22,14 @@ import tempfile
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from albert_keras.export import module as m
-from albert_keras.export import op_allowlist, warmup
+import albert_keras.export.module as m
+from albert_keras.export.op_allowlist import check_ops, prefetch_core_ops
+from albert_keras.export.warmup import WARMUP_DIR, write_warmup
+from albert_keras.model_dir import load_model_dir
+from albert_keras.model_dir import spm_path as model_dir_spm
+from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
+from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
 
 SPM_ASSET = "spiece.model"
 LABELS_ASSET = "labels.txt"
@@ -72,15 +78,10 @@ def export_saved_model(
     Returns:
         `output_dir`.
     """
-    from albert_keras.model_dir import load_model_dir
-    from albert_keras.model_dir import spm_path as model_dir_spm
-    from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
-    from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
-
     output_dir = os.fspath(output_dir)
     if check:
-        op_allowlist.prefetch_core_ops()  # a subprocess; runs while we trace
-    if isinstance(model_or_dir, (str, os.PathLike)):
+        prefetch_core_ops()  # a subprocess; runs while we trace
+    if isinstance(model_or_dir, str | os.PathLike):
         model_dir = os.fspath(model_or_dir)
         model = load_model_dir(model_dir)
         if spm_path is None:
@@ -98,7 +99,7 @@ def export_saved_model(
         os.fspath(spm_path), lowercase=options.get("lowercase"), strip_accents=options.get("strip_accents")
     )
     kind = m.model_kind(model)
-    backbone = model if type(model).__name__ == "AlbertBackbone" else model.backbone
+    backbone = model if isinstance(model, AlbertBackbone) else model.backbone
     vocab_size = tokenizer.vocabulary_size()
     if vocab_size > backbone.vocabulary_size or (kind == m.PRETRAINER and vocab_size != backbone.vocabulary_size):
         raise ValueError(
@@ -121,8 +122,8 @@ def export_saved_model(
     try:
         _save(serving, staging, tokenizer)
         if check:
-            op_allowlist.check_ops(staging)
-        warmup.write_warmup(staging, sorted(serving.signatures_names), serving.serving_default_method())
+            check_ops(staging)
+        write_warmup(staging, sorted(serving.signatures_names), serving.serving_default_method())
         info = {
             "task": type(model).__name__,
             "kind": kind,
@@ -143,11 +144,11 @@ def export_saved_model(
         }
         keras_path = None
         if keras_output == DEFAULT_KERAS:
-            keras_path = os.path.join(staging, warmup.WARMUP_DIR, KERAS_FILE)
-            info["keras_model"] = os.path.join(warmup.WARMUP_DIR, KERAS_FILE)
+            keras_path = os.path.join(staging, WARMUP_DIR, KERAS_FILE)
+            info["keras_model"] = os.path.join(WARMUP_DIR, KERAS_FILE)
         elif keras_output:
             info["keras_model"] = os.path.abspath(os.fspath(keras_output))
-        with open(os.path.join(staging, warmup.WARMUP_DIR, EXPORT_INFO), "w", encoding="utf-8") as f:
+        with open(os.path.join(staging, WARMUP_DIR, EXPORT_INFO), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=2, ensure_ascii=False)
         if keras_path:
             model.save(keras_path)
@@ -211,6 +212,7 @@ def set_method_name(saved_model_dir, signature_name, method_name):
     fingerprint_path = os.path.join(saved_model_dir, "fingerprint.pb")
     if os.path.exists(fingerprint_path):
         try:
+            # A private TF module: imported here so that its absence only drops the fingerprint.
             from tensorflow.python.saved_model.pywrap_saved_model import fingerprinting
 
             with open(fingerprint_path, "wb") as f:

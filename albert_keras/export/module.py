@@ -23,7 +23,10 @@ Conventions (see docs/export.md):
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.preprocessing.packer import pack
+from albert_keras.tasks.classifier import AlbertClassifier
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 # Signature names.
 FILL_MASK = "fill_mask"
@@ -58,10 +61,9 @@ ENCODER = "encoder"
 
 def model_kind(model):
     """"pretrainer", "classifier", "regressor" or "encoder" (embed only)."""
-    name = type(model).__name__
-    if name == "AlbertPretrainer":
+    if isinstance(model, AlbertPretrainer):
         return PRETRAINER
-    if name == "AlbertClassifier":
+    if isinstance(model, AlbertClassifier):
         return REGRESSOR if model.regression else CLASSIFIER
     return ENCODER
 
@@ -89,7 +91,7 @@ class AlbertServingModule(tf.Module):
         self.model = model
         self.preprocessor = preprocessor
         self.kind = model_kind(model)
-        self.backbone = model if type(model).__name__ == "AlbertBackbone" else model.backbone
+        self.backbone = model if isinstance(model, AlbertBackbone) else model.backbone
         self.sequence_length = preprocessor.sequence_length
         if not isinstance(top_k, int) or top_k < 1:
             raise ValueError(f"top_k must be a positive int, got {top_k!r}")

@@ -17,8 +17,8 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
+import albert_keras.export.module as m
 from albert_keras import features
-from albert_keras.export import module as m
 
 WARMUP_DIR = "assets.extra"
 WARMUP_FILE = "tf_serving_warmup_requests"

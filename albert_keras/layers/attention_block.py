@@ -2,13 +2,13 @@
 
 import keras
 
-from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.layers.post_ln_residual import PostLNResidual
 from albert_keras.layers.self_attention import SelfAttention
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
-class AttentionBlock(keras.layers.Layer):
-    """Self-attention, dropout, residual add, then LayerNorm (post-LN).
+class AttentionBlock(PostLNResidual):
+    """Self-attention, then the post-LN residual: `LayerNorm(inputs + Dropout(attention))`.
 
     Call args:
         inputs: `[batch, seq_len, hidden_dim]`.
@@ -28,20 +28,18 @@ class AttentionBlock(keras.layers.Layer):
 
     def __init__(
         self,
-        hidden_dim,
-        num_heads,
-        dropout=0.0,
-        attention_dropout=0.0,
-        layer_norm_epsilon=1e-12,
-        initializer_range=0.02,
+        hidden_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        attention_dropout: float = 0.0,
+        layer_norm_epsilon: float = 1e-12,
+        initializer_range: float = 0.02,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(dropout=dropout, layer_norm_epsilon=layer_norm_epsilon, **kwargs)
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
-        self.dropout = dropout
         self.attention_dropout = attention_dropout
-        self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         self.attention = SelfAttention(
             hidden_dim,
@@ -51,34 +49,24 @@ class AttentionBlock(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="self_attention",
         )
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-        self.layer_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, dtype=float32_if_mixed(self.dtype_policy), name="layer_norm"
-        )
+        self._make_residual_layers()
 
     def build(self, input_shape):
         self.attention.build(input_shape)
-        self.layer_norm.build(input_shape)
+        self._build_residual(input_shape)
         self.built = True
 
     def call(self, inputs, attention_bias, training=None):
         x = self.attention(inputs, attention_bias, training=training)
-        x = self.output_dropout(x, training=training)
-        out = self.layer_norm(keras.ops.cast(inputs, x.dtype) + x)
-        return keras.ops.cast(out, self.compute_dtype)
+        return self.residual(inputs, x, training=training)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update(
             {
                 "hidden_dim": self.hidden_dim,
                 "num_heads": self.num_heads,
-                "dropout": self.dropout,
                 "attention_dropout": self.attention_dropout,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
                 "initializer_range": self.initializer_range,
             }
         )

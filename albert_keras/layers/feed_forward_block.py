@@ -3,12 +3,12 @@
 import keras
 
 from albert_keras.layers.activations import get_activation, serialize_activation
-from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.layers.post_ln_residual import PostLNResidual
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
-class FeedForwardBlock(keras.layers.Layer):
-    """Dense H→I, activation, dense I→H, dropout, residual add, LayerNorm.
+class FeedForwardBlock(PostLNResidual):
+    """Dense H→I, activation, dense I→H, then the post-LN residual `LayerNorm(inputs + Dropout(x))`.
 
     Call args:
         inputs: `[batch, seq_len, hidden_dim]`.
@@ -27,20 +27,18 @@ class FeedForwardBlock(keras.layers.Layer):
 
     def __init__(
         self,
-        hidden_dim,
-        intermediate_dim,
+        hidden_dim: int,
+        intermediate_dim: int,
         activation="gelu_approximate",
-        dropout=0.0,
-        layer_norm_epsilon=1e-12,
-        initializer_range=0.02,
+        dropout: float = 0.0,
+        layer_norm_epsilon: float = 1e-12,
+        initializer_range: float = 0.02,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(dropout=dropout, layer_norm_epsilon=layer_norm_epsilon, **kwargs)
         self.hidden_dim = hidden_dim
         self.intermediate_dim = intermediate_dim
         self.activation = serialize_activation(activation)
-        self.dropout = dropout
-        self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         init = keras.initializers.TruncatedNormal(stddev=initializer_range)
         self.intermediate_dense = keras.layers.Dense(
@@ -53,36 +51,25 @@ class FeedForwardBlock(keras.layers.Layer):
         self.output_dense = keras.layers.Dense(
             hidden_dim, kernel_initializer=init, dtype=self.dtype_policy, name="output_dense"
         )
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-        self.layer_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, dtype=float32_if_mixed(self.dtype_policy), name="layer_norm"
-        )
+        self._make_residual_layers()
 
     def build(self, input_shape):
         self.intermediate_dense.build(input_shape)
         self.output_dense.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
-        self.layer_norm.build(input_shape)
+        self._build_residual(input_shape)
         self.built = True
 
     def call(self, inputs, training=None):
-        x = self.intermediate_dense(inputs)
-        x = self.output_dense(x)
-        x = self.output_dropout(x, training=training)
-        out = self.layer_norm(keras.ops.cast(inputs, x.dtype) + x)
-        return keras.ops.cast(out, self.compute_dtype)
+        x = self.output_dense(self.intermediate_dense(inputs))
+        return self.residual(inputs, x, training=training)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
+    def get_config(self) -> dict:
         config = super().get_config()
         config.update(
             {
                 "hidden_dim": self.hidden_dim,
                 "intermediate_dim": self.intermediate_dim,
                 "activation": self.activation,
-                "dropout": self.dropout,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
                 "initializer_range": self.initializer_range,
             }
         )

@@ -10,6 +10,7 @@ tokens are never masked; see `NON_MASKABLE_IDS`.
 import string
 
 import numpy as np
+import tensorflow as tf
 
 from albert_keras import features
 
@@ -76,8 +77,6 @@ def word_starts_in_graph(token_ids, padding_mask, start_table):
         int32 `[batch, seq_len]` word-start flags (0 on special tokens and
         padding).
     """
-    import tensorflow as tf
-
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
     maskable = tf.cast(padding_mask, tf.bool)
     for special in NON_MASKABLE_IDS:

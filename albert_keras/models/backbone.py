@@ -1,9 +1,11 @@
 """The ALBERT encoder: factorized embeddings and cross-layer shared blocks."""
 
+import os
+
 import keras
 from keras import ops
 
-from albert_keras import features
+from albert_keras import features, model_dir
 from albert_keras.layers.activations import serialize_activation
 from albert_keras.layers.attention_block import AttentionBlock
 from albert_keras.layers.dtypes import float32_if_mixed, policy_name
@@ -64,6 +66,10 @@ class AlbertBackbone(keras.Model):
         output_hidden_states: also output every layer's hidden states.
         dtype: dtype or policy, e.g. "float32", "mixed_bfloat16".
 
+    `AlbertBackbone.presets` maps preset names to their data;
+    `albert_keras/models/__init__.py` registers `albert_keras.presets.PRESETS`
+    there.
+
     Example:
 
     >>> import numpy as np
@@ -77,6 +83,8 @@ class AlbertBackbone(keras.Model):
     >>> tuple(out["sequence_output"].shape), tuple(out["pooled_output"].shape)
     ((2, 5, 16), (2, 16))
     """
+
+    presets = {}
 
     def __init__(
         self,
@@ -250,14 +258,26 @@ class AlbertBackbone(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset, **kwargs):
+    def from_preset(cls, preset: str, **kwargs) -> "AlbertBackbone":
         """Builds a backbone from a preset name or a model directory.
 
         Args:
-            preset: a name in `albert_keras.presets.PRESETS` (random weights)
-                or a model directory holding `config.json` (and weights).
+            preset: a name in `AlbertBackbone.presets` (the data of
+                `albert_keras.presets.PRESETS`; random weights) or a model
+                directory holding `config.json` and weights (of a backbone or
+                of a task, whose backbone is returned).
             **kwargs: overrides of the config (e.g. `dtype`, `dropout`).
-        """
-        from albert_keras.presets import load_backbone
 
-        return load_backbone(cls, preset, **kwargs)
+        Raises:
+            ValueError: `preset` is neither a preset name nor a directory.
+        """
+        if preset in cls.presets:
+            config = dict(cls.presets[preset]["config"])
+            config.update(kwargs)
+            return cls(**config)
+        if os.path.isdir(preset):
+            return model_dir.load_backbone_dir(preset, **kwargs)
+        raise ValueError(
+            "`preset` must be a preset name or a model directory. "
+            f"Received: preset={preset!r}. Presets: {', '.join(sorted(cls.presets))}"
+        )

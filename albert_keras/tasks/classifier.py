@@ -2,7 +2,7 @@
 
 import keras
 
-from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
 
@@ -38,13 +38,8 @@ class AlbertClassifier(AlbertTask):
             )
         # === Layers ===
         self.backbone = backbone
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="output_dropout")
-        self.output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
-            dtype=float32_if_mixed(backbone.dtype_policy),
-            name="logits",
-        )
+        self.output_dropout = head_dropout(backbone, dropout)
+        self.output_dense = head_dense(backbone, num_classes, "logits")
         # === Functional Model ===
         inputs = backbone_inputs(backbone)
         pooled = backbone(inputs)["pooled_output"]

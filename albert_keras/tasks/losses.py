@@ -1,5 +1,6 @@
 """Loss functions shared by the task models."""
 
+import tensorflow as tf
 from keras import ops
 
 
@@ -43,8 +44,6 @@ def scale_for_distribution(loss):
     Keras sums gradients over replicas, so a custom `compute_loss` must scale
     its per-replica mean like Keras' own losses do.
     """
-    import tensorflow as tf
-
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
     if replicas > 1:
         loss = loss * (1.0 / replicas)

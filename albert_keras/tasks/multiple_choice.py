@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
 
@@ -53,13 +53,8 @@ class AlbertMultipleChoice(AlbertTask):
     def __init__(self, backbone, dropout=0.1, **kwargs):
         # === Layers ===
         self.backbone = backbone
-        self.output_dropout = keras.layers.Dropout(dropout, dtype=backbone.dtype_policy, name="output_dropout")
-        self.scorer = keras.layers.Dense(
-            1,
-            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
-            dtype=float32_if_mixed(backbone.dtype_policy),
-            name="choice_logits",
-        )
+        self.output_dropout = head_dropout(backbone, dropout)
+        self.scorer = head_dense(backbone, 1, "choice_logits")
         # === Functional Model ===
         inputs = backbone_inputs(backbone, extra_rank=1)
         fold = FoldChoices(name="fold_choices")

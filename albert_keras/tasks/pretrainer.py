@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from albert_keras import features
-from albert_keras.layers.dtypes import float32_if_mixed
 from albert_keras.layers.masked_lm_head import MaskedLMHead
+from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
@@ -47,12 +47,7 @@ class AlbertPretrainer(AlbertTask):
             dtype=backbone.dtype_policy,
             name="mlm_head",
         )
-        self.sop_head = keras.layers.Dense(
-            2,
-            kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.initializer_range),
-            dtype=float32_if_mixed(backbone.dtype_policy),
-            name="sop_head",
-        )
+        self.sop_head = head_dense(backbone, 2, "sop_head")
 
         # === Functional Model ===
         inputs = backbone_inputs(backbone)

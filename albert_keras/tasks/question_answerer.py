@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from albert_keras import features
-from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
@@ -31,12 +31,10 @@ class AlbertQuestionAnswerer(AlbertTask):
     """
 
     def __init__(self, backbone, **kwargs):
-        init = keras.initializers.TruncatedNormal(stddev=backbone.initializer_range)
-        out_dtype = float32_if_mixed(backbone.dtype_policy)
         # === Layers ===
         self.backbone = backbone
-        self.span_dense = keras.layers.Dense(2, kernel_initializer=init, dtype=out_dtype, name="span_logits")
-        self.answerable_dense = keras.layers.Dense(1, kernel_initializer=init, dtype=out_dtype, name="answerable")
+        self.span_dense = head_dense(backbone, 2, "span_logits")
+        self.answerable_dense = head_dense(backbone, 1, "answerable")
         # === Functional Model ===
         inputs = backbone_inputs(backbone)
         encoded = backbone(inputs)

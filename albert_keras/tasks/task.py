@@ -1,7 +1,10 @@
 """The base class of task models: a backbone plus heads, serialized together."""
 
+import os
+
 import keras
 
+from albert_keras import model_dir
 from albert_keras.models.backbone import AlbertBackbone
 
 
@@ -35,23 +38,23 @@ class AlbertTask(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset, **kwargs):
+    def from_preset(cls, preset: str, **kwargs) -> "AlbertTask":
         """Builds the task on a preset backbone or a model directory.
 
-        A model directory's backbone weights are loaded; a directory saved
-        from the same task class also restores its heads. Otherwise the
-        heads are new.
+        A model directory saved from this same task class, with the same
+        (or no) `kwargs`, is restored whole, heads included. Any other model
+        directory gives its backbone (weights loaded) under new heads.
 
         Args:
             preset: a preset name or a model directory.
             **kwargs: task constructor args (e.g. `num_classes`).
         """
-        import os
-
         if os.path.isdir(preset):
-            from albert_keras.model_dir import load_task_dir
-
-            return load_task_dir(cls, preset, **kwargs)
+            config = model_dir.read_config(preset)
+            saved = config["config"]
+            same_heads = all(saved.get(k) == v for k, v in kwargs.items())
+            if model_dir.saved_class(config, os.path.join(preset, model_dir.CONFIG_FILE)) is cls and same_heads:
+                return model_dir.load_model_dir(preset)
         return cls(backbone=AlbertBackbone.from_preset(preset), **kwargs)
 
 

@@ -27,10 +27,10 @@ def plot_training_curves(history, path, title="training"):
     Returns:
         The list of plotted keys.
     """
-    import matplotlib
+    import matplotlib  # optional heavy dependency, only needed to draw
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after matplotlib.use("Agg")
 
     keys = [k for k in CURVE_KEYS if any(k in row for row in history)]
     keys += sorted({k for row in history for k in row} - set(keys) - {"step"})

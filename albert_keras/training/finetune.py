@@ -16,6 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from albert_keras.data.readers import conll, multiple_choice, squad, table
+from albert_keras.model_dir import save_model_dir
+from albert_keras.tasks import AlbertClassifier, AlbertMultipleChoice, AlbertQuestionAnswerer, AlbertTokenClassifier
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 from albert_keras.training import metrics as task_metrics
@@ -102,11 +104,6 @@ def encode(config, path, encoder, labels):
 
 def build_task(config, backbone, labels):
     """The task model for `config.task.name` on `backbone`."""
-    from albert_keras.tasks.classifier import AlbertClassifier
-    from albert_keras.tasks.multiple_choice import AlbertMultipleChoice
-    from albert_keras.tasks.question_answerer import AlbertQuestionAnswerer
-    from albert_keras.tasks.token_classifier import AlbertTokenClassifier
-
     name, dropout = config.task.name, config.task.dropout
     if name == "classification":
         if len(labels) < 2:
@@ -218,8 +215,6 @@ def run_finetuning(config, fresh=False):
     if chief:
         run_files.write_curves(t.run_dir, outcome.history, f"ALBERT fine-tuning: {config.task.name}")
         run_files.write_metrics(t.run_dir, _jsonable(metrics))
-    from albert_keras.model_dir import save_model_dir
-
     save_model_dir(
         model,
         writable_dir(strategy, model_dir),

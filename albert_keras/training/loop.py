@@ -11,6 +11,9 @@ import dataclasses
 import json
 import os
 
+import tensorflow as tf
+from keras.src.backend.tensorflow import trainer as tf_trainer  # private: patched while `fit` runs (see below)
+
 from albert_keras.training.callbacks import LoopLogger
 from albert_keras.training.checkpoints import CheckpointCallback, RunCheckpoints
 from albert_keras.training.optimizer import update_steps
@@ -77,9 +80,6 @@ def _fit_scope(model, strategy):
 
     Both are undone when `fit` returns.
     """
-    import tensorflow as tf
-    from keras.src.backend.tensorflow import trainer as tf_trainer
-
     captured = getattr(model, "_distribute_strategy", None)
     if captured is None:
         yield

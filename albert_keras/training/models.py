@@ -2,8 +2,11 @@
 
 import os
 
+from albert_keras.model_dir import load_model_dir, read_config
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.presets import PRESETS
 from albert_keras.config import ConfigError
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 # Backbone settings a saved model dir may be loaded with (they add no weights).
 DIR_OVERRIDES = ("dtype", "dropout", "attention_dropout", "output_hidden_states")
@@ -56,8 +59,6 @@ def build_backbone(model_config, vocabulary_size, precision, sequence_length):
         ConfigError: unknown init, vocabulary mismatch, or T above the
             model's `max_sequence_length`.
     """
-    from albert_keras.models.backbone import AlbertBackbone
-
     overrides = backbone_overrides(model_config, vocabulary_size, precision)
     backbone = AlbertBackbone.from_preset(model_config.init, **overrides)
     check_backbone(backbone, vocabulary_size, sequence_length, model_config.init)
@@ -80,11 +81,8 @@ def check_backbone(backbone, vocabulary_size, sequence_length, init):
 
 def build_pretrainer(model_config, vocabulary_size, precision, sequence_length):
     """An `AlbertPretrainer`; a saved pretrainer dir restores its MLM/SOP heads too."""
-    from albert_keras.model_dir import load_model_dir, read_config
-    from albert_keras.tasks.pretrainer import AlbertPretrainer
-
     init = model_config.init
-    if _is_model_dir(init) and read_config(init)["task"] == "AlbertPretrainer":
+    if _is_model_dir(init) and read_config(init)["class_name"] == "AlbertPretrainer":
         overrides = backbone_overrides(model_config, vocabulary_size, precision)
         model = load_model_dir(init, **overrides)
         check_backbone(model.backbone, vocabulary_size, sequence_length, init)

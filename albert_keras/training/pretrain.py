@@ -22,6 +22,8 @@ import keras
 from albert_keras.config import ConfigError, PretrainConfig, coerce
 from albert_keras.data import pretraining_dataset, pretraining_text
 from albert_keras.data.corpus import read_corpus
+from albert_keras.distillation.training import build_distiller, export_student
+from albert_keras.model_dir import save_model_dir
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 from albert_keras.training import run_files
@@ -124,8 +126,6 @@ def run_pretraining(config, fresh=False, model_callback=None):
     with strategy.scope():
         model = build_pretrainer(config.model, vocabulary_size, t.precision, d.sequence_length)
         if config.distill.teacher is not None:
-            from albert_keras.distillation.training import build_distiller
-
             model = build_distiller(model, config.distill, t.precision)
         optimizer = build_optimizer(config.optimizer, t.train_steps, t.gradient_accumulation_steps, t.precision)
         model.compile(optimizer=optimizer, jit_compile=t.jit_compile)
@@ -151,8 +151,6 @@ def run_pretraining(config, fresh=False, model_callback=None):
     if outcome.history:
         metrics["train"] = outcome.history[-1]
     if config.distill.teacher is not None:
-        from albert_keras.distillation.training import export_student
-
         metrics["distill"] = {"teacher": os.path.abspath(config.distill.teacher)}
         if eval_ds is not None:
             metrics["distill"]["teacher_eval"] = evaluate_pretrainer(
@@ -166,8 +164,6 @@ def run_pretraining(config, fresh=False, model_callback=None):
         run_files.write_curves(t.run_dir, outcome.history, "ALBERT pretraining")
         run_files.write_metrics(t.run_dir, metrics)
     export_dir = writable_dir(strategy, model_dir)
-    from albert_keras.model_dir import save_model_dir
-
     save_model_dir(
         model,
         export_dir,

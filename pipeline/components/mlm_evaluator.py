@@ -15,6 +15,11 @@ import os
 import tensorflow as tf
 from tfx import v1 as tfx
 
+from albert_keras.model_dir import load_model_dir
+from albert_keras.tasks.pretrainer import AlbertPretrainer
+from albert_keras.config import PretrainDataConfig
+from albert_keras.training.evaluation import evaluate_pretrainer
+from albert_keras.data.pretraining_dataset import records_dataset
 from pipeline import features
 from pipeline.components import examples_io
 from pipeline.trainer import model_artifact
@@ -33,12 +38,11 @@ def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_si
     with `EVAL_MASK_SEED` (`masked_lm_prob`, `max_ngram`). Every record
     counts: the last partial batch is kept.
     """
-    from albert_keras.config import PretrainDataConfig
-    from albert_keras.data.pretraining_dataset import records_dataset
-    from albert_keras.model_dir import load_model_dir
-    from albert_keras.training.evaluation import evaluate_pretrainer
-
     model = load_model_dir(model_dir)
+    if not isinstance(model, AlbertPretrainer):
+        raise ValueError(
+            f"`model_dir` must hold an AlbertPretrainer. Received: {model_dir!r} holding a {type(model).__name__}"
+        )
     data = PretrainDataConfig(
         source="records", sequence_length=sequence_length, max_predictions=max_predictions,
         masking_probability=masked_lm_prob, max_ngram=max_ngram,

@@ -1,10 +1,10 @@
 """Beam transforms that turn raw documents into ALBERT pretraining records.
 
-`PretrainingExamplesDoFn` runs on the Beam workers. Its `setup` imports
-`tensorflow_text` (which registers the SentencePiece/regex TF ops in the
-worker process: workers of the multi-processing DirectRunner, Dataflow,
-Flink or Spark are fresh processes that never ran the launcher's imports)
-and builds the in-graph `AlbertTokenizer`, the very tokenizer the served
+`PretrainingExamplesDoFn` runs on the Beam workers. This module imports
+`tensorflow_text` (which registers the SentencePiece/regex TF ops): workers
+of the multi-processing DirectRunner, Dataflow, Flink or Spark are fresh
+processes that never ran the launcher's imports, but they import this module
+to unpickle the DoFn. Its `setup` builds the in-graph `AlbertTokenizer`, the very tokenizer the served
 model runs, so pretraining ids and serving ids cannot drift apart.
 
 Per document and per `dupe_factor` pass it makes SOP pairs
@@ -20,6 +20,16 @@ import hashlib
 import random
 
 import apache_beam as beam
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  registers the TF Text ops in each worker process
+
+from albert_keras.data.pretraining_pairs import create_pairs_from_document
+from albert_keras.data.pretraining_records import dynamic_example, pack_pair, static_example
+from albert_keras.data.sentences import split_sentences
+from albert_keras.masking.static_masking import create_masked_lm_predictions
+from albert_keras.masking.word_boundaries import start_piece_table, word_starts
+from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from pipeline import features
 
 STATIC = "static"
 DYNAMIC = "dynamic"
@@ -60,11 +70,6 @@ class PretrainingExamplesDoFn(beam.DoFn):
         self._skipped = beam.metrics.Metrics.counter("albert_pretraining", "documents_without_pairs")
 
     def setup(self):
-        import tensorflow_text  # noqa: F401  registers the TF Text ops in this worker process
-
-        from albert_keras.masking.word_boundaries import start_piece_table
-        from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
-
         self._tokenizer = AlbertTokenizer(self._spm_path)
         self._vocab_size = self._tokenizer.vocabulary_size()
         self._table = start_piece_table(self._tokenizer.id_to_piece, self._vocab_size)
@@ -74,12 +79,6 @@ class PretrainingExamplesDoFn(beam.DoFn):
         return self._tokenizer.tokenize(sentences).to_list()
 
     def process(self, text):
-        from albert_keras.data.pretraining_pairs import create_pairs_from_document
-        from albert_keras.data.pretraining_records import dynamic_example, pack_pair, static_example
-        from albert_keras.data.sentences import split_sentences
-        from albert_keras.masking.static_masking import create_masked_lm_predictions
-        from albert_keras.masking.word_boundaries import word_starts
-
         sentences = split_sentences(text) if text else []
         if not sentences:
             self._skipped.inc()
@@ -109,10 +108,6 @@ class PretrainingExamplesDoFn(beam.DoFn):
 
 def parse_text(record):
     """The `text` of a serialized raw `tf.Example` ("" when it has none)."""
-    import tensorflow as tf
-
-    from pipeline import features
-
     values = tf.train.Example.FromString(record).features.feature[features.TEXT].bytes_list.value
     return values[0].decode("utf-8") if values else ""
 

@@ -9,9 +9,10 @@ same artifact type.
 
 from tfx import v1 as tfx
 
+from albert_keras.tokenizer import vocab
+from pipeline import features
 from pipeline.artifacts import SentencePieceVocabulary
 from pipeline.components import examples_io
-from pipeline import features
 
 
 @tfx.dsl.components.component
@@ -23,8 +24,6 @@ def VocabularyGen(
     character_coverage: tfx.dsl.components.Parameter[float] = 0.9995,
 ):
     """Trains a `vocab_size`-piece SentencePiece model on the train split's texts."""
-    from albert_keras.tokenizer import vocab
-
     texts = [t for t in examples_io.read_texts(examples, features.TRAIN_SPLIT) if t]
     if not texts:
         raise ValueError(f"The train split of {examples.uri!r} holds no text to train a vocabulary on")

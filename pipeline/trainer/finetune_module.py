@@ -19,6 +19,7 @@ import os
 
 import tensorflow as tf
 
+from albert_keras.training.finetune import run_finetuning
 from pipeline import features
 from pipeline.trainer import model_artifact
 
@@ -74,8 +75,6 @@ def _build_config(fn_args):
 
 def run_fn(fn_args):
     """Fine-tunes with albert_keras, then writes the model dir and the serving SavedModel."""
-    from albert_keras.training.finetune import run_finetuning
-
     config = _build_config(fn_args)
     result = run_finetuning(config, fresh=True)
     if result.chief:

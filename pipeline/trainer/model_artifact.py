@@ -10,6 +10,8 @@
 import os
 import shutil
 
+from albert_keras.export import export_saved_model
+
 MODEL_DIR_NAME = "AlbertModelDir"
 
 
@@ -42,8 +44,6 @@ def save_outputs(trained_model_dir, serving_model_dir, sequence_length, top_k=5)
         sequence_length: T of the serving signatures.
         top_k: K of `fill_mask`.
     """
-    from albert_keras.export import export_saved_model
-
     target = model_dir_of(serving_model_dir)
     if os.path.isdir(target):
         shutil.rmtree(target)

@@ -19,6 +19,7 @@ loop are albert_keras's (`albert_keras.training.run_pretraining`).
 import copy
 import os
 
+from albert_keras.training.pretrain import run_pretraining
 from pipeline.trainer import model_artifact
 
 VOCAB_SUBDIR = "vocab"  # pipeline.components.pretraining_examples.VOCAB_SUBDIR
@@ -72,8 +73,6 @@ def _build_config(fn_args):
 
 def run_fn(fn_args):
     """Pretrains with albert_keras, then writes the model dir and the serving SavedModel."""
-    from albert_keras.training.pretrain import run_pretraining
-
     config = _build_config(fn_args)
     result = run_pretraining(config, fresh=True)
     if result.chief:

@@ -28,6 +28,8 @@ import json
 import os
 import shutil
 
+import importlib
+
 import keras
 
 FORMAT_VERSION = 2
@@ -179,6 +181,16 @@ def saved_class(config: dict, file: str) -> type:
     """
     name = config["registered_name"]
     cls = keras.saving.get_registered_object(name)
+    module = config.get("module") or ""
+    if cls is None and module.startswith(f"{PACKAGE}."):
+        # A class of this package that is not imported yet (e.g. a task, when only
+        # `albert_keras.models` was imported): importing its saved module registers it.
+        # Only this package's own modules are imported, never a module the file names freely.
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            pass  # reported below as an unregistered name
+        cls = keras.saving.get_registered_object(name)
     if cls is None:
         known = sorted(k for k in keras.saving.get_custom_objects() if k.startswith(f"{PACKAGE}>"))
         raise ValueError(

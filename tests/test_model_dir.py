@@ -142,3 +142,25 @@ def test_only_albert_keras_models_can_be_saved(tmp_path):
     with pytest.raises(ValueError, match="`model` must be an AlbertBackbone or an albert_keras task model"):
         save_model_dir(plain, str(tmp_path / "plain"))
     assert not os.path.exists(tmp_path / "plain")
+
+
+def test_backbone_of_a_task_dir_loads_with_only_models_imported(tmp_path):
+    """`AlbertBackbone.from_preset(task_dir)` in a process that never imported `albert_keras.tasks`."""
+    import subprocess
+    import sys
+
+    classifier = AlbertClassifier(tiny_backbone(), num_classes=3)
+    path = str(tmp_path / "classifier")
+    save_model_dir(classifier, path)
+    code = (
+        "import sys\n"
+        "from albert_keras.models.backbone import AlbertBackbone\n"
+        "assert 'albert_keras.tasks' not in sys.modules\n"
+        f"backbone = AlbertBackbone.from_preset({path!r})\n"
+        "print(type(backbone).__name__, backbone.count_params())\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["AlbertBackbone", str(classifier.backbone.count_params())]

@@ -14,7 +14,7 @@ test-fast: setup
 
 # ruff (E, F, I, B, UP for Python 3.10) and the import contracts in .importlinter.
 lint: setup
-	.venv/bin/ruff check --select E,F,I,B,UP --target-version py310 --line-length 120 albert_keras pipeline serving tests bench
+	.venv/bin/ruff check .
 	PYTHONPATH=$(CURDIR) .venv/bin/lint-imports
 
 demo: setup

@@ -24,11 +24,10 @@ version-2 shape on the fly.
 
 import copy
 import datetime
+import importlib
 import json
 import os
 import shutil
-
-import importlib
 
 import keras
 

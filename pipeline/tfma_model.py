@@ -25,7 +25,6 @@ class TextOpsConstructFn:
         self._construct_fn = construct_fn
 
     def __call__(self):
-        import tensorflow_text  # noqa: F401
 
         return self._construct_fn()
 

@@ -3,12 +3,10 @@
 import os
 import sys
 
+from albert_keras import logs
 from albert_keras.config import ConfigError, ModelConfig, PretrainConfig, from_dict, load, to_yaml
 from albert_keras.config.loader import read_yaml
-
 from albert_keras.data.errors import DataError
-
-from albert_keras import logs
 
 
 def register(subparsers):

@@ -155,7 +155,7 @@ class AlbertDistiller(keras.Model):
         ones = ops.ones_like(ops.cast(sop_labels, "float32"))
         terms["sop"] = weighted_sparse_ce(sop_labels, y_pred["student_sop"], ones)
         hidden = []
-        for (s, t), projection in zip(self.layer_pairs, self.projections):
+        for (s, t), projection in zip(self.layer_pairs, self.projections, strict=False):
             student_h = y_pred["student_hidden"][s + 1]  # index 0 holds the embeddings
             if projection is not None:
                 student_h = projection(student_h)

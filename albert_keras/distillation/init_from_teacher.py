@@ -50,8 +50,8 @@ def init_from_teacher(student, teacher, groups):
         raise ValueError(f"distill.init_from_teacher: unknown groups {unknown}; known: {sorted(INIT_GROUPS)}")
     pairs = []
     for group in groups:
-        for s_layer, t_layer in zip(INIT_GROUPS[group](student), INIT_GROUPS[group](teacher)):
-            for s_var, t_var in zip(_own_weights(s_layer, student), _own_weights(t_layer, teacher)):
+        for s_layer, t_layer in zip(INIT_GROUPS[group](student), INIT_GROUPS[group](teacher), strict=False):
+            for s_var, t_var in zip(_own_weights(s_layer, student), _own_weights(t_layer, teacher), strict=False):
                 if tuple(s_var.shape) != tuple(t_var.shape):
                     raise ValueError(
                         f"distill.init_from_teacher: group {group!r} needs equal shapes, but the student's "

@@ -31,7 +31,7 @@ SAMPLE_TEXT_B = ["", "", "", "It is the capital of France."]
 def sample_examples(text=SAMPLE_TEXT, text_b=SAMPLE_TEXT_B):
     """`tf.train.Example`s with `text` (and `text_b` where not empty)."""
     examples = []
-    for a, b in zip(text, text_b):
+    for a, b in zip(text, text_b, strict=False):
         feature = {features.TEXT: tf.train.Feature(bytes_list=tf.train.BytesList(value=[a.encode("utf-8")]))}
         if b:
             feature[features.TEXT_B] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[b.encode("utf-8")]))

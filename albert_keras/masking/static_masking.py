@@ -68,7 +68,7 @@ def draw_ngram_size(rng, pvals):
 def word_candidates(token_ids, word_starts):
     """Groups maskable positions into words: a list of lists of positions."""
     words = []
-    for i, (token, start) in enumerate(zip(token_ids, word_starts)):
+    for i, (token, start) in enumerate(zip(token_ids, word_starts, strict=False)):
         if token in NON_MASKABLE_IDS:
             continue
         if start or not words or words[-1][-1] != i - 1:

@@ -131,7 +131,7 @@ def write_vocab_dir(output_dir, proto, options):
         for i in range(sp.get_piece_size()):
             f.write(f"{sp.id_to_piece(i)}\t{sp.get_score(i)}\n")
     config = dict(options, vocab_size=sp.get_piece_size(), model_type="unigram",
-                  special_tokens=dict(zip(features.SPECIAL_TOKENS, range(5))))
+                  special_tokens=dict(zip(features.SPECIAL_TOKENS, range(5), strict=False)))
     with open(os.path.join(output_dir, CONFIG_FILE), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2, ensure_ascii=False, sort_keys=True)
         f.write("\n")

@@ -37,7 +37,7 @@ def plot_training_curves(history, path, title="training"):
     cols = 2
     rows = max(1, math.ceil(len(keys) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(10, 3 * rows), squeeze=False)
-    for ax, key in zip(axes.flat, keys):
+    for ax, key in zip(axes.flat, keys, strict=False):
         points = [(row["step"], row[key]) for row in history if key in row]
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="." if len(points) < 30 else None)
         ax.set_title(key)

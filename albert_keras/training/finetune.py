@@ -15,13 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from albert_keras.config import ConfigError, FinetuneConfig, coerce
 from albert_keras.data.readers import conll, multiple_choice, squad, table
 from albert_keras.model_dir import save_model_dir
 from albert_keras.tasks import AlbertClassifier, AlbertMultipleChoice, AlbertQuestionAnswerer, AlbertTokenClassifier
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 from albert_keras.training import metrics as task_metrics
-from albert_keras.config import ConfigError, FinetuneConfig, coerce
 from albert_keras.training import run_files
 from albert_keras.training.loop import train
 from albert_keras.training.models import build_backbone

@@ -29,7 +29,7 @@ def f1(labels, predictions, num_classes):
 def matthews_corrcoef(labels, predictions, num_classes):
     """Matthews correlation coefficient (multi-class form; 0 when undefined)."""
     confusion = np.zeros((num_classes, num_classes), np.float64)
-    for t, p in zip(labels, predictions):
+    for t, p in zip(labels, predictions, strict=False):
         confusion[int(t), int(p)] += 1
     t_sum, p_sum = confusion.sum(1), confusion.sum(0)
     n, correct = confusion.sum(), np.trace(confusion)

@@ -2,10 +2,10 @@
 
 import os
 
+from albert_keras.config import ConfigError
 from albert_keras.model_dir import load_model_dir, read_config
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.presets import PRESETS
-from albert_keras.config import ConfigError
 from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 # Backbone settings a saved model dir may be loaded with (they add no weights).

@@ -15,11 +15,11 @@ import os
 import tensorflow as tf
 from tfx import v1 as tfx
 
+from albert_keras.config import PretrainDataConfig
+from albert_keras.data.pretraining_dataset import records_dataset
 from albert_keras.model_dir import load_model_dir
 from albert_keras.tasks.pretrainer import AlbertPretrainer
-from albert_keras.config import PretrainDataConfig
 from albert_keras.training.evaluation import evaluate_pretrainer
-from albert_keras.data.pretraining_dataset import records_dataset
 from pipeline import features
 from pipeline.components import examples_io
 from pipeline.trainer import model_artifact

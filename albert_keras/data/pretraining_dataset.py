@@ -264,7 +264,7 @@ def records_dataset(
             seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
         )
 
-    def dynamic(**options):
+    def dynamic(**options: Any) -> tf.data.Dataset:
         return load_dynamic_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
             masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,

@@ -163,7 +163,7 @@ def dynamic_masking(
     vocabulary_size = encoder.vocabulary_size()
     table = start_piece_table(encoder.id_to_piece, vocabulary_size)
 
-    def mask(index, example):
+    def mask(index: tf.Tensor, example: dict[str, tf.Tensor]) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
         token_ids = tf.cast(example[features.TOKEN_IDS], tf.int32)
         padding = tf.cast(example[features.PADDING_MASK], tf.int32)
         starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]

@@ -28,6 +28,7 @@ import importlib
 import json
 import os
 import shutil
+from typing import Any
 
 import keras
 
@@ -225,7 +226,7 @@ def _with_backbone_overrides(config, overrides):
     return config
 
 
-def load_model_dir(path: str, **backbone_overrides) -> keras.Model:
+def load_model_dir(path: str, **backbone_overrides: Any) -> keras.Model:
     """Rebuilds the saved model (backbone or task) and loads its weights.
 
     Args:
@@ -250,7 +251,7 @@ def load_model_dir(path: str, **backbone_overrides) -> keras.Model:
     return model
 
 
-def load_backbone_dir(path: str, **overrides) -> keras.Model:
+def load_backbone_dir(path: str, **overrides: Any) -> keras.Model:
     """The backbone (with its weights) of any saved model directory.
 
     Args:

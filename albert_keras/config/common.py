@@ -9,6 +9,8 @@ everywhere else.
 
 import dataclasses
 import os
+from collections.abc import Collection
+from typing import Any
 
 from albert_keras.config.loader import ConfigError
 from albert_keras.data.corpus import FORMATS as CORPUS_FORMATS
@@ -123,7 +125,7 @@ class DistributionConfig:
     tpu: str | None = None
 
 
-def check_common(config) -> None:
+def check_common(config: Any) -> None:  # a PretrainConfig, FinetuneConfig or DistillConfig
     """Checks the sections shared by pretraining and fine-tuning; raises `ConfigError` naming the key."""
     choice("optimizer.name", config.optimizer.name, OPTIMIZERS)
     choice("training.precision", config.training.precision, PRECISIONS)
@@ -157,13 +159,13 @@ def check_common(config) -> None:
         raise ConfigError("training.run_dir is empty.")
 
 
-def choice(key: str, value, choices) -> None:
+def choice(key: str, value: Any, choices: Collection[Any]) -> None:
     """Raises `ConfigError` unless `value` is one of `choices`."""
     if value not in choices:
         raise ConfigError(f"`{key}` must be one of {list(choices)}. Received: {value!r}")
 
 
-def positive(key: str, value) -> None:
+def positive(key: str, value: Any) -> None:
     """Raises `ConfigError` unless `value` is an int >= 1."""
     if not isinstance(value, int) or value < 1:
         raise ConfigError(f"`{key}` must be a positive integer. Received: {value!r}")

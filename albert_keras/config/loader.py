@@ -36,8 +36,13 @@ import dataclasses
 import os
 import types
 import typing
+from collections.abc import Sequence
+from typing import Any
 
 import yaml
+
+C = typing.TypeVar("C")  # a config dataclass
+Overrides = Sequence[str] | dict[str, Any] | None  # ``--set`` strings, or a nested dict
 
 
 class ConfigError(ValueError):
@@ -52,7 +57,9 @@ def _init_fields(cls) -> dict:
     return {f.name: f for f in dataclasses.fields(cls) if f.init}
 
 
-def from_dict(cls: type, data: dict | None, prefix: str = "", base=None, source: str | None = None):
+def from_dict(
+    cls: type[C], data: dict | None, prefix: str = "", base: C | None = None, source: str | None = None
+) -> C:
     """Builds dataclass `cls` from a nested dict, checking keys and types.
 
     Keys not in `data` keep their values in `base` (for a section: the
@@ -203,7 +210,7 @@ def _override_data(config, key: str, value) -> dict:
     return _nest(key, value)
 
 
-def apply_overrides(config, overrides):
+def apply_overrides(config: C, overrides: Overrides) -> C:
     """Returns `config` with overrides applied (checked like the file).
 
     Args:
@@ -244,7 +251,7 @@ def read_yaml(path: str) -> dict:
     return data
 
 
-def validated(config, source: str | None):
+def validated(config: C, source: str | None) -> C:
     """Runs `config.validate()`; its `ConfigError` gets `source` appended."""
     try:
         return config.validate()
@@ -254,7 +261,7 @@ def validated(config, source: str | None):
         raise ConfigError(f"{e}{_where(source)}") from e
 
 
-def describe_source(path: str | None, overrides=None) -> str | None:
+def describe_source(path: str | None, overrides: Overrides = None) -> str | None:
     """``FILE``, ``FILE with --set a=1, b=2`` or ``--set ...`` for messages."""
     sets = ", ".join(overrides) if overrides and not isinstance(overrides, dict) else ""
     if path and sets:
@@ -262,7 +269,7 @@ def describe_source(path: str | None, overrides=None) -> str | None:
     return path or (f"--set {sets}" if sets else None)
 
 
-def load(cls: type, path: str | None = None, overrides=None):
+def load(cls: type[C], path: str | None = None, overrides: Overrides = None) -> C:
     """Reads a YAML config, applies overrides, builds and validates `cls`.
 
     Args:
@@ -281,7 +288,7 @@ def load(cls: type, path: str | None = None, overrides=None):
     return validated(config, describe_source(path, overrides))
 
 
-def coerce(cls: type, config):
+def coerce(cls: type[C], config: C | dict[str, Any]) -> C:
     """Returns a validated `cls` from a `cls` instance or a nested dict."""
     if isinstance(config, cls):
         return config.validate()
@@ -290,7 +297,7 @@ def coerce(cls: type, config):
     raise TypeError(f"`config` must be a {cls.__name__} or a dict. Received: {type(config).__name__}")
 
 
-def to_dict(config) -> dict:
+def to_dict(config: Any) -> dict[str, Any]:
     """The config as a plain nested dict of its YAML keys (derived fields left out)."""
     out = {}
     for name in _init_fields(type(config)):
@@ -303,12 +310,12 @@ def to_dict(config) -> dict:
     return out
 
 
-def to_yaml(config) -> str:
+def to_yaml(config: Any) -> str:
     """The config as YAML text that `load`/`from_dict` read back to an equal config."""
     return yaml.safe_dump(to_dict(config), sort_keys=False, allow_unicode=True)
 
 
-def write_yaml(config, path: str) -> str:
+def write_yaml(config: Any, path: str) -> str:
     """Writes `to_yaml(config)` to `path`; returns `path`."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

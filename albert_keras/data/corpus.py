@@ -22,6 +22,7 @@ every problem raises `DataError` naming the file (and the line).
 
 import os
 import re
+from collections.abc import Sequence
 
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
@@ -32,7 +33,7 @@ _FORTUNE_SEPARATOR = re.compile(r"^%[ \t]*$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 
 
-def detect_format(path, text: str) -> str:
+def detect_format(path: str | os.PathLike, text: str) -> str:
     """Returns the format `"auto"` resolves to for `path` with content `text`."""
     if os.fspath(path).lower().endswith((".jsonl", ".json")):
         return "jsonl"
@@ -41,7 +42,7 @@ def detect_format(path, text: str) -> str:
     return "text"
 
 
-def split_documents(text: str, fmt: str, path="<string>") -> list[str]:
+def split_documents(text: str, fmt: str, path: str | os.PathLike = "<string>") -> list[str]:
     """Splits the decoded `text` of one file into documents.
 
     Args:
@@ -75,7 +76,7 @@ def _jsonl_texts(text, path):
     return texts
 
 
-def read_documents(path, fmt: str = "auto") -> list[str]:
+def read_documents(path: str | os.PathLike, fmt: str = "auto") -> list[str]:
     """Reads one corpus file into a list of documents.
 
     Args:
@@ -100,7 +101,7 @@ def read_documents(path, fmt: str = "auto") -> list[str]:
     return documents
 
 
-def read_corpus(paths, fmt: str = "auto") -> list[str]:
+def read_corpus(paths: str | os.PathLike | Sequence[str | os.PathLike], fmt: str = "auto") -> list[str]:
     """Reads several corpus files; returns all their documents in order."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]

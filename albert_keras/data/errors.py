@@ -22,7 +22,9 @@ class DataError(ValueError):
         message, path, line, field: the constructor arguments.
     """
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, path: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
         self.message = message
         self.path = None if path is None else str(path)
         self.line = line

@@ -7,10 +7,12 @@ works on Python lists because fine-tuning readers need to know where each
 piece lands (token labels, answer spans).
 """
 
+from collections.abc import Sequence
+
 from albert_keras import features
 
 
-def truncate_pair(ids_a, ids_b, budget):
+def truncate_pair(ids_a: Sequence[int], ids_b: Sequence[int] | None, budget: int) -> tuple[list[int], list[int]]:
     """Truncates the longer list (B on a tie) from its end until both fit in `budget`."""
     ids_a, ids_b = list(ids_a), list(ids_b or [])
     while len(ids_a) + len(ids_b) > budget:
@@ -21,7 +23,9 @@ def truncate_pair(ids_a, ids_b, budget):
     return ids_a, ids_b
 
 
-def pack(ids_a, ids_b=None, sequence_length=128):
+def pack(
+    ids_a: Sequence[int], ids_b: Sequence[int] | None = None, sequence_length: int = 128
+) -> tuple[list[int], list[int], list[int]]:
     """Packs one or two segments.
 
     Args:

@@ -15,12 +15,18 @@ keys from `albert_keras.features`, shapes `[batch, T]`, `[batch, P]`.
   `data.source: records`).
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import tensorflow as tf
 
 from albert_keras import features
 from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_records import WORD_STARTS, dynamic_feature_spec, static_feature_spec
 from albert_keras.masking.dynamic_masking import dynamic_mask
+
+FilePattern = str | Sequence[str]  # a glob, or a list of globs, of TFRecord files
+Features = dict[str, tf.Tensor]
 
 
 def _files(file_pattern):
@@ -42,7 +48,7 @@ def _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, dr
     return ds.batch(batch_size, drop_remainder=drop_remainder)
 
 
-def record_kind(file_pattern):
+def record_kind(file_pattern: FilePattern) -> str:
     """Whether pretraining records are "static" or "dynamic", from their first record.
 
     Args:
@@ -73,7 +79,7 @@ def record_kind(file_pattern):
     )
 
 
-def parse_static_batch(serialized, seq_len, max_predictions):
+def parse_static_batch(serialized: tf.Tensor, seq_len: int, max_predictions: int) -> tuple[Features, Features]:
     """Parses a `[batch]` of static records into `(x, y)`."""
     ex = tf.io.parse_example(serialized, static_feature_spec(seq_len, max_predictions))
     x = {
@@ -91,16 +97,16 @@ def parse_static_batch(serialized, seq_len, max_predictions):
 
 
 def load_pretraining_dataset(
-    file_pattern,
-    batch_size,
-    seq_len,
-    max_predictions,
-    shuffle=True,
-    repeat=False,
-    seed=None,
-    shuffle_buffer=10000,
-    drop_remainder=True,
-):
+    file_pattern: FilePattern,
+    batch_size: int,
+    seq_len: int,
+    max_predictions: int,
+    shuffle: bool = True,
+    repeat: bool = False,
+    seed: int | None = None,
+    shuffle_buffer: int = 10000,
+    drop_remainder: bool = True,
+) -> tf.data.Dataset:
     """Reads static pretraining records.
 
     Args:
@@ -122,7 +128,7 @@ def load_pretraining_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def parse_dynamic_batch(serialized, seq_len):
+def parse_dynamic_batch(serialized: tf.Tensor, seq_len: int) -> Features:
     """Parses a `[batch]` of dynamic records into a dict of int32 tensors."""
     ex = tf.io.parse_example(serialized, dynamic_feature_spec(seq_len))
     return {
@@ -134,7 +140,9 @@ def parse_dynamic_batch(serialized, seq_len):
     }
 
 
-def mask_features(inputs, seed, vocab_size, max_predictions, **mask_options):
+def mask_features(
+    inputs: Features, seed: Any, vocab_size: int, max_predictions: int, **mask_options: Any
+) -> tuple[Features, Features]:
     """Masks parsed dynamic features (a batch or one example) into `(x, y)`.
 
     Args:
@@ -172,18 +180,18 @@ def mask_features(inputs, seed, vocab_size, max_predictions, **mask_options):
 
 
 def load_dynamic_pretraining_dataset(
-    file_pattern,
-    batch_size,
-    seq_len,
-    max_predictions,
-    vocab_size,
-    seed=None,
-    shuffle=True,
-    repeat=False,
-    shuffle_buffer=10000,
-    drop_remainder=True,
-    **mask_options,
-):
+    file_pattern: FilePattern,
+    batch_size: int,
+    seq_len: int,
+    max_predictions: int,
+    vocab_size: int,
+    seed: int | None = None,
+    shuffle: bool = True,
+    repeat: bool = False,
+    shuffle_buffer: int = 10000,
+    drop_remainder: bool = True,
+    **mask_options: Any,
+) -> tf.data.Dataset:
     """Reads dynamic records and masks them afresh at every read.
 
     Args:
@@ -214,7 +222,14 @@ def load_dynamic_pretraining_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def records_dataset(files, data_config, batch_size: int, seed: int, training: bool, vocabulary_size: int):
+def records_dataset(
+    files: FilePattern,
+    data_config: Any,  # a config.PretrainDataConfig (config sits above data: no import)
+    batch_size: int,
+    seed: int,
+    training: bool,
+    vocabulary_size: int,
+) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of pretraining records, static or dynamic.
 
     The kind comes from the first record (`record_kind`).
@@ -249,7 +264,7 @@ def records_dataset(files, data_config, batch_size: int, seed: int, training: bo
             seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
         )
 
-    def dynamic(**options):
+    def dynamic(**options: Any) -> tf.data.Dataset:
         return load_dynamic_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
             masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,

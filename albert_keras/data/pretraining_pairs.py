@@ -19,6 +19,7 @@ Everything is deterministic under the `random.Random` given.
 
 import dataclasses
 import random
+from collections.abc import Sequence
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +37,7 @@ class SentencePair:
     is_swapped: bool
 
     @property
-    def label(self):
+    def label(self) -> int:
         """The SOP label: 1 = swapped, 0 = in order."""
         return int(self.is_swapped)
 
@@ -51,7 +52,7 @@ class PairStats:
     pairs: int = 0
 
 
-def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
+def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: int, rng: random.Random) -> None:
     """Truncates two lists in place to at most `max_num_tokens` together.
 
     Removes one token at a time from the longer list (B on a tie), from its
@@ -65,7 +66,13 @@ def truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng):
             trunc_tokens.pop()
 
 
-def create_pairs_from_document(document, max_seq_length, short_seq_prob, rng, stats=None):
+def create_pairs_from_document(
+    document: Sequence[Sequence[int]],
+    max_seq_length: int,
+    short_seq_prob: float,
+    rng: random.Random,
+    stats: PairStats | None = None,
+) -> list[SentencePair]:
     """Creates the SOP pairs of one document.
 
     Args:
@@ -113,7 +120,13 @@ def create_pairs_from_document(document, max_seq_length, short_seq_prob, rng, st
     return pairs
 
 
-def create_sentence_pairs(documents, max_seq_length, short_seq_prob=0.1, dupe_factor=1, seed=12345):
+def create_sentence_pairs(
+    documents: Sequence[Sequence[Sequence[int]]],
+    max_seq_length: int,
+    short_seq_prob: float = 0.1,
+    dupe_factor: int = 1,
+    seed: int = 12345,
+) -> tuple[list[SentencePair], PairStats]:
     """Creates the SOP pairs of a corpus, shuffled, `dupe_factor` times over.
 
     Args:

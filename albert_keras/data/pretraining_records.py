@@ -19,20 +19,23 @@ The same documents, options and seed give byte-identical files.
 """
 
 import dataclasses
+import os
 import random
+from collections.abc import Iterable, Sequence
 
 import tensorflow as tf
 
 from albert_keras import features
-from albert_keras.data.pretraining_pairs import create_sentence_pairs
+from albert_keras.data.pretraining_pairs import SentencePair, create_sentence_pairs
 from albert_keras.data.sentences import split_sentences
-from albert_keras.masking.static_masking import create_masked_lm_predictions
+from albert_keras.masking.static_masking import MaskedLmResult, create_masked_lm_predictions
 from albert_keras.masking.word_boundaries import start_piece_table, word_starts
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 WORD_STARTS = "word_starts"
 
 
-def static_feature_spec(max_seq_length, max_predictions):
+def static_feature_spec(max_seq_length: int, max_predictions: int) -> dict[str, tf.io.FixedLenFeature]:
     """The `tf.io.parse_example` spec of static records."""
     return {
         "input_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
@@ -45,7 +48,7 @@ def static_feature_spec(max_seq_length, max_predictions):
     }
 
 
-def dynamic_feature_spec(max_seq_length):
+def dynamic_feature_spec(max_seq_length: int) -> dict[str, tf.io.FixedLenFeature]:
     """The `tf.io.parse_example` spec of dynamic records."""
     return {
         "input_ids": tf.io.FixedLenFeature([max_seq_length], tf.int64),
@@ -68,7 +71,7 @@ class RecordStats:
     swapped: int = 0
 
 
-def tokenize_documents(documents, encoder):
+def tokenize_documents(documents: Iterable[str], encoder: SentencePieceEncoder) -> list[list[list[int]]]:
     """Splits documents into sentences and tokenizes them.
 
     Args:
@@ -85,7 +88,7 @@ def tokenize_documents(documents, encoder):
     return tokenized
 
 
-def pack_pair(pair):
+def pack_pair(pair: SentencePair) -> tuple[list[int], list[int]]:
     """Returns `(token_ids, segment_ids)` of ``[CLS] A [SEP] B [SEP]``."""
     tokens = [features.CLS_ID, *pair.tokens_a, features.SEP_ID, *pair.tokens_b, features.SEP_ID]
     segments = [0] * (len(pair.tokens_a) + 2) + [1] * (len(pair.tokens_b) + 1)
@@ -104,7 +107,14 @@ def _pad(values, length, value=0):
     return list(values) + [value] * (length - len(values))
 
 
-def static_example(tokens, segments, result, label, max_seq_length, max_predictions):
+def static_example(
+    tokens: Sequence[int],
+    segments: Sequence[int],
+    result: MaskedLmResult,
+    label: int,
+    max_seq_length: int,
+    max_predictions: int,
+) -> tf.train.Example:
     """Builds the static `tf.train.Example` of one masked pair."""
     n = len(tokens)
     feature = {
@@ -119,7 +129,9 @@ def static_example(tokens, segments, result, label, max_seq_length, max_predicti
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def dynamic_example(tokens, segments, starts, label, max_seq_length):
+def dynamic_example(
+    tokens: Sequence[int], segments: Sequence[int], starts: Sequence[int], label: int, max_seq_length: int
+) -> tf.train.Example:
     """Builds the dynamic (unmasked) `tf.train.Example` of one pair."""
     n = len(tokens)
     feature = {
@@ -133,19 +145,19 @@ def dynamic_example(tokens, segments, starts, label, max_seq_length):
 
 
 def write_pretraining_records(
-    documents,
-    encoder,
-    output,
-    max_seq_length=128,
-    max_predictions=20,
-    dupe_factor=1,
-    seed=12345,
-    dynamic=False,
-    masked_lm_prob=0.15,
-    short_seq_prob=0.1,
-    max_ngram=3,
-    favor_shorter_ngram=True,
-):
+    documents: Iterable[str],
+    encoder: SentencePieceEncoder,
+    output: str | os.PathLike,
+    max_seq_length: int = 128,
+    max_predictions: int = 20,
+    dupe_factor: int = 1,
+    seed: int = 12345,
+    dynamic: bool = False,
+    masked_lm_prob: float = 0.15,
+    short_seq_prob: float = 0.1,
+    max_ngram: int = 3,
+    favor_shorter_ngram: bool = True,
+) -> RecordStats:
     """Tokenizes `documents`, makes SOP pairs and writes a TFRecord file.
 
     Args:

@@ -13,6 +13,8 @@ Pretraining records (`data.source: records`) are read by
 
 import dataclasses
 import random
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +25,7 @@ from albert_keras.data.packing import pack
 from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.dynamic_masking import dynamic_mask
 from albert_keras.masking.word_boundaries import start_piece_table, word_starts_in_graph
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 
 @dataclasses.dataclass
@@ -42,7 +45,7 @@ class PretrainExamples:
     def __len__(self):
         return len(self.sop_label)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, np.ndarray]:
         return {
             features.TOKEN_IDS: self.token_ids,
             features.SEGMENT_IDS: self.segment_ids,
@@ -51,8 +54,13 @@ class PretrainExamples:
         }
 
 
-def build_examples(documents: list[str], encoder, sequence_length: int, short_seq_prob: float = 0.1,
-                   seed: int = 0) -> PretrainExamples:
+def build_examples(
+    documents: list[str],
+    encoder: SentencePieceEncoder,
+    sequence_length: int,
+    short_seq_prob: float = 0.1,
+    seed: int = 0,
+) -> PretrainExamples:
     """Makes sentence-order examples from documents.
 
     Args:
@@ -122,8 +130,13 @@ def split_documents(documents: list[str], eval_fraction: float, seed: int = 0) -
     return documents[n_eval:], documents[:n_eval]
 
 
-def dynamic_masking(encoder, max_predictions: int, masking_probability: float = 0.15, seed: int = 0,
-                    max_ngram: int = 3):
+def dynamic_masking(
+    encoder: SentencePieceEncoder,
+    max_predictions: int,
+    masking_probability: float = 0.15,
+    seed: int = 0,
+    max_ngram: int = 3,
+) -> Callable[[tf.Tensor, dict[str, tf.Tensor]], tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]]:
     """n-gram whole-word MLM masking as a `tf.data` map over single examples.
 
     Uses `albert_keras.masking.dynamic_masking.dynamic_mask`
@@ -150,7 +163,7 @@ def dynamic_masking(encoder, max_predictions: int, masking_probability: float = 
     vocabulary_size = encoder.vocabulary_size()
     table = start_piece_table(encoder.id_to_piece, vocabulary_size)
 
-    def mask(index, example):
+    def mask(index: tf.Tensor, example: dict[str, tf.Tensor]) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
         token_ids = tf.cast(example[features.TOKEN_IDS], tf.int32)
         padding = tf.cast(example[features.PADDING_MASK], tf.int32)
         starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]
@@ -175,8 +188,14 @@ def dynamic_masking(encoder, max_predictions: int, masking_probability: float = 
     return mask
 
 
-def masked_dataset(examples: PretrainExamples, encoder, data_config, batch_size: int, seed: int,
-                   training: bool) -> tf.data.Dataset:
+def masked_dataset(
+    examples: PretrainExamples,
+    encoder: SentencePieceEncoder,
+    data_config: Any,  # a config.PretrainDataConfig (config sits above data: no import)
+    batch_size: int,
+    seed: int,
+    training: bool,
+) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of masked examples.
 
     Args:

@@ -13,7 +13,7 @@ _CHINESE_END = r"[。！？]+[”’」』）]*"
 _SENTENCE_END = re.compile(f"({_ENGLISH_END}|{_CHINESE_END})")
 
 
-def split_sentences(document):
+def split_sentences(document: str) -> list[str]:
     """Returns the list of sentences of `document` (a str)."""
     sentences = []
     for line in document.split("\n"):

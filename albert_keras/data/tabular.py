@@ -30,6 +30,7 @@ import dataclasses
 import io
 import json
 import os
+from typing import Any
 
 from albert_keras.data.errors import DataError
 
@@ -53,11 +54,11 @@ class Row:
     path: str
     line: int
 
-    def get(self, name: str, default=None):
+    def get(self, name: str, default: Any = None) -> Any:
         """The value of field `name`, or `default` when absent."""
         return self.values.get(name, default)
 
-    def require(self, name: str, kind: type | tuple | None = None):
+    def require(self, name: str, kind: type | tuple[type, ...] | None = None) -> Any:
         """The value of field `name`, which must be present and not blank.
 
         Args:
@@ -101,7 +102,7 @@ def decode_text(data: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_text(path) -> str:
+def read_text(path: str | os.PathLike) -> str:
     """The decoded text of a local file (`decode_text`).
 
     Raises:
@@ -116,12 +117,12 @@ def read_text(path) -> str:
         return decode_text(f.read(), path)
 
 
-def format_of(path) -> str | None:
+def format_of(path: str | os.PathLike) -> str | None:
     """The format of `path` by its extension ("csv", "tsv", "jsonl"), or None."""
     return EXTENSIONS.get(os.path.splitext(os.fspath(path))[1].lower())
 
 
-def parse_rows(text: str, path, fmt: str) -> list[Row]:
+def parse_rows(text: str, path: str | os.PathLike, fmt: str) -> list[Row]:
     """Parses the decoded text of a file into rows.
 
     Args:
@@ -147,7 +148,7 @@ def parse_rows(text: str, path, fmt: str) -> list[Row]:
     raise ValueError(f"`fmt` must be one of {FORMATS}. Received: {fmt!r}")
 
 
-def read_rows(path, fmt: str | None = None) -> list[Row]:
+def read_rows(path: str | os.PathLike, fmt: str | None = None) -> list[Row]:
     """Reads a CSV, TSV or JSONL file into rows (`parse_rows`).
 
     Args:

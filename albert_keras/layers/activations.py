@@ -1,13 +1,17 @@
 """Activations, registered so that configs can name them."""
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import keras
 from keras import ops
 
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+
 
 @keras.saving.register_keras_serializable(package="albert_keras")
-def gelu_approximate(x):
+def gelu_approximate(x: Tensor) -> Tensor:
     """The tanh approximation of GELU used by the original ALBERT and BERT.
 
     `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))`.
@@ -29,7 +33,7 @@ _ALIASES = {
 }
 
 
-def get_activation(identifier):
+def get_activation(identifier: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """Resolves an activation name (original, HF or Keras) to a callable.
 
     Args:
@@ -46,7 +50,7 @@ def get_activation(identifier):
     return keras.activations.get(identifier)
 
 
-def serialize_activation(activation):
+def serialize_activation(activation: str | Callable[[Tensor], Tensor]) -> Any:
     """Returns a JSON-serializable name for an activation."""
     if isinstance(activation, str):
         return activation

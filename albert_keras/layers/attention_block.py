@@ -1,9 +1,14 @@
 """The attention half of a post-LN ALBERT block."""
 
+from typing import Any
+
 import keras
 
 from albert_keras.layers.post_ln_residual import PostLNResidual
 from albert_keras.layers.self_attention import SelfAttention
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -34,8 +39,8 @@ class AttentionBlock(PostLNResidual):
         attention_dropout: float = 0.0,
         layer_norm_epsilon: float = 1e-12,
         initializer_range: float = 0.02,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(dropout=dropout, layer_norm_epsilon=layer_norm_epsilon, **kwargs)
         self.hidden_dim = hidden_dim
         self.num_heads = num_heads
@@ -51,16 +56,16 @@ class AttentionBlock(PostLNResidual):
         )
         self._make_residual_layers()
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.attention.build(input_shape)
         self._build_residual(input_shape)
         self.built = True
 
-    def call(self, inputs, attention_bias, training=None):
+    def call(self, inputs: Tensor, attention_bias: Tensor, training: bool | None = None) -> Tensor:
         x = self.attention(inputs, attention_bias, training=training)
         return self.residual(inputs, x, training=training)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

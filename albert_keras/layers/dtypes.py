@@ -1,9 +1,11 @@
 """Dtype policy helpers for mixed precision."""
 
+from typing import Any
+
 import keras
 
 
-def policy_name(dtype):
+def policy_name(dtype: Any) -> str | None:
     """Returns the name of a dtype or dtype policy, or None."""
     if dtype is None:
         return None
@@ -14,7 +16,7 @@ def policy_name(dtype):
     return keras.backend.standardize_dtype(dtype)
 
 
-def float32_if_mixed(dtype):
+def float32_if_mixed(dtype: str | keras.DTypePolicy | None) -> str | keras.DTypePolicy | None:
     """Dtype for layers that must compute in float32 under mixed precision.
 
     LayerNorm, softmax and the output logits stay float32 when the model runs

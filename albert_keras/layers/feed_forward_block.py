@@ -1,9 +1,15 @@
 """The feed-forward half of a post-LN ALBERT block."""
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 
 from albert_keras.layers.activations import get_activation, serialize_activation
 from albert_keras.layers.post_ln_residual import PostLNResidual
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -29,12 +35,12 @@ class FeedForwardBlock(PostLNResidual):
         self,
         hidden_dim: int,
         intermediate_dim: int,
-        activation="gelu_approximate",
+        activation: str | Callable[[Tensor], Tensor] = "gelu_approximate",
         dropout: float = 0.0,
         layer_norm_epsilon: float = 1e-12,
         initializer_range: float = 0.02,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(dropout=dropout, layer_norm_epsilon=layer_norm_epsilon, **kwargs)
         self.hidden_dim = hidden_dim
         self.intermediate_dim = intermediate_dim
@@ -53,17 +59,17 @@ class FeedForwardBlock(PostLNResidual):
         )
         self._make_residual_layers()
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.intermediate_dense.build(input_shape)
         self.output_dense.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
         self._build_residual(input_shape)
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
         x = self.output_dense(self.intermediate_dense(inputs))
         return self.residual(inputs, x, training=training)
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -1,10 +1,17 @@
 """The masked-LM head with a decoder tied to the token embedding table."""
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 from keras import ops
 
 from albert_keras.layers.activations import get_activation, serialize_activation
 from albert_keras.layers.dtypes import float32_if_mixed
+from albert_keras.layers.token_embedding import TokenEmbedding
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -31,14 +38,14 @@ class MaskedLMHead(keras.layers.Layer):
 
     def __init__(
         self,
-        vocabulary_size,
-        embedding_dim,
-        activation="gelu_approximate",
-        layer_norm_epsilon=1e-12,
-        initializer_range=0.02,
-        token_embedding=None,
-        **kwargs,
-    ):
+        vocabulary_size: int,
+        embedding_dim: int,
+        activation: str | Callable[[Tensor], Tensor] = "gelu_approximate",
+        layer_norm_epsilon: float = 1e-12,
+        initializer_range: float = 0.02,
+        token_embedding: TokenEmbedding | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if token_embedding is None:
             raise ValueError("`MaskedLMHead` needs the backbone's `token_embedding` to tie its decoder.")
@@ -59,7 +66,7 @@ class MaskedLMHead(keras.layers.Layer):
             epsilon=layer_norm_epsilon, dtype=float32_if_mixed(self.dtype_policy), name="transform_layer_norm"
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.dense.build(input_shape)
         self.layer_norm.build(tuple(input_shape[:-1]) + (self.embedding_dim,))
         self.output_bias = self.add_weight(
@@ -67,7 +74,7 @@ class MaskedLMHead(keras.layers.Layer):
         )
         self.built = True
 
-    def call(self, inputs, mask_positions):
+    def call(self, inputs: Tensor, mask_positions: Tensor) -> Tensor:
         x = ops.take_along_axis(
             inputs, ops.expand_dims(ops.cast(mask_positions, "int32"), -1), axis=1
         )  # [B, M, H]
@@ -75,14 +82,16 @@ class MaskedLMHead(keras.layers.Layer):
         logits = self.token_embedding(x, reverse=True)
         return logits + ops.cast(self.output_bias, "float32")
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (input_shape[0], None, self.vocabulary_size)
 
-    def compute_output_spec(self, inputs, mask_positions):
+    def compute_output_spec(
+        self, inputs: keras.KerasTensor, mask_positions: keras.KerasTensor
+    ) -> keras.KerasTensor:
         shape = (inputs.shape[0], mask_positions.shape[1], self.vocabulary_size)
         return keras.KerasTensor(shape, dtype="float32")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

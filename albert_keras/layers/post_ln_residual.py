@@ -1,8 +1,13 @@
 """The post-LN residual that both halves of an ALBERT block end with."""
 
+from typing import Any
+
 import keras
 
 from albert_keras.layers.dtypes import float32_if_mixed
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -28,7 +33,7 @@ class PostLNResidual(keras.layers.Layer):
         **kwargs: `keras.layers.Layer` args (`name`, `dtype`, ...).
     """
 
-    def __init__(self, dropout: float = 0.0, layer_norm_epsilon: float = 1e-12, **kwargs):
+    def __init__(self, dropout: float = 0.0, layer_norm_epsilon: float = 1e-12, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
@@ -39,10 +44,10 @@ class PostLNResidual(keras.layers.Layer):
             epsilon=self.layer_norm_epsilon, dtype=float32_if_mixed(self.dtype_policy), name="layer_norm"
         )
 
-    def _build_residual(self, input_shape) -> None:
+    def _build_residual(self, input_shape: Shape) -> None:
         self.layer_norm.build(input_shape)
 
-    def residual(self, inputs, x, training=None):
+    def residual(self, inputs: Tensor, x: Tensor, training: bool | None = None) -> Tensor:
         """`LayerNorm(inputs + Dropout(x))` in the layer's compute dtype.
 
         Args:
@@ -57,10 +62,10 @@ class PostLNResidual(keras.layers.Layer):
         out = self.layer_norm(keras.ops.cast(inputs, x.dtype) + x)
         return keras.ops.cast(out, self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"dropout": self.dropout, "layer_norm_epsilon": self.layer_norm_epsilon})
         return config

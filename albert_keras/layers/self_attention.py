@@ -1,9 +1,13 @@
 """Multi-head self-attention with the original ALBERT's weights and numerics."""
 
 import math
+from typing import Any
 
 import keras
 from keras import ops
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -32,7 +36,14 @@ class SelfAttention(keras.layers.Layer):
         initializer_range: stddev of the truncated-normal initializer.
     """
 
-    def __init__(self, hidden_dim, num_heads, attention_dropout=0.0, initializer_range=0.02, **kwargs):
+    def __init__(
+        self,
+        hidden_dim: int,
+        num_heads: int,
+        attention_dropout: float = 0.0,
+        initializer_range: float = 0.02,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if hidden_dim % num_heads != 0:
             raise ValueError(
@@ -46,7 +57,7 @@ class SelfAttention(keras.layers.Layer):
         self.head_dim = hidden_dim // num_heads
         self._dropout = keras.layers.Dropout(attention_dropout, dtype=self.dtype_policy)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
         h = self.hidden_dim
         for name in ("query", "key", "value", "output"):
@@ -54,7 +65,7 @@ class SelfAttention(keras.layers.Layer):
             setattr(self, f"{name}_bias", self.add_weight(name=f"{name}_bias", shape=(h,), initializer="zeros"))
         self.built = True
 
-    def call(self, inputs, attention_bias, training=None):
+    def call(self, inputs: Tensor, attention_bias: Tensor, training: bool | None = None) -> Tensor:
         batch, seq_len = ops.shape(inputs)[0], ops.shape(inputs)[1]
         query, key, value = self._heads(inputs)
         scores = self._scores(query, key, attention_bias)
@@ -66,7 +77,7 @@ class SelfAttention(keras.layers.Layer):
             self.output_bias, self.compute_dtype
         )
 
-    def attention_scores(self, inputs, attention_bias):
+    def attention_scores(self, inputs: Tensor, attention_bias: Tensor) -> Tensor:
         """The attention logits before the softmax (what distillation compares).
 
         Args:
@@ -96,10 +107,10 @@ class SelfAttention(keras.layers.Layer):
         scores = ops.matmul(query, ops.transpose(key, (0, 1, 3, 2)))  # [B, N, T, T]
         return ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -20,6 +20,8 @@ masked token becomes [MASK] (80%), a random non-special id (10%) or stays
 (10%).
 """
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
 
@@ -27,11 +29,15 @@ from albert_keras import features
 from albert_keras.masking.static_masking import NUM_SPECIAL_IDS, ngram_probabilities
 from albert_keras.masking.word_boundaries import NON_MASKABLE_IDS
 
+TensorLike = Any  # a tf.Tensor, np.ndarray or nested list that tf.convert_to_tensor takes
+
 # How many n-grams that do not fit are shortened or skipped before stopping.
 _FILL_ROUNDS = 3
 
 
-def sample_ngram_sizes(shape, seed, max_ngram=3, favor_shorter_ngram=True):
+def sample_ngram_sizes(
+    shape: TensorLike, seed: TensorLike, max_ngram: int = 3, favor_shorter_ngram: bool = True
+) -> tf.Tensor:
     """Draws n-gram sizes in 1..max_ngram with p(n) ∝ 1/n (or reversed).
 
     Args:
@@ -49,18 +55,18 @@ def sample_ngram_sizes(shape, seed, max_ngram=3, favor_shorter_ngram=True):
 
 
 def dynamic_mask(
-    token_ids,
-    padding_mask,
-    word_starts,
-    seed,
-    vocab_size,
-    max_predictions,
-    masked_lm_prob=0.15,
-    max_ngram=3,
-    favor_shorter_ngram=True,
-    mask_token_rate=0.8,
-    random_token_rate=0.1,
-):
+    token_ids: TensorLike,
+    padding_mask: TensorLike,
+    word_starts: TensorLike,
+    seed: TensorLike,
+    vocab_size: int,
+    max_predictions: int,
+    masked_lm_prob: float = 0.15,
+    max_ngram: int = 3,
+    favor_shorter_ngram: bool = True,
+    mask_token_rate: float = 0.8,
+    random_token_rate: float = 0.1,
+) -> dict[str, tf.Tensor]:
     """Draws n-gram whole-word masks.
 
     Args:

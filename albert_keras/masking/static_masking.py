@@ -23,6 +23,8 @@ out. Everything is deterministic given the `random.Random`.
 
 import bisect
 import dataclasses
+import random
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,7 +52,7 @@ class MaskedLmResult:
     ngram_sizes: list
 
 
-def ngram_probabilities(max_ngram=3, favor_shorter_ngram=True):
+def ngram_probabilities(max_ngram: int = 3, favor_shorter_ngram: bool = True) -> np.ndarray:
     """Returns p(n) for n = 1..max_ngram: ∝ 1/n, reversed if not favoring shorter."""
     if not isinstance(max_ngram, int) or max_ngram < 1:
         raise ValueError(f"max_ngram must be an int >= 1, got {max_ngram!r}")
@@ -59,13 +61,13 @@ def ngram_probabilities(max_ngram=3, favor_shorter_ngram=True):
     return pvals if favor_shorter_ngram else pvals[::-1].copy()
 
 
-def draw_ngram_size(rng, pvals):
+def draw_ngram_size(rng: random.Random, pvals: np.ndarray | Sequence[float]) -> int:
     """Draws n in 1..len(pvals) with probabilities `pvals` (renormalized)."""
     cumulative = np.cumsum(pvals) / np.sum(pvals)
     return min(bisect.bisect_right(cumulative, rng.random()) + 1, len(pvals))
 
 
-def word_candidates(token_ids, word_starts):
+def word_candidates(token_ids: Sequence[int], word_starts: Sequence[int]) -> list[list[int]]:
     """Groups maskable positions into words: a list of lists of positions."""
     words = []
     for i, (token, start) in enumerate(zip(token_ids, word_starts, strict=False)):
@@ -78,23 +80,23 @@ def word_candidates(token_ids, word_starts):
     return words
 
 
-def num_to_predict(num_tokens, masked_lm_prob, max_predictions):
+def num_to_predict(num_tokens: int, masked_lm_prob: float, max_predictions: int) -> int:
     """min(max_predictions, max(1, round(num_tokens * masked_lm_prob)))."""
     return min(max_predictions, max(1, int(round(num_tokens * masked_lm_prob))))
 
 
 def create_masked_lm_predictions(
-    token_ids,
-    word_starts,
-    vocab_size,
-    rng,
-    masked_lm_prob=0.15,
-    max_predictions=20,
-    max_ngram=3,
-    favor_shorter_ngram=True,
-    mask_token_rate=0.8,
-    random_token_rate=0.1,
-):
+    token_ids: Sequence[int],
+    word_starts: Sequence[int],
+    vocab_size: int,
+    rng: random.Random,
+    masked_lm_prob: float = 0.15,
+    max_predictions: int = 20,
+    max_ngram: int = 3,
+    favor_shorter_ngram: bool = True,
+    mask_token_rate: float = 0.8,
+    random_token_rate: float = 0.1,
+) -> MaskedLmResult:
     """Masks n-grams of whole words in one unpadded packed sequence.
 
     Args:

@@ -8,6 +8,8 @@ tokens are never masked; see `NON_MASKABLE_IDS`.
 """
 
 import string
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +20,7 @@ NON_MASKABLE_IDS = (features.PAD_ID, features.CLS_ID, features.SEP_ID, features.
 _PUNCTUATION = frozenset(string.punctuation)
 
 
-def is_cjk(char):
+def is_cjk(char: str) -> bool:
     """True for a CJK ideograph, kana, hangul or CJK punctuation character."""
     cp = ord(char)
     return (
@@ -32,7 +34,7 @@ def is_cjk(char):
     )
 
 
-def is_start_piece(piece):
+def is_start_piece(piece: str) -> bool:
     """True when the SentencePiece `piece` (str) starts a new word."""
     return (
         piece.startswith("\u2581")
@@ -42,12 +44,12 @@ def is_start_piece(piece):
     )
 
 
-def start_piece_table(id_to_piece, vocab_size):
+def start_piece_table(id_to_piece: Callable[[int], str], vocab_size: int) -> np.ndarray:
     """Returns a bool numpy array `[vocab_size]`: does id i start a word."""
     return np.array([is_start_piece(id_to_piece(i)) for i in range(vocab_size)], dtype=bool)
 
 
-def word_starts(token_ids, start_table):
+def word_starts(token_ids: Any, start_table: np.ndarray) -> np.ndarray:
     """Word-start flags of a packed sequence.
 
     Args:
@@ -65,7 +67,7 @@ def word_starts(token_ids, start_table):
     return starts.astype(np.int32)
 
 
-def word_starts_in_graph(token_ids, padding_mask, start_table):
+def word_starts_in_graph(token_ids: Any, padding_mask: Any, start_table: np.ndarray) -> tf.Tensor:
     """TF version of `word_starts`, for ids tokenized in the graph.
 
     Args:

@@ -1,6 +1,8 @@
 """The ALBERT encoder: factorized embeddings and cross-layer shared blocks."""
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import keras
 from keras import ops
@@ -14,8 +16,10 @@ from albert_keras.layers.position_embedding import PositionEmbedding
 from albert_keras.layers.token_embedding import TokenEmbedding
 from albert_keras.models.sharing import SHARING_MODES, block_keys
 
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
-def make_attention_bias(padding_mask):
+
+def make_attention_bias(padding_mask: Tensor) -> Tensor:
     """The additive attention mask `[batch, 1, 1, seq_len]`: 0 on real tokens, -10000 on padding.
 
     Built once per batch and shared by every layer.
@@ -88,26 +92,26 @@ class AlbertBackbone(keras.Model):
 
     def __init__(
         self,
-        vocabulary_size,
-        num_layers,
-        num_heads,
-        embedding_dim,
-        hidden_dim,
-        intermediate_dim,
-        num_groups=1,
-        num_inner_repetitions=1,
-        sharing="all",
-        max_sequence_length=512,
-        num_segments=2,
-        dropout=0.0,
-        attention_dropout=0.0,
-        activation="gelu_approximate",
-        layer_norm_epsilon=1e-12,
-        initializer_range=0.02,
-        output_hidden_states=False,
-        dtype=None,
-        **kwargs,
-    ):
+        vocabulary_size: int,
+        num_layers: int,
+        num_heads: int,
+        embedding_dim: int,
+        hidden_dim: int,
+        intermediate_dim: int,
+        num_groups: int = 1,
+        num_inner_repetitions: int = 1,
+        sharing: str = "all",
+        max_sequence_length: int = 512,
+        num_segments: int = 2,
+        dropout: float = 0.0,
+        attention_dropout: float = 0.0,
+        activation: str | Callable[[Tensor], Tensor] = "gelu_approximate",
+        layer_norm_epsilon: float = 1e-12,
+        initializer_range: float = 0.02,
+        output_hidden_states: bool = False,
+        dtype: str | keras.DTypePolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
         if num_layers < 1 or num_groups < 1 or num_inner_repetitions < 1:
             raise ValueError(
                 "`num_layers`, `num_groups` and `num_inner_repetitions` must be >= 1. "
@@ -229,7 +233,7 @@ class AlbertBackbone(keras.Model):
         self.output_hidden_states = output_hidden_states
         self._dtype_arg = policy_name(dtype)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "trainable": self.trainable,
@@ -254,11 +258,11 @@ class AlbertBackbone(keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "AlbertBackbone":
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset: str, **kwargs) -> "AlbertBackbone":
+    def from_preset(cls, preset: str, **kwargs: Any) -> "AlbertBackbone":
         """Builds a backbone from a preset name or a model directory.
 
         Args:

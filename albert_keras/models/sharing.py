@@ -3,7 +3,7 @@
 SHARING_MODES = ("all", "attention", "ffn", "none")
 
 
-def group_index(layer_index, num_layers, num_groups):
+def group_index(layer_index: int, num_layers: int, num_groups: int) -> int:
     """The original ALBERT's layer → group map.
 
     `int(layer_index / num_layers * num_groups)`, as in
@@ -12,7 +12,9 @@ def group_index(layer_index, num_layers, num_groups):
     return int(layer_index / num_layers * num_groups)
 
 
-def block_keys(sharing, num_layers, num_groups, num_inner_repetitions):
+def block_keys(
+    sharing: str, num_layers: int, num_groups: int, num_inner_repetitions: int
+) -> list[list[tuple[str, str]]]:
     """The attention and FFN block keys that each layer runs, in order.
 
     Blocks with equal keys are one object (their weights are shared).

@@ -4,12 +4,16 @@ Plain TF ops on ragged ids, usable in `tf.data`, TFX Transform and serving
 signatures.
 """
 
+from typing import Any
+
 import tensorflow as tf
 
 from albert_keras import features
 
+Ids = Any  # a tf.RaggedTensor `[batch, (n)]`, or dense `[batch, n]` ids tf.convert_to_tensor takes
 
-def truncated_lengths(len_a, len_b, budget):
+
+def truncated_lengths(len_a: tf.Tensor, len_b: tf.Tensor, budget: int | tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Lengths after truncating a pair to `budget` tokens.
 
     The closed form of the original `_truncate_seq_pair` loop, which removes
@@ -30,7 +34,7 @@ def truncated_lengths(len_a, len_b, budget):
     return tf.where(fits, len_a, new_a), tf.where(fits, len_b, new_b)
 
 
-def pack(ids_a, ids_b=None, sequence_length=128):
+def pack(ids_a: Ids, ids_b: Ids | None = None, sequence_length: int = 128) -> dict[str, tf.Tensor]:
     """Packs one or two segments into fixed-length model inputs.
 
     Args:

@@ -1,5 +1,8 @@
 """`AlbertPreprocessor`: raw strings (and optional text_b) to model inputs."""
 
+import os
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -32,7 +35,9 @@ class AlbertPreprocessor(keras.layers.Layer):
         ``[CLS] [SEP]``.
     """
 
-    def __init__(self, tokenizer, sequence_length=128, **kwargs):
+    def __init__(
+        self, tokenizer: AlbertTokenizer | dict[str, Any], sequence_length: int = 128, **kwargs: Any
+    ) -> None:
         if isinstance(tokenizer, dict):
             tokenizer = keras.saving.deserialize_keras_object(tokenizer)
         if not isinstance(tokenizer, AlbertTokenizer):
@@ -52,11 +57,13 @@ class AlbertPreprocessor(keras.layers.Layer):
         self.built = True
 
     @classmethod
-    def from_vocab_dir(cls, vocab_dir, sequence_length=128, **kwargs):
+    def from_vocab_dir(
+        cls, vocab_dir: str | os.PathLike, sequence_length: int = 128, **kwargs: Any
+    ) -> "AlbertPreprocessor":
         """Builds the preprocessor from a vocabulary dir (`albert vocab` output)."""
         return cls(AlbertTokenizer(vocab_dir), sequence_length=sequence_length, **kwargs)
 
-    def call(self, inputs, text_b=None):
+    def call(self, inputs: Any, text_b: Any = None) -> dict[str, tf.Tensor]:
         if text_b is not None:
             # `dataset.map(preprocessor)` on (text, text_b) elements passes two arguments.
             inputs = (inputs, text_b)
@@ -86,7 +93,7 @@ class AlbertPreprocessor(keras.layers.Layer):
             packed = {k: v[0] for k, v in packed.items()}
         return packed
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -1,7 +1,11 @@
 """Sequence classification and regression on the pooled output."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
@@ -25,7 +29,15 @@ class AlbertClassifier(AlbertTask):
 
     _task_args = ("num_classes", "regression", "dropout", "class_labels")
 
-    def __init__(self, backbone, num_classes, regression=False, dropout=0.1, class_labels=None, **kwargs):
+    def __init__(
+        self,
+        backbone: AlbertBackbone,
+        num_classes: int,
+        regression: bool = False,
+        dropout: float = 0.1,
+        class_labels: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if num_classes < 1 or (regression and num_classes != 1):
             raise ValueError(
                 "`num_classes` must be >= 1, and 1 for regression. "
@@ -51,7 +63,13 @@ class AlbertClassifier(AlbertTask):
         self.dropout = dropout
         self.class_labels = list(class_labels) if class_labels is not None else None
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+    def compile(
+        self,
+        optimizer: str | keras.optimizers.Optimizer = "auto",
+        loss: Any = "auto",
+        metrics: Any = "auto",
+        **kwargs: Any,
+    ) -> None:
         """Compiles with cross-entropy (or MSE for regression) and accuracy by default.
 
         Args:

@@ -1,20 +1,26 @@
 """Multiple choice: one score per (context, choice) pair."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
 class FoldChoices(keras.layers.Layer):
     """`[batch, num_choices, seq_len]` → `[batch * num_choices, seq_len]`."""
 
-    def call(self, inputs):
+    def call(self, inputs: Tensor) -> Tensor:
         return ops.reshape(inputs, (-1, ops.shape(inputs)[-1]))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (None, input_shape[-1])
 
 
@@ -22,13 +28,13 @@ class FoldChoices(keras.layers.Layer):
 class UnfoldChoices(keras.layers.Layer):
     """Scores `[batch * num_choices, 1]` → float32 `[batch, num_choices]`, using `like`'s choice axis."""
 
-    def call(self, scores, like):
+    def call(self, scores: Tensor, like: Tensor) -> Tensor:
         return ops.reshape(ops.cast(scores, "float32"), (-1, ops.shape(like)[1]))
 
-    def compute_output_shape(self, scores_shape):
+    def compute_output_shape(self, scores_shape: Shape) -> Shape:
         return (None, None)
 
-    def compute_output_spec(self, scores, like):
+    def compute_output_spec(self, scores: keras.KerasTensor, like: keras.KerasTensor) -> keras.KerasTensor:
         return keras.KerasTensor((like.shape[0], like.shape[1]), dtype="float32")
 
 
@@ -50,7 +56,7 @@ class AlbertMultipleChoice(AlbertTask):
 
     _task_args = ("dropout",)
 
-    def __init__(self, backbone, dropout=0.1, **kwargs):
+    def __init__(self, backbone: AlbertBackbone, dropout: float = 0.1, **kwargs: Any) -> None:
         # === Layers ===
         self.backbone = backbone
         self.output_dropout = head_dropout(backbone, dropout)
@@ -66,7 +72,13 @@ class AlbertMultipleChoice(AlbertTask):
         # === Config ===
         self.dropout = dropout
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+    def compile(
+        self,
+        optimizer: str | keras.optimizers.Optimizer = "auto",
+        loss: Any = "auto",
+        metrics: Any = "auto",
+        **kwargs: Any,
+    ) -> None:
         """Compiles with cross-entropy over choices and accuracy by default."""
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)

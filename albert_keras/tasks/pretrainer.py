@@ -1,13 +1,18 @@
 """ALBERT pretraining: masked-LM plus sentence-order prediction."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
 from albert_keras import features
 from albert_keras.layers.masked_lm_head import MaskedLMHead
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -34,7 +39,7 @@ class AlbertPretrainer(AlbertTask):
         backbone: an `AlbertBackbone`.
     """
 
-    def __init__(self, backbone, **kwargs):
+    def __init__(self, backbone: AlbertBackbone, **kwargs: Any) -> None:
         # === Layers ===
         self.backbone = backbone
         self.mlm_head = MaskedLMHead(
@@ -65,7 +70,7 @@ class AlbertPretrainer(AlbertTask):
         self.mlm_accuracy_tracker = keras.metrics.Mean(name="mlm_accuracy")
         self.sop_accuracy_tracker = keras.metrics.Mean(name="sop_accuracy")
 
-    def compile(self, optimizer="auto", **kwargs):
+    def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in MLM + SOP loss (no `loss` argument needed).
 
         Args:
@@ -76,7 +81,14 @@ class AlbertPretrainer(AlbertTask):
             optimizer = keras.optimizers.Lamb(learning_rate=1e-3, epsilon=1e-6)
         super().compile(optimizer=optimizer, **kwargs)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: dict[str, Tensor] | None = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         del x, sample_weight, training
         missing = {features.MLM_IDS, features.MLM_WEIGHTS, features.SOP_LABEL} - set(y or {})
         if missing:

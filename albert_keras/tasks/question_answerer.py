@@ -1,12 +1,17 @@
 """Extractive span QA (SQuAD v1.1 and v2.0) on the sequence output."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
 from albert_keras import features
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -30,7 +35,7 @@ class AlbertQuestionAnswerer(AlbertTask):
         backbone: an `AlbertBackbone`.
     """
 
-    def __init__(self, backbone, **kwargs):
+    def __init__(self, backbone: AlbertBackbone, **kwargs: Any) -> None:
         # === Layers ===
         self.backbone = backbone
         self.span_dense = head_dense(backbone, 2, "span_logits")
@@ -47,13 +52,20 @@ class AlbertQuestionAnswerer(AlbertTask):
         }
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
-    def compile(self, optimizer="auto", **kwargs):
+    def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in span loss; "auto" gives AdamW at 5e-5."""
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
         super().compile(optimizer=optimizer, **kwargs)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: dict[str, Tensor] | None = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         missing = {"start_positions", "end_positions"} - set(y or {})
         if missing:
             raise ValueError(f"`AlbertQuestionAnswerer` labels need keys {sorted(missing)}. Received: {sorted(y)}")

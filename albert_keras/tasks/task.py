@@ -1,6 +1,7 @@
 """The base class of task models: a backbone plus heads, serialized together."""
 
 import os
+from typing import Any
 
 import keras
 
@@ -18,27 +19,27 @@ class AlbertTask(keras.Model):
 
     _task_args = ()
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable}
         config["backbone"] = keras.layers.serialize(self.backbone)
         for arg in self._task_args:
             config[arg] = getattr(self, arg)
         return config
 
-    def get_compile_config(self):
+    def get_compile_config(self) -> dict[str, Any] | None:
         return super().get_compile_config()
 
-    def compile_from_config(self, config):
+    def compile_from_config(self, config: dict[str, Any]) -> None:
         return super().compile_from_config(config)
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "AlbertTask":
         config = dict(config)
         config["backbone"] = keras.layers.deserialize(config["backbone"])
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset: str, **kwargs) -> "AlbertTask":
+    def from_preset(cls, preset: str, **kwargs: Any) -> "AlbertTask":
         """Builds the task on a preset backbone or a model directory.
 
         A model directory saved from this same task class, with the same
@@ -58,7 +59,7 @@ class AlbertTask(keras.Model):
         return cls(backbone=AlbertBackbone.from_preset(preset), **kwargs)
 
 
-def backbone_inputs(backbone, extra_rank=0):
+def backbone_inputs(backbone: AlbertBackbone, extra_rank: int = 0) -> dict[str, keras.KerasTensor]:
     """New `keras.Input`s matching the backbone's, optionally with an extra axis.
 
     Args:

@@ -1,12 +1,18 @@
 """Token classification (tagging) on the sequence output."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
 from albert_keras import features
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
+
+Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -30,7 +36,14 @@ class AlbertTokenClassifier(AlbertTask):
 
     _task_args = ("num_classes", "dropout", "class_labels")
 
-    def __init__(self, backbone, num_classes, dropout=0.1, class_labels=None, **kwargs):
+    def __init__(
+        self,
+        backbone: AlbertBackbone,
+        num_classes: int,
+        dropout: float = 0.1,
+        class_labels: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if num_classes < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes}")
         # === Layers ===
@@ -48,13 +61,20 @@ class AlbertTokenClassifier(AlbertTask):
         self.class_labels = list(class_labels) if class_labels is not None else None
         self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
 
-    def compile(self, optimizer="auto", **kwargs):
+    def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in masked token loss; "auto" gives AdamW at 5e-5."""
         if optimizer == "auto":
             optimizer = keras.optimizers.AdamW(5e-5, weight_decay=0.01)
         super().compile(optimizer=optimizer, **kwargs)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: dict[str, Tensor] | None = None,
+        y: Any = None,
+        y_pred: Any = None,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         labels = ops.cast(y, "int32")
         weights = ops.cast(labels >= 0, "float32") * ops.cast(x[features.PADDING_MASK], "float32")
         if sample_weight is not None:

@@ -26,6 +26,7 @@ exporter to write ``assets/spiece.model``.
 """
 
 import os
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -62,7 +63,14 @@ class AlbertTokenizer(keras.layers.Layer):
         `[batch, sequence_length]` when `sequence_length` is set.
     """
 
-    def __init__(self, proto=None, lowercase=None, strip_accents=None, sequence_length=None, **kwargs):
+    def __init__(
+        self,
+        proto: spe.Proto | None = None,
+        lowercase: bool | None = None,
+        strip_accents: bool | None = None,
+        sequence_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         if sequence_length is not None and (not isinstance(sequence_length, int) or sequence_length < 1):
             raise ValueError(f"sequence_length must be a positive int or None, got {sequence_length!r}")
         kwargs.setdefault("dtype", "int32")
@@ -78,7 +86,7 @@ class AlbertTokenizer(keras.layers.Layer):
             self.set_proto(proto)
         self.built = True
 
-    def set_proto(self, proto):
+    def set_proto(self, proto: spe.Proto) -> None:
         """Loads the SentencePiece model (bytes, `spiece.model` path or vocab dir)."""
         self._proto = spe.load_proto(proto)
         self._encoder = spe.SentencePieceEncoder(self._proto, self.lowercase, self.strip_accents)
@@ -87,7 +95,7 @@ class AlbertTokenizer(keras.layers.Layer):
         )
 
     @property
-    def proto(self):
+    def proto(self) -> bytes:
         """The serialized SentencePiece model (bytes)."""
         self._check_loaded()
         return self._proto
@@ -98,22 +106,22 @@ class AlbertTokenizer(keras.layers.Layer):
                 "AlbertTokenizer has no SentencePiece model: pass proto=... or load it from a .keras file"
             )
 
-    def vocabulary_size(self):
+    def vocabulary_size(self) -> int:
         """Returns the number of pieces (a Python int)."""
         self._check_loaded()
         return self._encoder.vocabulary_size()
 
-    def token_to_id(self, token):
+    def token_to_id(self, token: str) -> int:
         """Returns the id of the piece `token` (Python), `<unk>`'s id if absent."""
         self._check_loaded()
         return self._encoder.sp.piece_to_id(token)
 
-    def id_to_piece(self, i):
+    def id_to_piece(self, i: int) -> str:
         """Returns the piece string of id `i` (Python)."""
         self._check_loaded()
         return self._encoder.id_to_piece(i)
 
-    def id_to_token(self, ids):
+    def id_to_token(self, ids: Any) -> tf.Tensor:
         """Maps ids to piece strings in the graph.
 
         Args:
@@ -125,7 +133,7 @@ class AlbertTokenizer(keras.layers.Layer):
         self._check_loaded()
         return self._sentencepiece.id_to_string(tf.cast(ids, tf.int32))
 
-    def tokenize(self, inputs):
+    def tokenize(self, inputs: Any) -> tf.Tensor | tf.RaggedTensor:
         """Tokenizes strings; see the class docstring for shapes."""
         self._check_loaded()
         text = tf.convert_to_tensor(inputs, dtype=tf.string)
@@ -156,7 +164,7 @@ class AlbertTokenizer(keras.layers.Layer):
             ids = ids[0]
         return ids
 
-    def detokenize(self, ids):
+    def detokenize(self, ids: Any) -> tf.Tensor:
         """Maps ids back to text.
 
         Args:
@@ -172,23 +180,23 @@ class AlbertTokenizer(keras.layers.Layer):
             return self._sentencepiece.detokenize(tf.cast(ids, tf.int32))
         return self._sentencepiece.detokenize(tf.cast(tf.convert_to_tensor(ids), tf.int32))
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> tf.Tensor | tf.RaggedTensor:
         return self.tokenize(inputs)
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
         if self.sequence_length is None:
             raise ValueError("AlbertTokenizer needs sequence_length to be used on symbolic inputs")
         shape = tuple(inputs.shape) + (self.sequence_length,)
         return keras.KerasTensor(shape, dtype="int32")
 
-    def save_assets(self, dir_path):
+    def save_assets(self, dir_path: str) -> None:
         with open(os.path.join(dir_path, ASSET_FILE), "wb") as f:
             f.write(self.proto)
 
-    def load_assets(self, dir_path):
+    def load_assets(self, dir_path: str) -> None:
         self.set_proto(os.path.join(dir_path, ASSET_FILE))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {

@@ -27,7 +27,7 @@ _WS_CLASS = r"[\t\n\x{0b}\x{0c}\r \x{1c}-\x{1f}\x{85}\p{Z}]"
 _PY_WS = re.compile(r"[\t\n\x0b\x0c\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 
 
-def preprocess_text(text, lowercase=True, strip_accents=True):
+def preprocess_text(text: str | bytes, lowercase: bool = True, strip_accents: bool = True) -> str:
     """Normalizes one Python string like the in-graph `normalize` does."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
@@ -41,7 +41,7 @@ def preprocess_text(text, lowercase=True, strip_accents=True):
     return text
 
 
-def normalize(text, lowercase=True, strip_accents=True):
+def normalize(text: tf.Tensor, lowercase: bool = True, strip_accents: bool = True) -> tf.Tensor:
     """Normalizes a string tensor of any shape with TF ops.
 
     Args:

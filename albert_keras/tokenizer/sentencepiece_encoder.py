@@ -7,12 +7,15 @@ using the `sentencepiece` Python package, which is faster outside a graph.
 
 import os
 import re
+from collections.abc import Iterable
 
 import sentencepiece as spm
 
 from albert_keras import features
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.normalize import preprocess_text
+
+Proto = bytes | str | os.PathLike  # model proto bytes, a `spiece.model` path or a vocabulary dir
 
 SPECIAL_PATTERN = r"\[CLS\]|\[SEP\]|\[MASK\]"
 SPECIAL_IDS = {
@@ -23,7 +26,7 @@ SPECIAL_IDS = {
 _SPLIT = re.compile("(" + SPECIAL_PATTERN + ")")
 
 
-def load_proto(proto):
+def load_proto(proto: Proto) -> bytes:
     """Returns model proto bytes from bytes, a `spiece.model` path or a vocab dir."""
     if isinstance(proto, (bytes, bytearray)):
         if not proto:
@@ -35,7 +38,7 @@ def load_proto(proto):
     raise TypeError(f"proto must be bytes or a path, got {type(proto).__name__}")
 
 
-def resolve_options(proto, lowercase, strip_accents):
+def resolve_options(proto: Proto | None, lowercase: bool | None, strip_accents: bool | None) -> tuple[bool, bool]:
     """Fills `None` options from `tokenizer.json` when `proto` is a path."""
     if lowercase is not None and strip_accents is not None:
         return bool(lowercase), bool(strip_accents)
@@ -59,21 +62,21 @@ class SentencePieceEncoder:
         strip_accents: strip accents; `None` reads `tokenizer.json`.
     """
 
-    def __init__(self, proto, lowercase=None, strip_accents=None):
+    def __init__(self, proto: Proto, lowercase: bool | None = None, strip_accents: bool | None = None) -> None:
         self.lowercase, self.strip_accents = resolve_options(proto, lowercase, strip_accents)
         self.proto = load_proto(proto)
         self.sp = spm.SentencePieceProcessor(model_proto=self.proto)
         vocab.check_special_ids(self.proto)
 
-    def vocabulary_size(self):
+    def vocabulary_size(self) -> int:
         """Returns the number of pieces."""
         return self.sp.get_piece_size()
 
-    def id_to_piece(self, i):
+    def id_to_piece(self, i: int) -> str:
         """Returns the piece string of id `i`."""
         return self.sp.id_to_piece(int(i))
 
-    def encode(self, text):
+    def encode(self, text: str) -> list[int]:
         """Returns the list of ids of `text` (literal [CLS]/[SEP]/[MASK] kept)."""
         ids = []
         for part in _SPLIT.split(text):
@@ -84,6 +87,6 @@ class SentencePieceEncoder:
                 ids.extend(self.sp.encode(normalized))
         return ids
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """Returns the text of `ids` (special tokens dropped)."""
         return self.sp.decode([int(i) for i in ids])

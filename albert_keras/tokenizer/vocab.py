@@ -21,6 +21,8 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import sentencepiece as spm
 
@@ -35,7 +37,7 @@ CONTROL_SYMBOLS = (features.CLS_TOKEN, features.SEP_TOKEN, features.MASK_TOKEN)
 _MAX_SENTENCE_CHARS = 2000
 
 
-def training_lines(documents, lowercase=True, strip_accents=True):
+def training_lines(documents: Iterable[str], lowercase: bool = True, strip_accents: bool = True) -> Iterator[str]:
     """Yields the normalized, non-empty lines of `documents` to train on."""
     for document in documents:
         for line in document.split("\n"):
@@ -46,15 +48,15 @@ def training_lines(documents, lowercase=True, strip_accents=True):
 
 
 def train_sentencepiece(
-    documents,
-    vocab_size,
-    lowercase=True,
-    strip_accents=True,
-    character_coverage=0.9995,
-    seed=0,
-    num_threads=1,
-    verbose=False,
-):
+    documents: Iterable[str],
+    vocab_size: int,
+    lowercase: bool = True,
+    strip_accents: bool = True,
+    character_coverage: float = 0.9995,
+    seed: int = 0,
+    num_threads: int = 1,
+    verbose: bool = False,
+) -> bytes:
     """Trains a unigram SentencePiece model on `documents`.
 
     Args:
@@ -110,7 +112,7 @@ def train_sentencepiece(
     return proto
 
 
-def check_special_ids(proto):
+def check_special_ids(proto: bytes) -> None:
     """Raises ValueError unless the model proto has the ALBERT special ids."""
     sp = spm.SentencePieceProcessor(model_proto=proto)
     got = tuple(sp.id_to_piece(i) for i in range(len(features.SPECIAL_TOKENS)))
@@ -121,7 +123,7 @@ def check_special_ids(proto):
         )
 
 
-def write_vocab_dir(output_dir, proto, options):
+def write_vocab_dir(output_dir: str | os.PathLike, proto: bytes, options: dict[str, Any]) -> None:
     """Writes `spiece.model`, `spiece.vocab` and `tokenizer.json` to `output_dir`."""
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, MODEL_FILE), "wb") as f:
@@ -137,7 +139,7 @@ def write_vocab_dir(output_dir, proto, options):
         f.write("\n")
 
 
-def read_vocab_options(vocab_dir_or_model):
+def read_vocab_options(vocab_dir_or_model: str | os.PathLike) -> dict[str, Any]:
     """Returns the options in `tokenizer.json` next to the model.
 
     Args:
@@ -160,18 +162,18 @@ def read_vocab_options(vocab_dir_or_model):
     return options
 
 
-def tokenizer_options(vocab_dir_or_model) -> dict:
+def tokenizer_options(vocab_dir_or_model: str | os.PathLike) -> dict[str, bool]:
     """The `lowercase` and `strip_accents` options of a vocabulary, as bools (what a model dir stores)."""
     options = read_vocab_options(vocab_dir_or_model)
     return {"lowercase": bool(options["lowercase"]), "strip_accents": bool(options["strip_accents"])}
 
 
-def has_model(directory) -> bool:
+def has_model(directory: str | os.PathLike) -> bool:
     """True when `directory` (a vocab dir or model dir) holds `spiece.model`."""
     return os.path.isfile(os.path.join(os.fspath(directory), MODEL_FILE))
 
 
-def model_path(vocab_dir_or_model):
+def model_path(vocab_dir_or_model: str | os.PathLike) -> str:
     """Returns the `spiece.model` path for a vocabulary dir or model file."""
     path = os.fspath(vocab_dir_or_model)
     if os.path.isdir(path):
@@ -183,6 +185,6 @@ def model_path(vocab_dir_or_model):
     return path
 
 
-def log(message):
+def log(message: str) -> None:
     """Prints a progress line to stderr."""
     print(message, file=sys.stderr, flush=True)

@@ -7,16 +7,19 @@ its first piece carries the tag, the other pieces and the special tokens
 get -100 (ignored by `AlbertTokenClassifier`).
 """
 
+import os
+
 import numpy as np
 
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 IGNORE = -100
 
 
-def read_conll(path) -> list[tuple[list[str], list[str]]]:
+def read_conll(path: str | os.PathLike) -> list[tuple[list[str], list[str]]]:
     """Returns a list of `(words, tags)` sentences.
 
     Raises:
@@ -44,7 +47,7 @@ def read_conll(path) -> list[tuple[list[str], list[str]]]:
     return sentences
 
 
-def collect_tags(path) -> list[str]:
+def collect_tags(path: str | os.PathLike) -> list[str]:
     """Sorted distinct tags of a file (with "O" first when present)."""
     tags = sorted({t for _, ts in read_conll(path) for t in ts})
     if "O" in tags:
@@ -53,7 +56,9 @@ def collect_tags(path) -> list[str]:
     return tags
 
 
-def encode_conll(path, encoder, sequence_length: int, tags: list[str]):
+def encode_conll(
+    path: str | os.PathLike, encoder: SentencePieceEncoder, sequence_length: int, tags: list[str]
+) -> tuple[dict[str, np.ndarray], np.ndarray, list[tuple[list[str], list[str]]]]:
     """Reads and encodes a CoNLL file.
 
     Args:

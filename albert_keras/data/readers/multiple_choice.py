@@ -6,15 +6,20 @@ have the same number of choices. Each (context + question, choice) pair is
 packed as segments A and B. The file is read by `albert_keras.data.tabular`.
 """
 
+import os
+
 import numpy as np
 
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 
-def encode_multiple_choice(path, encoder, sequence_length: int):
+def encode_multiple_choice(
+    path: str | os.PathLike, encoder: SentencePieceEncoder, sequence_length: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Reads and encodes a multiple-choice file.
 
     Args:

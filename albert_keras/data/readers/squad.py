@@ -11,12 +11,14 @@ start = end = 0 (the [CLS] token) and `is_impossible` 1.
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 
 @dataclasses.dataclass
@@ -65,7 +67,7 @@ def _is_space(c):
     return c in " \t\r\n" or ord(c) == 0x202F
 
 
-def read_squad(path) -> list[SquadExample]:
+def read_squad(path: str | os.PathLike) -> list[SquadExample]:
     """Reads a SQuAD JSON file into `SquadExample`s.
 
     Raises:
@@ -122,7 +124,13 @@ def read_squad(path) -> list[SquadExample]:
     return examples
 
 
-def encode_squad(examples, encoder, sequence_length, doc_stride, max_query_length):
+def encode_squad(
+    examples: list[SquadExample],
+    encoder: SentencePieceEncoder,
+    sequence_length: int,
+    doc_stride: int,
+    max_query_length: int,
+) -> SquadFeatures:
     """Turns examples into windows (see the module docstring).
 
     Returns:
@@ -207,8 +215,16 @@ def _is_max_context(spans, span_index, position):
     return best_index == span_index
 
 
-def predict_answers(examples, feats, start_logits, end_logits, answerable_logits, max_answer_length=30,
-                    squad_v2=True, null_threshold=0.0):
+def predict_answers(
+    examples: list[SquadExample],
+    feats: SquadFeatures,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    answerable_logits: np.ndarray,
+    max_answer_length: int = 30,
+    squad_v2: bool = True,
+    null_threshold: float = 0.0,
+) -> dict[str, str]:
     """Best answer text per question from window logits.
 
     A span must lie in the context, start where its window has the most

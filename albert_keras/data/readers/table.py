@@ -7,21 +7,32 @@ read by `albert_keras.data.tabular` (format by extension: `.csv`, `.tsv`,
 `.jsonl`/`.json`; quoted CSV fields may hold commas, quotes and newlines).
 """
 
+import os
+
 import numpy as np
 
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
+from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 
 
-def collect_labels(path, label_field: str = "label") -> list[str]:
+def collect_labels(path: str | os.PathLike, label_field: str = "label") -> list[str]:
     """The sorted distinct labels (as strings) of a file."""
     return sorted({str(row.require(label_field)) for row in tabular.read_rows(path)})
 
 
-def encode_table(path, encoder, sequence_length: int, labels: list | None = None, regression: bool = False,
-                 text_field: str = "text", text_b_field: str = "text_b", label_field: str = "label"):
+def encode_table(
+    path: str | os.PathLike,
+    encoder: SentencePieceEncoder,
+    sequence_length: int,
+    labels: list | None = None,
+    regression: bool = False,
+    text_field: str = "text",
+    text_b_field: str = "text_b",
+    label_field: str = "label",
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Reads and encodes a classification/regression file.
 
     Args:

@@ -31,7 +31,7 @@ def _command_modules():
         yield ep.load()
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """Returns the `argparse` parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="albert", description="ALBERT in Keras 3: data, training, export and serving."

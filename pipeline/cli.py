@@ -27,7 +27,7 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
                         help="override a config value, e.g. --set trainer.train_steps=50 (repeatable)")
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `pipeline` subcommand to the `albert` CLI."""
     parser = subparsers.add_parser("pipeline", help="run or compile the TFX pipelines")
     sub = parser.add_subparsers(dest="pipeline_command", required=True)

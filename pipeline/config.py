@@ -40,6 +40,7 @@ import dataclasses
 import glob
 import json
 import os
+from typing import Any
 
 import yaml
 
@@ -390,7 +391,7 @@ def _config_class(data: dict, overrides) -> type:
     return FinetuningPipelineConfig if kind == "finetuning" else PretrainingPipelineConfig
 
 
-def load_config(path: str, overrides=None) -> PipelineConfig:
+def load_config(path: str, overrides: list[str] | dict[str, Any] | None = None) -> PipelineConfig:
     """Reads, completes and checks a pipeline config file.
 
     Args:

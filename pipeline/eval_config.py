@@ -15,7 +15,7 @@ from pipeline import features
 ACCURACY = "sparse_categorical_accuracy"
 
 
-def classification_eval_config(min_accuracy, max_accuracy_drop):
+def classification_eval_config(min_accuracy: float, max_accuracy_drop: float) -> tfma.EvalConfig:
     """Returns the `tfma.EvalConfig` (see the module docstring)."""
     threshold = tfma.MetricThreshold(
         value_threshold=tfma.GenericValueThreshold(lower_bound={"value": float(min_accuracy)}),

@@ -8,8 +8,10 @@ Vertex provides it.
 
 import os
 
+from pipeline.config import PipelineConfig
 
-def compile_pipeline(config, output_file: str) -> str:
+
+def compile_pipeline(config: PipelineConfig, output_file: str) -> str:
     """Writes the KFP v2 pipeline spec JSON of a loaded config to `output_file`.
 
     Returns:

@@ -8,7 +8,9 @@ mode with 2 workers unless `in_memory` or other `beam_args` are given
 
 import os
 import time
+from collections.abc import Iterable
 
+from pipeline.config import PipelineConfig
 from pipeline.progress import component_progress
 
 IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
@@ -20,13 +22,13 @@ def metadata_path(pipeline_root: str) -> str:
     return os.path.join(pipeline_root, METADATA_FILE)
 
 
-def beam_args_for(config, in_memory: bool = False, extra_args=()) -> list:
+def beam_args_for(config: PipelineConfig, in_memory: bool = False, extra_args: Iterable[str] = ()) -> list[str]:
     """The Beam args: the config's (or in-memory ones), then `extra_args`."""
     base = list(IN_MEMORY_BEAM_ARGS) if in_memory else list(config.beam.args)
     return base + list(extra_args)
 
 
-def run(config, in_memory: bool = False, beam_args=()) -> float:
+def run(config: PipelineConfig, in_memory: bool = False, beam_args: Iterable[str] = ()) -> float:
     """Builds the pipeline of a loaded config and runs it locally.
 
     Args:

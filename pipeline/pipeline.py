@@ -141,8 +141,8 @@ def _evaluation(config: PipelineConfig, examples, model) -> list:
 def create_pipeline(
     config: PipelineConfig,
     pipeline_root: str | None = None,
-    metadata_connection_config=None,
-    beam_pipeline_args: list | None = None,
+    metadata_connection_config: typing.Any = None,
+    beam_pipeline_args: list[str] | None = None,
 ) -> tfx.dsl.Pipeline:
     """Builds the pipeline a loaded config (`pipeline.config.load_config`) describes.
 

@@ -45,7 +45,7 @@ class ComponentProgress(logging.Handler):
         lines: the lines printed so far.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(level=logging.INFO)
         self.current: str | None = None
         self.lines: list[str] = []

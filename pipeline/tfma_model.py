@@ -10,6 +10,9 @@ imports this module (registering the ops) and the call imports it again
 before loading, whatever the runner.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import tensorflow_model_analysis as tfma
 import tensorflow_text  # noqa: F401  registers the TF Text ops
 
@@ -21,7 +24,7 @@ class TextOpsConstructFn:
         construct_fn: the constructor of `tfma.default_eval_shared_model`.
     """
 
-    def __init__(self, construct_fn):
+    def __init__(self, construct_fn: Callable[[], Any]) -> None:
         self._construct_fn = construct_fn
 
     def __call__(self):
@@ -29,7 +32,9 @@ class TextOpsConstructFn:
         return self._construct_fn()
 
 
-def custom_eval_shared_model(eval_saved_model_path, model_name, eval_config, **kwargs):
+def custom_eval_shared_model(
+    eval_saved_model_path: str, model_name: str, eval_config: tfma.EvalConfig, **kwargs: Any
+) -> tfma.types.EvalSharedModel:
     """TFX Evaluator hook: TFMA's default shared model, loaded with TF Text ops."""
     shared = tfma.default_eval_shared_model(
         eval_saved_model_path=eval_saved_model_path, model_name=model_name, eval_config=eval_config, **kwargs

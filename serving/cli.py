@@ -4,12 +4,13 @@ The server and client import TensorFlow, so they are imported only when their
 subcommand runs; `albert --help` stays fast.
 """
 
+import argparse
 import sys
 
 from serving.server.args import add_serve_arguments
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `serve` and `query` subcommands to the `albert` CLI."""
     serve = subparsers.add_parser(
         "serve", help="serve SavedModel versions over TF Serving's gRPC and REST APIs"

@@ -22,28 +22,28 @@ class ServingError(Exception):
         message: a human-readable reason.
     """
 
-    def __init__(self, code, message):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(f"{code.name}: {message}")
         self.code = code
         self.message = message
 
     @property
-    def http_status(self):
+    def http_status(self) -> int:
         """The HTTP status TF Serving's REST API uses for this code."""
         return _HTTP_STATUS.get(self.code, 500)
 
 
-def invalid(message):
+def invalid(message: str) -> ServingError:
     """Returns an INVALID_ARGUMENT error."""
     return ServingError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
 
-def not_found(message):
+def not_found(message: str) -> ServingError:
     """Returns a NOT_FOUND error."""
     return ServingError(grpc.StatusCode.NOT_FOUND, message)
 
 
-def code_from_http(status):
+def code_from_http(status: int) -> grpc.StatusCode:
     """Returns the gRPC code that best matches an HTTP status (for the REST client)."""
     for code, http in _HTTP_STATUS.items():
         if http == status:

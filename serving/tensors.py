@@ -1,10 +1,13 @@
 """Conversions between numpy arrays and `TensorProto`s."""
 
+from typing import Any
+
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2
 
 
-def to_proto(array, dtype=None):
+def to_proto(array: Any, dtype: tf.DType | None = None) -> tensor_pb2.TensorProto:
     """Returns a `TensorProto` for a numpy array (strings as bytes).
 
     Args:
@@ -15,12 +18,12 @@ def to_proto(array, dtype=None):
     return tf.make_tensor_proto(array, dtype=dtype)
 
 
-def from_proto(proto):
+def from_proto(proto: tensor_pb2.TensorProto) -> np.ndarray:
     """Returns the numpy array of a `TensorProto` (strings as `bytes` objects)."""
     return tf.make_ndarray(proto)
 
 
-def to_numpy(value):
+def to_numpy(value: Any) -> np.ndarray:
     """Returns `value` as a numpy array, encoding `str` items to UTF-8 bytes."""
     if isinstance(value, np.ndarray) and value.dtype != object and value.dtype.kind != "U":
         return value
@@ -43,6 +46,6 @@ def _has_text(value):
     return False
 
 
-def dtype_name(enum_value):
+def dtype_name(enum_value: int) -> str:
     """Returns the `tf.DType` name (`string`, `int32`, ...) of a `DataType` enum."""
     return tf.dtypes.as_dtype(enum_value).name

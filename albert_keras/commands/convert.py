@@ -1,11 +1,12 @@
 """`albert convert`: original TF1 / HF checkpoints in, HF out."""
 
+import argparse
 import logging
 import sys
 import time
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `convert` subcommand."""
     p = subparsers.add_parser(
         "convert",
@@ -40,7 +41,7 @@ def _require(args, *names):
     return True
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Runs the conversion; returns the exit code (1 on a refused conversion)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     # Imported when the command runs, not at `albert --help`: they load TensorFlow.

@@ -1,5 +1,6 @@
 """`albert distill`: trains a small ALBERT student from a larger teacher."""
 
+import argparse
 import os
 import sys
 
@@ -9,7 +10,7 @@ from albert_keras.config.loader import read_yaml
 from albert_keras.data.errors import DataError
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `distill` subcommand."""
     p = subparsers.add_parser(
         "distill",
@@ -30,7 +31,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def student_overrides(student: str) -> list:
+def student_overrides(student: str) -> list[str]:
     """`--set` lines for the model section from a preset, a model dir or a YAML file (a `model` section)."""
     if student.endswith((".yaml", ".yml")):
         model = from_dict(ModelConfig, read_yaml(student), source=student)
@@ -40,7 +41,7 @@ def student_overrides(student: str) -> list:
     return [f"model.init={student}"]
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Runs distillation; returns the exit code (2 on a bad config or data)."""
 
     try:

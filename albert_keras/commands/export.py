@@ -1,12 +1,13 @@
 """`albert export`: a model directory to a TF Serving SavedModel."""
 
+import argparse
 import json
 import os
 import sys
 import time
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `export` subcommand."""
     p = subparsers.add_parser(
         "export",
@@ -31,7 +32,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Exports and checks the SavedModel; returns the exit code."""
     # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.export import export_saved_model

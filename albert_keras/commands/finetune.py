@@ -1,5 +1,6 @@
 """`albert finetune`: fine-tunes a task model from a YAML config (see docs/training.md)."""
 
+import argparse
 import os
 import sys
 
@@ -8,7 +9,7 @@ from albert_keras.config import TASKS, ConfigError, FinetuneConfig, load, to_yam
 from albert_keras.data.errors import DataError
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `finetune` subcommand."""
     p = subparsers.add_parser(
         "finetune",
@@ -27,7 +28,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Runs fine-tuning; returns the exit code (2 on a bad config or data)."""
 
     overrides = list(args.overrides)

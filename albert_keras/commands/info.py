@@ -1,11 +1,12 @@
 """`albert info`: versions and the preset table."""
 
+import argparse
 import importlib.metadata
 
 from albert_keras.presets import PRESETS
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("info", help="print versions and the preset table")
     parser.add_argument("--count", action="store_true", help="build each preset and count its parameters")
     parser.set_defaults(func=run)
@@ -18,7 +19,7 @@ def _version(dist):
         return "not installed"
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     print("albert-keras", _version("albert-keras"))
     for dist in ("tensorflow", "keras", "tensorflow-text", "sentencepiece", "tfx", "tensorflow-serving-api"):
         print(f"  {dist:24s} {_version(dist)}")

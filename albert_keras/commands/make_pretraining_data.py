@@ -1,5 +1,6 @@
 """`albert make-pretraining-data`: corpus files to pretraining TFRecords."""
 
+import argparse
 import sys
 import time
 
@@ -7,7 +8,7 @@ from albert_keras.data import corpus
 from albert_keras.data.errors import DataError
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `make-pretraining-data` subcommand."""
     p = subparsers.add_parser(
         "make-pretraining-data",
@@ -32,7 +33,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Writes the records; returns the exit code (2 on a bad corpus file)."""
     # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.data.pretraining_records import write_pretraining_records

@@ -1,5 +1,6 @@
 """`albert pretrain`: MLM + SOP pretraining from a YAML config (see docs/training.md)."""
 
+import argparse
 import os
 import sys
 
@@ -8,7 +9,7 @@ from albert_keras.config import ConfigError, PretrainConfig, load, to_yaml
 from albert_keras.data.errors import DataError
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `pretrain` subcommand."""
     p = subparsers.add_parser(
         "pretrain",
@@ -26,7 +27,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Runs pretraining; returns the exit code (2 on a bad config or data)."""
 
     try:

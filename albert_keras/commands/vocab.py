@@ -1,5 +1,6 @@
 """`albert vocab`: trains the SentencePiece vocabulary on corpus files."""
 
+import argparse
 import sys
 import time
 
@@ -7,7 +8,7 @@ from albert_keras.data import corpus
 from albert_keras.data.errors import DataError
 
 
-def register(subparsers):
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `vocab` subcommand."""
     p = subparsers.add_parser(
         "vocab",
@@ -29,7 +30,7 @@ def register(subparsers):
     p.set_defaults(func=run)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Trains and writes the vocabulary; returns the exit code (2 on a bad corpus file)."""
     from albert_keras.tokenizer import vocab  # imports TensorFlow: only when run
 

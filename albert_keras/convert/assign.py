@@ -6,6 +6,8 @@ tensor, and every shape must match; otherwise `load_tensors` raises one
 """
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -38,18 +40,25 @@ def _listing(items):
     return f"{shown}{more}"
 
 
-def parts_present(names, fmt):
+def parts_present(names: Iterable[str], fmt: str) -> set[str]:
     """Which optional parts (pooler, MLM, SOP) have tensors among `names`."""
     return {part for part, prefix in PART_PREFIXES[fmt].items() if any(n.startswith(prefix) for n in names)}
 
 
-def build_model(backbone_config, with_heads):
+def build_model(backbone_config: dict[str, Any], with_heads: bool) -> AlbertPretrainer | AlbertBackbone:
     """A new `AlbertPretrainer` (with_heads) or `AlbertBackbone`."""
     backbone = AlbertBackbone(**backbone_config)
     return AlbertPretrainer(backbone) if with_heads else backbone
 
 
-def load_tensors(backbone_config, tensors, fmt, source, allow_random_init=False, backbone_only=False):
+def load_tensors(
+    backbone_config: dict[str, Any],
+    tensors: dict[str, np.ndarray],
+    fmt: str,
+    source: str,
+    allow_random_init: bool = False,
+    backbone_only: bool = False,
+) -> tuple[AlbertPretrainer | AlbertBackbone, dict[str, list[str]]]:
     """Builds the model that `tensors` describe and loads them, checking everything.
 
     A source with an MLM or SOP head gives an `AlbertPretrainer`; one with

@@ -1,6 +1,7 @@
 """Translation between original/HF ALBERT JSON configs and our backbone config."""
 
 import logging
+from typing import Any
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -72,7 +73,7 @@ def _activation(name, source):
     return table[name]
 
 
-def backbone_config_from_json(config, source):
+def backbone_config_from_json(config: dict[str, Any], source: str) -> dict[str, Any]:
     """Translates an original or HF ALBERT config dict to `AlbertBackbone` kwargs.
 
     This is the one place where the JSON key names (`embedding_size`,
@@ -144,7 +145,7 @@ def backbone_config_from_json(config, source):
     return out
 
 
-def hf_config_from_backbone(backbone_config, architecture):
+def hf_config_from_backbone(backbone_config: dict[str, Any], architecture: str) -> dict[str, Any]:
     """The HF `config.json` dict for a backbone config.
 
     Args:

@@ -5,12 +5,16 @@ import logging
 import os
 import re
 import shutil
+from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from albert_keras.convert.assign import load_tensors
 from albert_keras.convert.config import backbone_config_from_json
 from albert_keras.model_dir import save_model_dir
+from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -24,7 +28,7 @@ _SKIP = re.compile(
 _HUB_PREFIX = "module/"
 
 
-def read_checkpoint(prefix):
+def read_checkpoint(prefix: str) -> tuple[dict[str, np.ndarray], list[str]]:
     """Reads every weight tensor of a TF1 checkpoint into numpy.
 
     Uses `tf.train.load_checkpoint` (no graph code). Strips a TF-Hub
@@ -67,15 +71,15 @@ def read_checkpoint(prefix):
 
 
 def from_google_checkpoint(
-    checkpoint,
-    config,
-    output=None,
-    spm=None,
-    vocab=None,
-    lowercase=True,
-    allow_random_init=False,
-    backbone_only=False,
-):
+    checkpoint: str,
+    config: str | dict[str, Any],
+    output: str | None = None,
+    spm: str | None = None,
+    vocab: str | None = None,
+    lowercase: bool = True,
+    allow_random_init: bool = False,
+    backbone_only: bool = False,
+) -> AlbertPretrainer | AlbertBackbone:
     """Converts an original google-research ALBERT TF1 checkpoint.
 
     Every checkpoint variable is mapped (optimizer slots are skipped); an

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file
@@ -10,6 +11,8 @@ from safetensors.numpy import load_file
 from albert_keras.convert.assign import load_tensors
 from albert_keras.convert.config import backbone_config_from_json
 from albert_keras.model_dir import save_model_dir
+from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 logger = logging.getLogger("albert_keras.convert")
 
@@ -23,7 +26,7 @@ _DECODER_BIAS = "predictions.decoder.bias"
 _BIAS = "predictions.bias"
 
 
-def read_safetensors(directory):
+def read_safetensors(directory: str) -> dict[str, np.ndarray]:
     """Reads `model.safetensors` (or its shards) with `safetensors.numpy`; no torch."""
     single = os.path.join(directory, SAFETENSORS_FILE)
     index = os.path.join(directory, SAFETENSORS_INDEX)
@@ -45,7 +48,7 @@ def read_safetensors(directory):
     return tensors
 
 
-def normalize_names(tensors, source):
+def normalize_names(tensors: dict[str, np.ndarray], source: str) -> tuple[dict[str, np.ndarray], list[str]]:
     """Strips the `albert.` prefix, drops buffers, and folds the tied decoder.
 
     `predictions.decoder.weight` must equal the word embeddings (we tie
@@ -82,7 +85,7 @@ def normalize_names(tensors, source):
     return out, dropped
 
 
-def read_tokenizer_options(directory):
+def read_tokenizer_options(directory: str) -> dict[str, Any]:
     """Our tokenizer options from HF `tokenizer_config.json` (AlbertTokenizer defaults)."""
     options = {"lowercase": True, "strip_accents": True}
     file = os.path.join(directory, "tokenizer_config.json")
@@ -94,7 +97,9 @@ def read_tokenizer_options(directory):
     return options
 
 
-def from_hf(input_dir, output=None, allow_random_init=False, backbone_only=False):
+def from_hf(
+    input_dir: str, output: str | None = None, allow_random_init: bool = False, backbone_only: bool = False
+) -> AlbertPretrainer | AlbertBackbone:
     """Converts a HF transformers ALBERT directory (PyTorch naming, safetensors).
 
     Reads `config.json`, `model.safetensors` (via `safetensors.numpy`; no

@@ -11,6 +11,7 @@ from safetensors.numpy import save_file
 from albert_keras.convert.config import hf_config_from_backbone
 from albert_keras.convert.name_map import BACKBONE, POOLER, model_slots
 from albert_keras.model_dir import load_model_dir, read_config, spm_path
+from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 logger = logging.getLogger("albert_keras.convert")
@@ -18,7 +19,7 @@ logger = logging.getLogger("albert_keras.convert")
 _PREFIX = "albert."
 
 
-def hf_tensors(model):
+def hf_tensors(model: AlbertPretrainer | AlbertBackbone) -> tuple[dict[str, np.ndarray], str]:
     """The PyTorch-named, PyTorch-layout numpy tensors of our model.
 
     An `AlbertPretrainer` gives `AlbertForPreTraining` names (`albert.`
@@ -71,7 +72,7 @@ def _tokenizer_files(output, tokenizer_options, max_length):
         json.dump(special, f, indent=2)
 
 
-def to_hf(input_dir, output):
+def to_hf(input_dir: str, output: str) -> str:
     """Exports a model directory to what HF's `AlbertForPreTraining.from_pretrained` loads.
 
     Writes `config.json` (model_type "albert", architectures),

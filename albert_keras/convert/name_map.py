@@ -9,6 +9,9 @@ import dataclasses
 
 import numpy as np
 
+from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks.pretrainer import AlbertPretrainer
+
 # Parts of a model; a source may lack the heads (and HF AlbertForMaskedLM the pooler).
 BACKBONE = "backbone"
 POOLER = "pooler"
@@ -42,27 +45,27 @@ class Slot:
     google_default: object = None
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """Our variable's shape."""
         return tuple(self.variable.shape)
 
-    def transposes(self, fmt):
+    def transposes(self, fmt: str) -> bool:
         """Whether format `fmt` ("google" or "hf") stores the transpose of ours."""
         return self.google_transpose if fmt == "google" else self.hf_transpose
 
-    def source_shape(self, fmt):
+    def source_shape(self, fmt: str) -> tuple[int, ...]:
         """The shape the tensor has in format `fmt`."""
         return self.shape[::-1] if self.transposes(fmt) else self.shape
 
-    def name(self, fmt):
+    def name(self, fmt: str) -> str:
         """The variable's name in format `fmt`."""
         return self.google if fmt == "google" else self.hf
 
-    def to_ours(self, fmt, array):
+    def to_ours(self, fmt: str, array: np.ndarray) -> np.ndarray:
         """Converts a source tensor to our layout."""
         return np.transpose(array) if self.transposes(fmt) else array
 
-    def from_ours(self, fmt, array):
+    def from_ours(self, fmt: str, array: np.ndarray) -> np.ndarray:
         """Converts our tensor to the layout of format `fmt`."""
         return np.ascontiguousarray(self.to_ours(fmt, array))
 
@@ -78,7 +81,7 @@ def _norm(slots, layer, google, hf, part):
     slots.append(Slot(layer.beta, f"{google}/beta", f"{hf}.bias", False, False, part))
 
 
-def backbone_slots(backbone):
+def backbone_slots(backbone: AlbertBackbone) -> list[Slot]:
     """The slots of every `AlbertBackbone` variable.
 
     Args:
@@ -139,7 +142,7 @@ def backbone_slots(backbone):
     return slots
 
 
-def head_slots(pretrainer):
+def head_slots(pretrainer: AlbertPretrainer) -> list[Slot]:
     """The slots of the `AlbertPretrainer` heads (MLM transform and bias, SOP).
 
     The MLM decoder matrix is tied to the token embedding and has no slot.
@@ -157,7 +160,7 @@ def head_slots(pretrainer):
     return slots
 
 
-def model_slots(model):
+def model_slots(model: AlbertPretrainer | AlbertBackbone) -> list[Slot]:
     """All slots of an `AlbertBackbone` or `AlbertPretrainer`.
 
     Asserts that the slots cover every variable of the model exactly once,

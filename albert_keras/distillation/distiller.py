@@ -1,5 +1,7 @@
 """`AlbertDistiller`: trains a student pretrainer against a frozen teacher."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -14,7 +16,9 @@ from albert_keras.tasks.pretrainer import AlbertPretrainer
 LOSS_TERMS = ("kd", "mlm", "sop", "hidden", "attention")
 
 
-def last_layer_attention_scores(backbone, hidden_states, padding_mask):
+def last_layer_attention_scores(
+    backbone: AlbertBackbone, hidden_states: list[Any], padding_mask: Any
+) -> Any:
     """The last layer's attention logits `[batch, heads, T, T]`, recomputed from its input.
 
     Calls the last attention block's `SelfAttention.attention_scores` on
@@ -26,7 +30,7 @@ def last_layer_attention_scores(backbone, hidden_states, padding_mask):
     return attention.attention_scores(hidden_states[-2], make_attention_bias(padding_mask))
 
 
-def with_hidden_states(pretrainer, enabled=True):
+def with_hidden_states(pretrainer: AlbertPretrainer, enabled: bool = True) -> AlbertPretrainer:
     """A copy of `pretrainer` (new variables, same values) whose backbone outputs hidden states or not.
 
     Args:
@@ -75,7 +79,15 @@ class AlbertDistiller(keras.Model):
         layer_map: None for the default map, or `{student: teacher}` pairs.
     """
 
-    def __init__(self, student, teacher, temperature=2.0, loss_weights=None, layer_map=None, **kwargs):
+    def __init__(
+        self,
+        student: AlbertPretrainer,
+        teacher: AlbertPretrainer,
+        temperature: float = 2.0,
+        loss_weights: dict[str, float] | None = None,
+        layer_map: dict[int, int] | list[tuple[int, int]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if student.backbone.vocabulary_size != teacher.backbone.vocabulary_size:
             raise ValueError(
@@ -123,10 +135,10 @@ class AlbertDistiller(keras.Model):
             names.insert(4, "attention_loss")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
-    def build(self, input_shape=None):
+    def build(self, input_shape: Any = None) -> None:
         self.built = True
 
-    def call(self, x, training=False):
+    def call(self, x: dict[str, Any], training: bool = False) -> dict[str, Any]:
         bx = {k: x[k] for k in (features.TOKEN_IDS, features.SEGMENT_IDS, features.PADDING_MASK)}
         s = self.student.backbone(bx, training=training)
         t = self.teacher.backbone(bx, training=False)
@@ -146,7 +158,14 @@ class AlbertDistiller(keras.Model):
             )
         return outputs
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def compute_loss(
+        self,
+        x: dict[str, Any] | None = None,
+        y: dict[str, Any] | None = None,
+        y_pred: dict[str, Any] | None = None,
+        sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:
         w = self.loss_weights_by_term
         mlm_weights = ops.cast(y[features.MLM_WEIGHTS], "float32")
         terms = {"kd": soft_target_kl(y_pred["student_mlm"], y_pred["teacher_mlm"], mlm_weights, self.temperature)}

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from albert_keras.tasks.pretrainer import AlbertPretrainer
+
 # Group name -> functions that return the (student, teacher) layers to copy, in order.
 INIT_GROUPS = {
     # Token, position and segment embeddings and their LayerNorm: all E-wide.
@@ -25,7 +27,7 @@ def _own_weights(layer, model):
     return list(layer.weights)
 
 
-def init_from_teacher(student, teacher, groups):
+def init_from_teacher(student: AlbertPretrainer, teacher: AlbertPretrainer, groups: list[str]) -> int:
     """Copies the named groups of weights from `teacher` into `student`, bit for bit.
 
     Args:

@@ -1,7 +1,7 @@
 """Which teacher layer each student layer learns from."""
 
 
-def default_layer_map(student_layers, teacher_layers):
+def default_layer_map(student_layers: int, teacher_layers: int) -> list[int]:
     """Student layer i (0-based) → teacher layer `round((i + 1) * L_t / L_s) - 1`.
 
     Halves round up, so the map is monotone and the last student layer always
@@ -26,7 +26,9 @@ def default_layer_map(student_layers, teacher_layers):
     return [int((i + 1) * teacher_layers / student_layers + 0.5) - 1 for i in range(student_layers)]
 
 
-def resolve_layer_map(layer_map, student_layers, teacher_layers):
+def resolve_layer_map(
+    layer_map: dict[int, int] | list[tuple[int, int]] | None, student_layers: int, teacher_layers: int
+) -> list[tuple[int, int]]:
     """Checks an explicit map, or builds the default one.
 
     Args:

@@ -1,9 +1,11 @@
 """Distillation losses."""
 
+from typing import Any
+
 from keras import ops
 
 
-def soft_target_kl(student_logits, teacher_logits, weights, temperature):
+def soft_target_kl(student_logits: Any, teacher_logits: Any, weights: Any, temperature: float) -> Any:
     """Temperature-scaled KL(teacher || student) at the masked positions.
 
     Multiplied by `temperature**2` so its gradient scale does not depend on T
@@ -26,7 +28,7 @@ def soft_target_kl(student_logits, teacher_logits, weights, temperature):
     return temperature**2 * ops.sum(kl * weights) / (ops.sum(weights) + 1e-5)
 
 
-def hidden_mse(student_hidden, teacher_hidden, padding_mask):
+def hidden_mse(student_hidden: Any, teacher_hidden: Any, padding_mask: Any) -> Any:
     """Mean squared error over real tokens between two `[batch, seq_len, H]` tensors."""
     diff = ops.cast(student_hidden, "float32") - ops.stop_gradient(ops.cast(teacher_hidden, "float32"))
     mask = ops.cast(padding_mask, "float32")[..., None]
@@ -34,7 +36,7 @@ def hidden_mse(student_hidden, teacher_hidden, padding_mask):
     return ops.sum(ops.square(diff) * mask) / (ops.sum(mask) * width + 1e-5)
 
 
-def attention_kl(student_scores, teacher_scores, padding_mask):
+def attention_kl(student_scores: Any, teacher_scores: Any, padding_mask: Any) -> Any:
     """KL(teacher ‖ student) between attention distributions, as in MiniLM.
 
     Args:

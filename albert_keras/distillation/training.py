@@ -5,12 +5,16 @@ has `distill.teacher`: the data, loop, checkpoints, evaluation and model dir
 are those of plain pretraining; only the model differs.
 """
 
+from albert_keras.config import DistillConfig
 from albert_keras.distillation.distiller import AlbertDistiller, with_hidden_states
 from albert_keras.distillation.init_from_teacher import init_from_teacher
 from albert_keras.model_dir import load_model_dir, read_config
+from albert_keras.tasks.pretrainer import AlbertPretrainer
 
 
-def build_distiller(student, distill_config, precision="float32"):
+def build_distiller(
+    student: AlbertPretrainer, distill_config: DistillConfig, precision: str = "float32"
+) -> AlbertDistiller:
     """Wraps a freshly built student pretrainer with its teacher.
 
     Args:
@@ -49,6 +53,6 @@ def build_distiller(student, distill_config, precision="float32"):
     )
 
 
-def export_student(distiller):
+def export_student(distiller: AlbertDistiller) -> AlbertPretrainer:
     """The trained student as a plain `AlbertPretrainer` (no hidden-state outputs)."""
     return with_hidden_states(distiller.student, enabled=False)

@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 
+import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
@@ -39,16 +40,16 @@ DEFAULT_KERAS = "default"
 
 
 def export_saved_model(
-    model_or_dir,
-    output_dir,
-    spm_path=None,
-    top_k=5,
-    sequence_length=None,
-    tokenizer_options=None,
-    keras_output=DEFAULT_KERAS,
-    overwrite=False,
-    check=True,
-):
+    model_or_dir: str | os.PathLike | keras.Model,
+    output_dir: str,
+    spm_path: str | None = None,
+    top_k: int = 5,
+    sequence_length: int | None = None,
+    tokenizer_options: dict[str, bool] | None = None,
+    keras_output: str | os.PathLike | bool | None = DEFAULT_KERAS,
+    overwrite: bool = False,
+    check: bool = True,
+) -> str:
     """Exports an ALBERT model with in-graph tokenization for TF Serving.
 
     Args:
@@ -190,7 +191,7 @@ def _save(serving, path, tokenizer):
     set_method_name(path, m.SERVING_DEFAULT, serving.serving_default_method())
 
 
-def set_method_name(saved_model_dir, signature_name, method_name):
+def set_method_name(saved_model_dir: str, signature_name: str, method_name: str) -> None:
     """Sets a SignatureDef's `method_name` in saved_model.pb (and refreshes fingerprint.pb).
 
     TF 2 saves every signature as a Predict signature; TF Serving's

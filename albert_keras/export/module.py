@@ -20,11 +20,15 @@ Conventions (see docs/export.md):
   scores 0.
 """
 
+from typing import Any
+
+import keras
 import tensorflow as tf
 
 from albert_keras import features
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.preprocessing.packer import pack
+from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
 from albert_keras.tasks.classifier import AlbertClassifier
 from albert_keras.tasks.pretrainer import AlbertPretrainer
 
@@ -59,7 +63,7 @@ REGRESSOR = "regressor"
 ENCODER = "encoder"
 
 
-def model_kind(model):
+def model_kind(model: keras.Model) -> str:
     """"pretrainer", "classifier", "regressor" or "encoder" (embed only)."""
     if isinstance(model, AlbertPretrainer):
         return PRETRAINER
@@ -68,7 +72,7 @@ def model_kind(model):
     return ENCODER
 
 
-def class_labels_of(model):
+def class_labels_of(model: keras.Model) -> list[str]:
     """The classifier's label strings (its `class_labels`, else "0".."C-1")."""
     labels = getattr(model, "class_labels", None)
     if labels is None:
@@ -86,7 +90,7 @@ class AlbertServingModule(tf.Module):
         top_k: K of `fill_mask` (capped at the vocabulary size).
     """
 
-    def __init__(self, model, preprocessor, top_k=5):
+    def __init__(self, model: keras.Model, preprocessor: AlbertPreprocessor, top_k: int = 5) -> None:
         super().__init__(name="albert_serving")
         self.model = model
         self.preprocessor = preprocessor
@@ -117,12 +121,12 @@ class AlbertServingModule(tf.Module):
 
     # === Public ===
 
-    def endpoint_names(self):
+    def endpoint_names(self) -> list[str]:
         """The text endpoints (signature and attribute names) of this model."""
         names = {PRETRAINER: [FILL_MASK], CLASSIFIER: [CLASSIFY], REGRESSOR: [REGRESS], ENCODER: []}[self.kind]
         return names + [EMBED]
 
-    def signatures(self):
+    def signatures(self) -> dict[str, Any]:
         """The concrete functions to save as signatures, by name.
 
         The text signatures take `text` and `text_b`; `serving_default` takes
@@ -135,11 +139,11 @@ class AlbertServingModule(tf.Module):
         result[SERVING_DEFAULT] = tf.function(self._serving_default).get_concrete_function(EXAMPLES_SPEC)
         return result
 
-    def serving_default_method(self):
+    def serving_default_method(self) -> str:
         """The `SignatureDef.method_name` serving_default should have."""
         return {CLASSIFIER: CLASSIFY_METHOD, REGRESSOR: REGRESS_METHOD}.get(self.kind, PREDICT_METHOD)
 
-    def model_inputs(self, text, text_b=None):
+    def model_inputs(self, text: Any, text_b: Any = None) -> dict[str, tf.Tensor]:
         """Tokenizes and packs `text` (and `text_b`) into model inputs.
 
         Rows whose `text_b` is "" get one segment. Uses the preprocessor's
@@ -240,21 +244,21 @@ def _trim_padding(inputs):
 # Closures, not lambdas with default args: tf.saved_model.save encodes the
 # defaults of a tf.function's Python signature and cannot encode functions.
 def _pair_body(body):
-    def pair_body(inputs):
+    def pair_body(inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         return body(inputs[features.TEXT], inputs[features.TEXT_B])
 
     return pair_body
 
 
 def _entry(core):
-    def entry(inputs):
+    def entry(inputs: Any) -> dict[str, tf.Tensor]:
         return core(_as_pair(inputs))
 
     return entry
 
 
 def _signature(core):
-    def signature(text, text_b):
+    def signature(text: tf.Tensor, text_b: tf.Tensor) -> dict[str, tf.Tensor]:
         return core({features.TEXT: text, features.TEXT_B: text_b})
 
     return signature

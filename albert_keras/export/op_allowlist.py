@@ -136,7 +136,7 @@ json.dump(sorted(o.name for o in ops.op), sys.stdout)
 _PENDING = None
 
 
-def prefetch_core_ops():
+def prefetch_core_ops() -> None:
     """Starts listing the core ops in the background (`core_ops` collects it)."""
     global _PENDING
     if _CORE_OPS is None and _PENDING is None:
@@ -150,7 +150,7 @@ def prefetch_core_ops():
         )
 
 
-def core_ops():
+def core_ops() -> frozenset[str]:
     """The op names TensorFlow core registers (without TF Text); cached.
 
     Runs a subprocess that imports only `tensorflow`, because the calling
@@ -167,7 +167,7 @@ def core_ops():
     return _CORE_OPS
 
 
-def saved_model_ops(saved_model_dir):
+def saved_model_ops(saved_model_dir: str) -> list[str]:
     """Every op type used by a SavedModel, in the graphs and all functions.
 
     Calls of library functions (nodes whose op is a function name) are not
@@ -189,7 +189,7 @@ def saved_model_ops(saved_model_dir):
     return sorted(ops - functions)
 
 
-def disallowed_ops(saved_model_dir):
+def disallowed_ops(saved_model_dir: str) -> list[str]:
     """The ops of the SavedModel that stock TF Serving would not have."""
     core = core_ops()
     return [
@@ -199,7 +199,7 @@ def disallowed_ops(saved_model_dir):
     ]
 
 
-def check_ops(saved_model_dir):
+def check_ops(saved_model_dir: str) -> list[str]:
     """Raises ValueError if the SavedModel uses an op outside the allowlist.
 
     Returns:

@@ -8,6 +8,7 @@ on `serving_default`.
 """
 
 import os
+from collections.abc import Iterable
 
 import tensorflow as tf
 from tensorflow_serving.apis import (
@@ -28,7 +29,7 @@ SAMPLE_TEXT = ["The capital of France is [MASK].", "猫是[MASK]。", "", "Paris
 SAMPLE_TEXT_B = ["", "", "", "It is the capital of France."]
 
 
-def sample_examples(text=SAMPLE_TEXT, text_b=SAMPLE_TEXT_B):
+def sample_examples(text: list[str] = SAMPLE_TEXT, text_b: list[str] = SAMPLE_TEXT_B) -> list[tf.train.Example]:
     """`tf.train.Example`s with `text` (and `text_b` where not empty)."""
     examples = []
     for a, b in zip(text, text_b, strict=False):
@@ -39,7 +40,9 @@ def sample_examples(text=SAMPLE_TEXT, text_b=SAMPLE_TEXT_B):
     return examples
 
 
-def warmup_logs(signature_names, serving_default_method, model_name="albert"):
+def warmup_logs(
+    signature_names: Iterable[str], serving_default_method: str, model_name: str = "albert"
+) -> list[prediction_log_pb2.PredictionLog]:
     """The `PredictionLog`s to write, one PredictLog per signature first."""
     logs = []
     text = tf.make_tensor_proto(SAMPLE_TEXT, dtype=tf.string)
@@ -70,7 +73,9 @@ def warmup_logs(signature_names, serving_default_method, model_name="albert"):
     return logs
 
 
-def write_warmup(saved_model_dir, signature_names, serving_default_method, model_name="albert"):
+def write_warmup(
+    saved_model_dir: str, signature_names: Iterable[str], serving_default_method: str, model_name: str = "albert"
+) -> str:
     """Writes `saved_model_dir/assets.extra/tf_serving_warmup_requests`; returns its path."""
     directory = os.path.join(saved_model_dir, WARMUP_DIR)
     os.makedirs(directory, exist_ok=True)
@@ -81,7 +86,7 @@ def write_warmup(saved_model_dir, signature_names, serving_default_method, model
     return path
 
 
-def read_warmup(saved_model_dir):
+def read_warmup(saved_model_dir: str) -> list[prediction_log_pb2.PredictionLog]:
     """The `PredictionLog`s of a SavedModel's warmup file (a list)."""
     path = os.path.join(saved_model_dir, WARMUP_DIR, WARMUP_FILE)
     return [

@@ -2,6 +2,7 @@
 
 import json
 import time
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -24,7 +25,7 @@ class LoopLogger(keras.callbacks.Callback):
         history_path: a JSON-lines file each row is appended to, or None.
     """
 
-    def __init__(self, global_batch_size, log_dir=None, history_path=None):
+    def __init__(self, global_batch_size: int, log_dir: str | None = None, history_path: str | None = None) -> None:
         super().__init__()
         self.global_batch_size = global_batch_size
         self.history_path = history_path
@@ -33,11 +34,11 @@ class LoopLogger(keras.callbacks.Callback):
         self._start = None
         self._start_step = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
         self._start_step = update_steps(self.model.optimizer)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         step = update_steps(self.model.optimizer)
         seconds = max(time.perf_counter() - self._start, 1e-9)
         row = {"step": step}
@@ -55,6 +56,6 @@ class LoopLogger(keras.callbacks.Callback):
                         tf.summary.scalar(key, value)
             self.writer.flush()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.writer is not None:
             self.writer.close()

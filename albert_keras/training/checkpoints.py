@@ -8,6 +8,7 @@ from the step. Files live in RUN_DIR/checkpoints (`ckpt-<step>.*` plus the
 
 import os
 import shutil
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -29,7 +30,7 @@ class RunCheckpoints:
             a temp dir.
     """
 
-    def __init__(self, model, run_dir, keep, strategy):
+    def __init__(self, model: keras.Model, run_dir: str, keep: int, strategy: tf.distribute.Strategy) -> None:
         self.model = model
         self.strategy = strategy
         self.directory = os.path.join(run_dir, CHECKPOINT_DIR)
@@ -38,7 +39,7 @@ class RunCheckpoints:
             self.checkpoint, writable_dir(strategy, self.directory), max_to_keep=keep
         )
 
-    def restore_or_start(self, fresh=False):
+    def restore_or_start(self, fresh: bool = False) -> int:
         """Restores the latest checkpoint of the run (unless `fresh`).
 
         The optimizer is built first so its slots restore too.
@@ -64,7 +65,7 @@ class RunCheckpoints:
         self.checkpoint.restore(latest).assert_existing_objects_matched()
         return update_steps(self.model.optimizer)
 
-    def save(self, step):
+    def save(self, step: int) -> str | None:
         """Writes checkpoint `ckpt-<step>`; every worker must call it."""
         return self.manager.save(checkpoint_number=step)
 
@@ -79,14 +80,16 @@ class CheckpointCallback(keras.callbacks.Callback):
         start_step: the step training resumed from.
     """
 
-    def __init__(self, checkpoints, checkpoint_every, total_steps, start_step=0):
+    def __init__(
+        self, checkpoints: RunCheckpoints, checkpoint_every: int, total_steps: int, start_step: int = 0
+    ) -> None:
         super().__init__()
         self.checkpoints = checkpoints
         self.checkpoint_every = checkpoint_every
         self.total_steps = total_steps
         self.last_saved = start_step
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         step = update_steps(self.model.optimizer)
         due = self.checkpoint_every and step - self.last_saved >= self.checkpoint_every
         if due or step >= self.total_steps:
@@ -94,7 +97,7 @@ class CheckpointCallback(keras.callbacks.Callback):
             self.last_saved = step
 
 
-def read_step(checkpoint_path):
+def read_step(checkpoint_path: str) -> int:
     """The optimizer step stored in a checkpoint file prefix (e.g. `.../ckpt-40`)."""
     reader = tf.train.load_checkpoint(checkpoint_path)
     for name in reader.get_variable_to_shape_map():

@@ -1,6 +1,7 @@
 """Plots the training curves of a run to a PNG (matplotlib, Agg backend)."""
 
 import math
+from typing import Any
 
 CURVE_KEYS = (
     "loss",
@@ -14,7 +15,7 @@ CURVE_KEYS = (
 )
 
 
-def plot_training_curves(history, path, title="training"):
+def plot_training_curves(history: list[dict[str, Any]], path: str, title: str = "training") -> list[str]:
     """Writes one subplot per logged scalar against the step.
 
     Args:

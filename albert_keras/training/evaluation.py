@@ -2,13 +2,16 @@
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from albert_keras import features
 
 
-def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
+def evaluate_pretrainer(
+    model: keras.Model, dataset: tf.data.Dataset, max_batches: int = 0, unigram_counts: np.ndarray | None = None
+) -> dict[str, float]:
     """Exact weighted MLM/SOP metrics over a dataset.
 
     Args:
@@ -29,7 +32,7 @@ def evaluate_pretrainer(model, dataset, max_batches=0, unigram_counts=None):
     """
 
     @tf.function
-    def step(x):
+    def step(x: dict[str, tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
         out = model(x, training=False)
         return out["mlm_logits"], out["sop_logits"]
 

@@ -10,6 +10,7 @@ classification, and spiece.model).
 import dataclasses
 import math
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -80,7 +81,7 @@ def _labels(config):
     return None
 
 
-def encode(config, path, encoder, labels):
+def encode(config: FinetuneConfig, path: str, encoder: SentencePieceEncoder, labels: list[str] | None) -> TaskData:
     """Reads and encodes one file for `config.task.name`; returns `TaskData`."""
     d, name = config.data, config.task.name
     if name in ("classification", "regression"):
@@ -102,7 +103,7 @@ def encode(config, path, encoder, labels):
     raise ConfigError(f"task.name: unknown task {name!r}")
 
 
-def build_task(config, backbone, labels):
+def build_task(config: FinetuneConfig, backbone: keras.Model, labels: list[str] | None) -> keras.Model:
     """The task model for `config.task.name` on `backbone`."""
     name, dropout = config.task.name, config.task.dropout
     if name == "classification":
@@ -118,7 +119,9 @@ def build_task(config, backbone, labels):
     return AlbertMultipleChoice(backbone, dropout=dropout)
 
 
-def evaluate(config, model, data, labels, batch_size):
+def evaluate(
+    config: FinetuneConfig, model: keras.Model, data: TaskData, labels: list[str] | None, batch_size: int
+) -> dict[str, float]:
     """Task metrics of `model` on `data` (see `albert_keras.training.metrics`)."""
     name = config.task.name
     outputs = model.predict(data.x, batch_size=batch_size, verbose=0)
@@ -144,7 +147,7 @@ def _dataset(data, batch_size, seed):
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def run_finetuning(config, fresh=False):
+def run_finetuning(config: FinetuneConfig | dict[str, Any], fresh: bool = False) -> FinetuneResult:
     """Fine-tunes a task model from a config.
 
     Args:

@@ -10,7 +10,9 @@ import contextlib
 import dataclasses
 import json
 import os
+from typing import Any
 
+import keras
 import tensorflow as tf
 from keras.src.backend.tensorflow import trainer as tf_trainer  # private: patched while `fit` runs (see below)
 
@@ -42,7 +44,7 @@ class LoopResult:
     checkpoint: str
 
 
-def read_history(run_dir, up_to_step=None):
+def read_history(run_dir: str, up_to_step: int | None = None) -> list[dict[str, Any]]:
     """Rows of RUN_DIR/history.jsonl, optionally only those with step <= `up_to_step`."""
     path = os.path.join(run_dir, HISTORY_FILE)
     if not os.path.isfile(path):
@@ -97,8 +99,21 @@ def _fit_scope(model, strategy):
         tf_trainer._collective_all_reduce_multi_worker = check
 
 
-def train(model, dataset, *, run_dir, total_steps, steps_per_loop, checkpoint_every, keep_checkpoints,
-          global_batch_size, accumulation_steps, strategy, fresh=False, verbose=2):
+def train(
+    model: keras.Model,
+    dataset: tf.data.Dataset,
+    *,
+    run_dir: str,
+    total_steps: int,
+    steps_per_loop: int,
+    checkpoint_every: int,
+    keep_checkpoints: int,
+    global_batch_size: int,
+    accumulation_steps: int,
+    strategy: tf.distribute.Strategy,
+    fresh: bool = False,
+    verbose: int | str = 2,
+) -> LoopResult:
     """Trains a compiled model with logging, checkpoints and resume.
 
     Args:

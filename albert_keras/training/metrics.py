@@ -3,17 +3,20 @@
 import collections
 import re
 import string
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def accuracy(labels, predictions):
+def accuracy(labels: ArrayLike, predictions: ArrayLike) -> float:
     """Fraction of equal entries."""
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     return float((labels == predictions).mean())
 
 
-def f1(labels, predictions, num_classes):
+def f1(labels: ArrayLike, predictions: ArrayLike, num_classes: int) -> float:
     """Binary F1 of class 1 when `num_classes` is 2, else the macro F1 over classes."""
     labels, predictions = np.asarray(labels), np.asarray(predictions)
     classes = [1] if num_classes == 2 else range(num_classes)
@@ -26,7 +29,7 @@ def f1(labels, predictions, num_classes):
     return float(np.mean(scores))
 
 
-def matthews_corrcoef(labels, predictions, num_classes):
+def matthews_corrcoef(labels: ArrayLike, predictions: ArrayLike, num_classes: int) -> float:
     """Matthews correlation coefficient (multi-class form; 0 when undefined)."""
     confusion = np.zeros((num_classes, num_classes), np.float64)
     for t, p in zip(labels, predictions, strict=False):
@@ -40,7 +43,7 @@ def matthews_corrcoef(labels, predictions, num_classes):
     return float(cov_tp / denominator) if denominator > 0 else 0.0
 
 
-def pearson(a, b):
+def pearson(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation (0 when either side is constant)."""
     a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
     a, b = a - a.mean(), b - b.mean()
@@ -59,12 +62,12 @@ def _ranks(values):
     return ranks
 
 
-def spearman(a, b):
+def spearman(a: ArrayLike, b: ArrayLike) -> float:
     """Spearman rank correlation (ties get their average rank)."""
     return pearson(_ranks(a), _ranks(b))
 
 
-def classification_metrics(labels, logits):
+def classification_metrics(labels: np.ndarray, logits: np.ndarray) -> dict[str, float]:
     """accuracy, f1, mcc of int labels `[N]` against logits `[N, C]`."""
     num_classes = logits.shape[-1]
     predictions = np.argmax(logits, -1)
@@ -75,7 +78,7 @@ def classification_metrics(labels, logits):
     }
 
 
-def regression_metrics(targets, scores):
+def regression_metrics(targets: ArrayLike, scores: ArrayLike) -> dict[str, float]:
     """pearson, spearman and mse of targets against predicted scores."""
     targets, scores = np.asarray(targets, np.float64).ravel(), np.asarray(scores, np.float64).ravel()
     return {
@@ -85,7 +88,7 @@ def regression_metrics(targets, scores):
     }
 
 
-def entity_spans(tags):
+def entity_spans(tags: Iterable[str]) -> set[tuple[str, int, int]]:
     """The set of `(type, start, end)` entity spans of a BIO (or plain) tag sequence."""
     spans, start, kind = set(), None, None
     for i, tag in enumerate(list(tags) + ["O"]):
@@ -98,7 +101,7 @@ def entity_spans(tags):
     return spans
 
 
-def token_classification_metrics(labels, logits, tag_names):
+def token_classification_metrics(labels: np.ndarray, logits: np.ndarray, tag_names: list[str]) -> dict[str, float]:
     """Accuracy on labelled (first-piece) tokens and entity-level micro F1.
 
     Args:
@@ -128,7 +131,7 @@ def token_classification_metrics(labels, logits, tag_names):
     return result
 
 
-def normalize_answer(text):
+def normalize_answer(text: str) -> str:
     """SQuAD's answer normalization: lowercase, no punctuation, articles or extra spaces."""
     text = text.lower()
     text = "".join(c for c in text if c not in set(string.punctuation))
@@ -136,12 +139,12 @@ def normalize_answer(text):
     return " ".join(text.split())
 
 
-def squad_exact(gold, prediction):
+def squad_exact(gold: str, prediction: str) -> float:
     """1.0 when the normalized texts are equal."""
     return float(normalize_answer(gold) == normalize_answer(prediction))
 
 
-def squad_f1(gold, prediction):
+def squad_f1(gold: str, prediction: str) -> float:
     """Token-overlap F1 of normalized texts (1.0 when both are empty)."""
     gold_tokens, pred_tokens = normalize_answer(gold).split(), normalize_answer(prediction).split()
     if not gold_tokens or not pred_tokens:
@@ -154,7 +157,7 @@ def squad_f1(gold, prediction):
     return 2 * precision * recall / (precision + recall)
 
 
-def squad_metrics(examples, predictions):
+def squad_metrics(examples: Iterable[Any], predictions: dict[str, str]) -> dict[str, float]:
     """exact_match and f1 (0-100, SQuAD's scale), max over each question's gold answers.
 
     Unanswerable questions have the gold answer "". Also gives

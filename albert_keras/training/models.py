@@ -1,8 +1,9 @@
 """Builds the backbone and task models a run starts from (`model.init`)."""
 
 import os
+from typing import Any
 
-from albert_keras.config import ConfigError
+from albert_keras.config import ConfigError, ModelConfig
 from albert_keras.model_dir import load_model_dir, read_config
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.presets import PRESETS
@@ -16,7 +17,7 @@ def _is_model_dir(path):
     return os.path.isfile(os.path.join(path, "config.json"))
 
 
-def backbone_overrides(model_config, vocabulary_size, precision):
+def backbone_overrides(model_config: ModelConfig, vocabulary_size: int, precision: str) -> dict[str, Any]:
     """The backbone constructor overrides for a run; checks them against `model.init`."""
     init = model_config.init
     overrides = dict(model_config.overrides)
@@ -43,7 +44,9 @@ def backbone_overrides(model_config, vocabulary_size, precision):
     return overrides
 
 
-def build_backbone(model_config, vocabulary_size, precision, sequence_length):
+def build_backbone(
+    model_config: ModelConfig, vocabulary_size: int, precision: str, sequence_length: int
+) -> AlbertBackbone:
     """An `AlbertBackbone` from a preset (random init) or a model dir (weights loaded).
 
     Args:
@@ -65,7 +68,7 @@ def build_backbone(model_config, vocabulary_size, precision, sequence_length):
     return backbone
 
 
-def check_backbone(backbone, vocabulary_size, sequence_length, init):
+def check_backbone(backbone: AlbertBackbone, vocabulary_size: int, sequence_length: int, init: str) -> None:
     """Raises `ConfigError` when `backbone` does not fit the vocabulary or T."""
     if backbone.vocabulary_size != vocabulary_size:
         raise ConfigError(
@@ -79,7 +82,9 @@ def check_backbone(backbone, vocabulary_size, sequence_length, init):
         )
 
 
-def build_pretrainer(model_config, vocabulary_size, precision, sequence_length):
+def build_pretrainer(
+    model_config: ModelConfig, vocabulary_size: int, precision: str, sequence_length: int
+) -> AlbertPretrainer:
     """An `AlbertPretrainer`; a saved pretrainer dir restores its MLM/SOP heads too."""
     init = model_config.init
     if _is_model_dir(init) and read_config(init)["class_name"] == "AlbertPretrainer":

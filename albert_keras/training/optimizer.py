@@ -2,6 +2,7 @@
 
 import keras
 
+from albert_keras.config import OptimizerConfig
 from albert_keras.training.schedule import WarmupPolynomialDecay
 
 # Substrings of variable names that get no weight decay: LayerNorm scale and
@@ -9,7 +10,7 @@ from albert_keras.training.schedule import WarmupPolynomialDecay
 NO_DECAY_NAMES = ("gamma", "beta", "bias", "LayerNorm", "layer_norm")
 
 
-def build_schedule(config, total_steps):
+def build_schedule(config: OptimizerConfig, total_steps: int) -> WarmupPolynomialDecay:
     """The learning-rate schedule of an `OptimizerConfig`.
 
     Args:
@@ -29,7 +30,9 @@ def build_schedule(config, total_steps):
     )
 
 
-def build_optimizer(config, total_steps, gradient_accumulation_steps=1, precision="float32"):
+def build_optimizer(
+    config: OptimizerConfig, total_steps: int, gradient_accumulation_steps: int = 1, precision: str = "float32"
+) -> keras.optimizers.Optimizer:
     """LAMB or AdamW with decoupled weight decay, global clipping and the schedule.
 
     Weight decay skips variables whose name holds one of `NO_DECAY_NAMES`.
@@ -71,13 +74,13 @@ def build_optimizer(config, total_steps, gradient_accumulation_steps=1, precisio
     return optimizer
 
 
-def current_learning_rate(optimizer):
+def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
     """The learning rate the next update uses, as a Python float."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     return float(keras.ops.convert_to_numpy(inner.learning_rate))
 
 
-def update_steps(optimizer):
+def update_steps(optimizer: keras.optimizers.Optimizer) -> int:
     """Optimizer updates done so far (accumulation micro-steps not counted)."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     return int(keras.ops.convert_to_numpy(inner.iterations))

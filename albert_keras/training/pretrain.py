@@ -16,6 +16,8 @@ a run dir:
 
 import dataclasses
 import os
+from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -59,7 +61,11 @@ class PretrainResult:
     chief: bool
 
 
-def run_pretraining(config, fresh=False, model_callback=None):
+def run_pretraining(
+    config: PretrainConfig | dict[str, Any],
+    fresh: bool = False,
+    model_callback: Callable[[keras.Model], None] | None = None,
+) -> PretrainResult:
     """Pretrains `AlbertPretrainer` from a config.
 
     Args:

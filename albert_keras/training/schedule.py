@@ -1,5 +1,7 @@
 """The ALBERT/BERT learning-rate schedule: linear warmup, then polynomial decay."""
 
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -29,8 +31,14 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
     """
 
     def __init__(
-        self, peak_learning_rate, decay_steps, warmup_steps=0, end_learning_rate=0.0, power=1.0, step_divisor=1
-    ):
+        self,
+        peak_learning_rate: float,
+        decay_steps: int,
+        warmup_steps: int = 0,
+        end_learning_rate: float = 0.0,
+        power: float = 1.0,
+        step_divisor: int = 1,
+    ) -> None:
         if decay_steps < 1:
             raise ValueError(f"`decay_steps` must be >= 1. Received: decay_steps={decay_steps}")
         if warmup_steps < 0 or step_divisor < 1:
@@ -56,7 +64,7 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
         warmup = self.peak_learning_rate * update / float(self.warmup_steps)
         return ops.where(update < float(self.warmup_steps), warmup, decayed)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "peak_learning_rate": self.peak_learning_rate,
             "decay_steps": self.decay_steps,
@@ -67,7 +75,9 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-def expected_learning_rate(step, peak, decay_steps, warmup_steps=0, end=0.0, power=1.0):
+def expected_learning_rate(
+    step: int, peak: float, decay_steps: int, warmup_steps: int = 0, end: float = 0.0, power: float = 1.0
+) -> float:
     """The schedule's formula in plain Python, for docs and tests."""
     if warmup_steps and step < warmup_steps:
         return peak * step / warmup_steps

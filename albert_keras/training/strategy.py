@@ -24,7 +24,7 @@ def _num_workers(tf_config):
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
-def create_strategy(name="auto", tpu=None):
+def create_strategy(name: str = "auto", tpu: str | None = None) -> tf.distribute.Strategy:
     """Returns a `tf.distribute.Strategy`.
 
     Args:
@@ -69,7 +69,7 @@ def create_strategy(name="auto", tpu=None):
     raise ConfigError(f"distribution.strategy: unknown strategy {name!r}")
 
 
-def per_replica_batch_size(global_batch_size, num_replicas, accumulation_steps=1):
+def per_replica_batch_size(global_batch_size: int, num_replicas: int, accumulation_steps: int = 1) -> int:
     """Examples per replica per step.
 
     Args:
@@ -92,7 +92,7 @@ def per_replica_batch_size(global_batch_size, num_replicas, accumulation_steps=1
     return global_batch_size // parts
 
 
-def is_chief(strategy):
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """True on the worker that writes checkpoints, logs and exports.
 
     Single-worker strategies are always chief; with TF_CONFIG the chief is
@@ -108,7 +108,7 @@ def is_chief(strategy):
     return task_type == "worker" and task_id == 0 and not has_chief
 
 
-def writable_dir(strategy, path):
+def writable_dir(strategy: tf.distribute.Strategy, path: str) -> str:
     """`path` on the chief; a throwaway temp dir on other workers.
 
     Every worker must take part in saving (variables may be gathered with

@@ -12,14 +12,14 @@ import os
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
-from tfx.types import artifact_utils
+from tfx.types import Artifact, artifact_utils
 
 from albert_keras.data.errors import DataError
 
 ANOMALIES_FILE = "SchemaDiff.pb"
 
 
-def read_anomalies(anomalies_artifact):
+def read_anomalies(anomalies_artifact: Artifact) -> dict[str, anomalies_pb2.Anomalies]:
     """Returns `{split: anomalies_pb2.Anomalies}` of an ExampleAnomalies artifact."""
     result = {}
     for split in artifact_utils.decode_split_names(anomalies_artifact.split_names):
@@ -31,7 +31,7 @@ def read_anomalies(anomalies_artifact):
     return result
 
 
-def describe(anomalies_by_split):
+def describe(anomalies_by_split: dict[str, anomalies_pb2.Anomalies]) -> list[str]:
     """One line per anomaly: ``split: feature: short description (details)``."""
     lines = []
     for split, anomalies in sorted(anomalies_by_split.items()):

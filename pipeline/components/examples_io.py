@@ -3,17 +3,17 @@
 import os
 
 import tensorflow as tf
-from tfx.types import artifact_utils
+from tfx.types import Artifact, artifact_utils
 
 from pipeline import features
 
 
-def split_dir(artifact, split):
+def split_dir(artifact: Artifact, split: str) -> str:
     """The directory of `split` inside an Examples-like artifact."""
     return artifact_utils.get_split_uri([artifact], split)
 
 
-def split_files(artifact, split):
+def split_files(artifact: Artifact, split: str) -> list[str]:
     """The files of `split`, sorted; raises if there are none."""
     files = sorted(tf.io.gfile.glob(os.path.join(split_dir(artifact, split), "*")))
     if not files:
@@ -21,12 +21,12 @@ def split_files(artifact, split):
     return files
 
 
-def compression(path):
+def compression(path: str) -> str:
     """The TFRecord compression type of `path` (by its suffix)."""
     return "GZIP" if path.endswith(".gz") else ""
 
 
-def read_texts(artifact, split):
+def read_texts(artifact: Artifact, split: str) -> list[str]:
     """The `text` values of one split (empty texts as "")."""
     texts = []
     for path in split_files(artifact, split):

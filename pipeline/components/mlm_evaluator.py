@@ -30,8 +30,16 @@ METRICS_FILE = "metrics.json"
 EVAL_MASK_SEED = 0
 
 
-def evaluate(model_dir, eval_pattern, sequence_length, max_predictions, batch_size=32, max_batches=0,
-             masked_lm_prob=0.15, max_ngram=3):
+def evaluate(
+    model_dir: str,
+    eval_pattern: str,
+    sequence_length: int,
+    max_predictions: int,
+    batch_size: int = 32,
+    max_batches: int = 0,
+    masked_lm_prob: float = 0.15,
+    max_ngram: int = 3,
+) -> dict[str, float]:
     """MLM/SOP metrics of the model dir on the records matching `eval_pattern`.
 
     Static records are read with their masks; dynamic records are masked once

@@ -18,6 +18,7 @@ output does not depend on how Beam distributes the work.
 
 import hashlib
 import random
+from collections.abc import Iterator
 
 import apache_beam as beam
 import tensorflow as tf
@@ -49,8 +50,18 @@ class PretrainingExamplesDoFn(beam.DoFn):
         seed: base seed.
     """
 
-    def __init__(self, spm_path, masking=STATIC, sequence_length=128, max_predictions=20, dupe_factor=1,
-                 masked_lm_prob=0.15, short_seq_prob=0.1, max_ngram=3, seed=12345):
+    def __init__(
+        self,
+        spm_path: str,
+        masking: str = STATIC,
+        sequence_length: int = 128,
+        max_predictions: int = 20,
+        dupe_factor: int = 1,
+        masked_lm_prob: float = 0.15,
+        short_seq_prob: float = 0.1,
+        max_ngram: int = 3,
+        seed: int = 12345,
+    ) -> None:
         if masking not in (STATIC, DYNAMIC):
             raise ValueError(f"masking must be {STATIC!r} or {DYNAMIC!r}, got {masking!r}")
         if not isinstance(dupe_factor, int) or dupe_factor < 1:
@@ -69,16 +80,16 @@ class PretrainingExamplesDoFn(beam.DoFn):
         self._examples = beam.metrics.Metrics.counter("albert_pretraining", "examples")
         self._skipped = beam.metrics.Metrics.counter("albert_pretraining", "documents_without_pairs")
 
-    def setup(self):
+    def setup(self) -> None:
         self._tokenizer = AlbertTokenizer(self._spm_path)
         self._vocab_size = self._tokenizer.vocabulary_size()
         self._table = start_piece_table(self._tokenizer.id_to_piece, self._vocab_size)
 
-    def tokenize(self, sentences):
+    def tokenize(self, sentences: list[str]) -> list[list[int]]:
         """Ids of each sentence, from the in-graph tokenizer (TF Text ops)."""
         return self._tokenizer.tokenize(sentences).to_list()
 
-    def process(self, text):
+    def process(self, text: str) -> Iterator[bytes]:
         sentences = split_sentences(text) if text else []
         if not sentences:
             self._skipped.inc()
@@ -106,7 +117,7 @@ class PretrainingExamplesDoFn(beam.DoFn):
             self._skipped.inc()
 
 
-def parse_text(record):
+def parse_text(record: bytes) -> str:
     """The `text` of a serialized raw `tf.Example` ("" when it has none)."""
     values = tf.train.Example.FromString(record).features.feature[features.TEXT].bytes_list.value
     return values[0].decode("utf-8") if values else ""
@@ -123,13 +134,15 @@ class WritePretrainingRecords(beam.PTransform):
         dofn: a `PretrainingExamplesDoFn`.
     """
 
-    def __init__(self, input_pattern, output_prefix, dofn, label=""):
+    def __init__(
+        self, input_pattern: str, output_prefix: str, dofn: PretrainingExamplesDoFn, label: str = ""
+    ) -> None:
         super().__init__(label or None)
         self._input_pattern = input_pattern
         self._output_prefix = output_prefix
         self._dofn = dofn
 
-    def expand(self, pbegin):
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.PCollection:
         return (
             pbegin
             | "ReadRaw" >> beam.io.ReadFromTFRecord(

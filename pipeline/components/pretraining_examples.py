@@ -29,7 +29,7 @@ VOCAB_SUBDIR = "vocab"
 _VOCAB_FILES = ("spiece.model", "spiece.vocab", "tokenizer.json")
 
 
-def copy_vocabulary(source_dir, target_dir):
+def copy_vocabulary(source_dir: str, target_dir: str) -> str:
     """Copies the vocabulary files present in `source_dir` (spiece.model required)."""
     tf.io.gfile.makedirs(target_dir)
     if not tf.io.gfile.exists(os.path.join(source_dir, "spiece.model")):
@@ -41,7 +41,7 @@ def copy_vocabulary(source_dir, target_dir):
     return target_dir
 
 
-def count_records(pattern):
+def count_records(pattern: str) -> int:
     """Number of records in the uncompressed TFRecord files matching `pattern`."""
     files = tf.io.gfile.glob(pattern)
     return sum(int(tf.data.TFRecordDataset(f).reduce(0, lambda n, _: n + 1)) for f in files)

@@ -89,7 +89,7 @@ def read_records(path: str, fmt: str = "auto", label: str = "none", text_field: 
     return records
 
 
-def to_example(text, label=None):
+def to_example(text: str, label: str | None = None) -> tf.train.Example:
     """The `tf.Example` of one record (an empty text has no value)."""
     feature = {features.TEXT: tf.train.Feature(bytes_list=tf.train.BytesList(
         value=[text.encode("utf-8")] if text else []))}
@@ -98,13 +98,15 @@ def to_example(text, label=None):
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def split_of(text, eval_buckets, total_buckets):
+def split_of(text: str, eval_buckets: int, total_buckets: int) -> str:
     """"train" or "eval", by the md5 of the text."""
     bucket = int(hashlib.md5(text.encode("utf-8")).hexdigest(), 16) % total_buckets
     return features.EVAL_SPLIT if bucket < eval_buckets else features.TRAIN_SPLIT
 
 
-def write_examples(records, output_uri, eval_buckets, total_buckets):
+def write_examples(
+    records: list[tuple[str, str | None]], output_uri: str, eval_buckets: int, total_buckets: int
+) -> dict[str, int]:
     """Writes records into the split dirs under `output_uri`; returns counts per split."""
     by_split = {s: [] for s in features.SPLITS}
     for text, label in records:

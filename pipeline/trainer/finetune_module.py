@@ -16,6 +16,7 @@ written as JSONL files (`albert_keras` fine-tuning reads files) and
 import copy
 import json
 import os
+from typing import Any
 
 import tensorflow as tf
 
@@ -73,7 +74,7 @@ def _build_config(fn_args):
     return config
 
 
-def run_fn(fn_args):
+def run_fn(fn_args: Any) -> None:
     """Fine-tunes with albert_keras, then writes the model dir and the serving SavedModel."""
     config = _build_config(fn_args)
     result = run_finetuning(config, fresh=True)

@@ -15,12 +15,12 @@ from albert_keras.export import export_saved_model
 MODEL_DIR_NAME = "AlbertModelDir"
 
 
-def model_dir_of(serving_model_dir):
+def model_dir_of(serving_model_dir: str) -> str:
     """The albert model dir next to a Trainer's `serving_model_dir`."""
     return os.path.join(os.path.dirname(os.path.normpath(serving_model_dir)), MODEL_DIR_NAME)
 
 
-def resolve_model_dir(path):
+def resolve_model_dir(path: str) -> str:
     """An albert model dir from a model dir, a Model artifact uri or its Format-Serving dir.
 
     An imported plain model dir reaches the Trainer as ``<dir>/Format-Serving``
@@ -35,7 +35,7 @@ def resolve_model_dir(path):
     )
 
 
-def save_outputs(trained_model_dir, serving_model_dir, sequence_length, top_k=5):
+def save_outputs(trained_model_dir: str, serving_model_dir: str, sequence_length: int, top_k: int = 5) -> str:
     """Copies the trained model dir into the Model artifact and exports the SavedModel.
 
     Args:

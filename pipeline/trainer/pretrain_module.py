@@ -18,6 +18,7 @@ loop are albert_keras's (`albert_keras.training.run_pretraining`).
 
 import copy
 import os
+from typing import Any
 
 from albert_keras.training.pretrain import run_pretraining
 from pipeline.trainer import model_artifact
@@ -71,7 +72,7 @@ def _build_config(fn_args):
     return config
 
 
-def run_fn(fn_args):
+def run_fn(fn_args: Any) -> None:
     """Pretrains with albert_keras, then writes the model dir and the serving SavedModel."""
     config = _build_config(fn_args)
     result = run_pretraining(config, fresh=True)

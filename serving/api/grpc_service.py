@@ -1,7 +1,9 @@
 """TF Serving's gRPC API: PredictionService and ModelService."""
 
 import logging
+from typing import Any
 
+import grpc
 from google.protobuf import wrappers_pb2  # noqa: F401  (ModelSpec.version is an Int64Value)
 from tensorflow_serving.apis import (
     classification_pb2,
@@ -41,10 +43,12 @@ def _abort(context, err):
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
     """Predict, Classify, Regress and GetModelMetadata over an `InferenceService`."""
 
-    def __init__(self, service):
+    def __init__(self, service: Any) -> None:
         self._service = service
 
-    def Predict(self, request, context):
+    def Predict(
+        self, request: predict_pb2.PredictRequest, context: grpc.ServicerContext
+    ) -> predict_pb2.PredictResponse:
         try:
             inputs = {}
             for key, proto in request.inputs.items():
@@ -66,7 +70,9 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             response.outputs[key].CopyFrom(to_proto(value))
         return response
 
-    def Classify(self, request, context):
+    def Classify(
+        self, request: classification_pb2.ClassificationRequest, context: grpc.ServicerContext
+    ) -> classification_pb2.ClassificationResponse:
         try:
             servable, signature, rows = self._service.classify(
                 *_spec(request.model_spec), request.model_spec.signature_name, request.input
@@ -83,7 +89,9 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 entry.score = score
         return response
 
-    def Regress(self, request, context):
+    def Regress(
+        self, request: regression_pb2.RegressionRequest, context: grpc.ServicerContext
+    ) -> regression_pb2.RegressionResponse:
         try:
             servable, signature, values = self._service.regress(
                 *_spec(request.model_spec), request.model_spec.signature_name, request.input
@@ -96,7 +104,9 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             response.result.regressions.add().value = value
         return response
 
-    def GetModelMetadata(self, request, context):
+    def GetModelMetadata(
+        self, request: get_model_metadata_pb2.GetModelMetadataRequest, context: grpc.ServicerContext
+    ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         try:
             fields = list(request.metadata_field)
             if fields != [SIGNATURE_DEF_FIELD]:
@@ -113,10 +123,12 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
 class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
     """GetModelStatus over an `InferenceService` (HandleReloadConfigRequest is not offered)."""
 
-    def __init__(self, service):
+    def __init__(self, service: Any) -> None:
         self._service = service
 
-    def GetModelStatus(self, request, context):
+    def GetModelStatus(
+        self, request: get_model_status_pb2.GetModelStatusRequest, context: grpc.ServicerContext
+    ) -> get_model_status_pb2.GetModelStatusResponse:
         try:
             records = self._service.status(*_spec(request.model_spec))
         except ServingError as err:
@@ -132,7 +144,7 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
-def add_servicers(server, service):
+def add_servicers(server: grpc.Server, service: Any) -> None:
     """Registers both services on a `grpc.Server`."""
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionServicer(service), server

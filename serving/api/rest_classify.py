@@ -8,6 +8,7 @@ int, a float, `{"b64": "..."}`, or a list of one kind. Response:
 
 import base64
 import binascii
+from typing import Any
 
 from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import input_pb2
@@ -15,7 +16,7 @@ from tensorflow_serving.apis import input_pb2
 from serving.errors import invalid
 
 
-def decode_classify_request(body):
+def decode_classify_request(body: Any) -> tuple[str, input_pb2.Input]:
     """Returns (signature name, `tensorflow.serving.Input` proto) for a JSON body.
 
     Raises:
@@ -34,7 +35,7 @@ def decode_classify_request(body):
     return body.get("signature_name", ""), proto
 
 
-def encode_classify_response(rows):
+def encode_classify_response(rows: list[list[tuple[bytes | str, float]]]) -> dict[str, Any]:
     """Returns the JSON-ready response for rows of (label bytes, score)."""
     return {
         "results": [

@@ -9,6 +9,7 @@ single output, else an object).
 
 import base64
 import binascii
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -16,7 +17,7 @@ import tensorflow as tf
 from serving.errors import invalid
 
 
-def decode_request(body, signature):
+def decode_request(body: Any, signature: Any) -> tuple[dict[str, np.ndarray], bool]:
     """Returns (inputs dict of numpy arrays, is_row_format) for a predict body.
 
     Args:
@@ -59,7 +60,7 @@ def decode_request(body, signature):
     return inputs, has_rows
 
 
-def encode_response(outputs, row_format):
+def encode_response(outputs: dict[str, np.ndarray], row_format: bool) -> dict[str, Any]:
     """Returns the JSON-ready response for a dict of numpy outputs."""
     if row_format:
         columns = {k: to_json(v) for k, v in outputs.items()}
@@ -78,7 +79,7 @@ def encode_response(outputs, row_format):
     return {"outputs": {k: to_json(v) for k, v in outputs.items()}}
 
 
-def to_array(value, dtype, name):
+def to_array(value: Any, dtype: tf.DType, name: str) -> np.ndarray:
     """Converts nested JSON lists to a numpy array of `dtype` (`tf.DType`).
 
     Raises:
@@ -102,7 +103,7 @@ def to_array(value, dtype, name):
         raise invalid(f"input {name!r} does not fit {dtype.name}: {err}") from err
 
 
-def to_json(array):
+def to_json(array: np.ndarray) -> Any:
     """Converts a numpy array to nested lists; bytes become UTF-8 strings (else {"b64"})."""
     if array.dtype == object or array.dtype.kind == "S":
         return _strings_to_json(array)

@@ -4,9 +4,10 @@ import json
 import logging
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from google.protobuf import json_format
-from tensorflow_serving.apis import get_model_status_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from serving.api.rest_classify import decode_classify_request, encode_classify_response
 from serving.api.rest_json import decode_request, encode_response
@@ -23,7 +24,7 @@ _PATH = re.compile(
 _STATE = get_model_status_pb2.ModelVersionStatus.State
 
 
-def status_json(records):
+def status_json(records: list[Any]) -> dict[str, Any]:
     """Returns TF Serving's JSON for a list of `VersionRecord`s."""
     return {
         "model_version_status": [
@@ -40,7 +41,7 @@ def status_json(records):
     }
 
 
-def metadata_json(servable, signature_def_map):
+def metadata_json(servable: Any, signature_def_map: get_model_metadata_pb2.SignatureDefMap) -> dict[str, Any]:
     """Returns TF Serving's JSON for GetModelMetadata."""
     return {
         "model_spec": {"name": servable.name, "signature_name": "", "version": str(servable.version)},
@@ -58,13 +59,13 @@ class RestHandler(BaseHTTPRequestHandler):
     server_version = "albert-serving"
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         self._handle("POST")
 
-    def log_message(self, fmt, *args):
+    def log_message(self, fmt: str, *args: Any) -> None:
         log.debug("%s - %s", self.address_string(), fmt % args)
 
     def _handle(self, method):
@@ -137,7 +138,7 @@ def _json(body):
         raise invalid(f"the request body is not JSON: {err}") from err
 
 
-def make_rest_server(host, port, service):
+def make_rest_server(host: str, port: int, service: Any) -> ThreadingHTTPServer:
     """Returns a bound (not yet serving) `ThreadingHTTPServer`."""
     server = ThreadingHTTPServer((host, port), RestHandler)
     server.daemon_threads = True

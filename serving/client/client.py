@@ -10,6 +10,8 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
+from typing import Any
 
 import grpc
 import numpy as np
@@ -45,8 +47,16 @@ class ServingClient:
             up instead of failing at once with UNAVAILABLE.
     """
 
-    def __init__(self, target, model_name, rest=False, timeout=30.0, version=None,
-                 version_label=None, wait_for_ready=False):
+    def __init__(
+        self,
+        target: str,
+        model_name: str,
+        rest: bool = False,
+        timeout: float = 30.0,
+        version: int | None = None,
+        version_label: str | None = None,
+        wait_for_ready: bool = False,
+    ) -> None:
         self.target = target
         self.model_name = model_name
         self.rest = rest
@@ -67,7 +77,7 @@ class ServingClient:
             self._predict_stub = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
             self._model_stub = model_service_pb2_grpc.ModelServiceStub(self._channel)
 
-    def close(self):
+    def close(self) -> None:
         """Closes the gRPC channel."""
         if self._channel is not None:
             self._channel.close()
@@ -78,7 +88,7 @@ class ServingClient:
     def __exit__(self, *exc):
         self.close()
 
-    def predict(self, signature, inputs):
+    def predict(self, signature: str, inputs: dict[str, Any]) -> dict[str, np.ndarray]:
         """Runs Predict.
 
         Args:
@@ -102,7 +112,9 @@ class ServingClient:
         response = self._call(self._predict_stub.Predict, request)
         return {k: from_proto(v) for k, v in response.outputs.items()}
 
-    def classify(self, examples, signature="serving_default"):
+    def classify(
+        self, examples: Iterable[tf.train.Example], signature: str = "serving_default"
+    ) -> list[list[tuple[str, float]]]:
         """Runs Classify (gRPC only) on `tf.train.Example`s.
 
         Returns:
@@ -120,7 +132,7 @@ class ServingClient:
             for row in response.result.classifications
         ]
 
-    def metadata(self):
+    def metadata(self) -> dict[str, dict[str, Any]]:
         """Returns {signature: {"inputs": {name: {"dtype", "shape"}}, "outputs": ...}}.
 
         Shapes are lists with -1 for unknown sizes (None for unknown rank).
@@ -140,7 +152,7 @@ class ServingClient:
             if not k.startswith("__")
         }
 
-    def status(self):
+    def status(self) -> list[dict[str, Any]]:
         """Returns [{"version": int, "state": "AVAILABLE", "error": str}, ...]."""
         if self.rest:
             body = self._rest("GET", self._url(""))
@@ -174,7 +186,7 @@ class ServingClient:
         except grpc.RpcError as err:
             raise ServingError(err.code(), err.details()) from err
 
-    def signature_inputs(self, signature):
+    def signature_inputs(self, signature: str) -> dict[str, str]:
         """Returns {input name: dtype name} of a signature ({} if metadata is unavailable)."""
         if self._signatures is None:
             try:
@@ -228,7 +240,7 @@ class ServingClient:
 
 
 def _describe_json(signature_def):
-    def tensors(infos):
+    def tensors(infos: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out = {}
         for name, info in infos.items():
             shape = info.get("tensor_shape", {})
@@ -276,7 +288,7 @@ def _from_json(value, dtype_name):
 
 
 def _bytes_array(value):
-    def convert(v):
+    def convert(v: Any) -> Any:
         if isinstance(v, list):
             return [convert(x) for x in v]
         if isinstance(v, dict) and "b64" in v:

@@ -1,18 +1,19 @@
 """Readable and JSON renderings of Predict answers (for `albert query`)."""
 
 import json
+from typing import Any
 
 import numpy as np
 
 
-def as_text(value):
+def as_text(value: Any) -> str:
     """Returns a bytes value as text (UTF-8, undecodable bytes escaped)."""
     return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
 
 
-def to_jsonable(outputs):
+def to_jsonable(outputs: dict[str, np.ndarray]) -> dict[str, Any]:
     """Returns outputs (dict of numpy arrays) as JSON-ready nested lists."""
-    def convert(array):
+    def convert(array: np.ndarray) -> Any:
         if array.dtype == object:
             return np.vectorize(as_text, otypes=[object])(array).tolist() if array.size else []
         return array.tolist()
@@ -20,12 +21,12 @@ def to_jsonable(outputs):
     return {k: convert(v) for k, v in outputs.items()}
 
 
-def format_json(outputs):
+def format_json(outputs: dict[str, np.ndarray]) -> str:
     """Returns outputs as a JSON string."""
     return json.dumps(to_jsonable(outputs), ensure_ascii=False, indent=2)
 
 
-def format_outputs(signature, texts, outputs):
+def format_outputs(signature: str, texts: list[str], outputs: dict[str, np.ndarray]) -> str:
     """Returns a readable rendering of one Predict answer.
 
     Args:

@@ -1,7 +1,9 @@
 """The `serve` command-line flags (kept free of heavy imports so `albert --help` is fast)."""
 
+import argparse
 
-def add_serve_arguments(parser):
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the `serve` flags to an `argparse` parser."""
     parser.add_argument("--model-base-path", help="directory holding version dirs 1/, 2/, ...")
     parser.add_argument("--model-name", help="name clients use (default: base path's basename)")

@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,7 +20,7 @@ _STOP = object()
 
 
 class _Item:
-    def __init__(self, inputs, rows, key):
+    def __init__(self, inputs: dict[str, np.ndarray], rows: int, key: tuple) -> None:
         self.inputs = inputs
         self.rows = rows
         self.key = key
@@ -38,7 +39,13 @@ class Batcher:
         name: thread name, for logs.
     """
 
-    def __init__(self, function, max_batch_size, timeout_s, name="batcher"):
+    def __init__(
+        self,
+        function: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]],
+        max_batch_size: int,
+        timeout_s: float,
+        name: str = "batcher",
+    ) -> None:
         self._function = function
         self._max = max_batch_size
         self._timeout = timeout_s
@@ -49,7 +56,7 @@ class Batcher:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def run(self, inputs):
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Runs one request, possibly merged with others; blocks until done."""
         rows = _rows(inputs)
         if rows is None or rows == 0 or rows >= self._max:
@@ -66,7 +73,7 @@ class Batcher:
             raise item.error
         return item.result
 
-    def stop(self):
+    def stop(self) -> None:
         """Finishes queued requests and ends the worker thread."""
         with self._lock:
             self._stopped = True

@@ -6,6 +6,8 @@ package, names and field numbers as session_bundle_config.proto) at import
 time. Fields TF Serving added later are not in the mirror.
 """
 
+from typing import Any
+
 from google.protobuf import descriptor_pb2, descriptor_pool, text_format, wrappers_pb2
 
 try:
@@ -56,7 +58,7 @@ except ImportError:
     BatchingParameters = _build()
 
 
-def read_batching_parameters(path):
+def read_batching_parameters(path: str) -> Any:
     """Returns the `BatchingParameters` in the text file at `path`.
 
     Raises:

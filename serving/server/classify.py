@@ -2,11 +2,13 @@
 
 import numpy as np
 from tensorflow.core.example import example_pb2
+from tensorflow_serving.apis import input_pb2
 
 from serving.errors import invalid
+from serving.server.servable import Servable
 
 
-def examples_from_input(input_proto):
+def examples_from_input(input_proto: input_pb2.Input) -> list[bytes]:
     """Returns the serialized examples of a `tensorflow.serving.Input` proto.
 
     Examples of an `example_list_with_context` get the context's features
@@ -27,7 +29,9 @@ def examples_from_input(input_proto):
     raise invalid("the Classify request has no examples")
 
 
-def classify(servable, signature_name, input_proto, batching=True):
+def classify(
+    servable: Servable, signature_name: str, input_proto: input_pb2.Input, batching: bool = True
+) -> list[list[tuple[bytes, float]]]:
     """Runs a Classify request on `servable`.
 
     Returns:

@@ -13,11 +13,12 @@ import threading
 import time
 
 from tensorflow_serving.apis import get_model_status_pb2
+from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import not_found
 from serving.server.model_config import read_model_config
 from serving.server.policy import select_versions
-from serving.server.servable import Servable
+from serving.server.servable import Servable, ServableOptions
 from serving.server.versions import VersionScanner
 from serving.server.warmup import replay_warmup
 
@@ -37,7 +38,7 @@ class VersionRecord:
         stamp: (size, mtime) of the saved_model.pb that was loaded or failed.
     """
 
-    def __init__(self, version, stamp):
+    def __init__(self, version: int, stamp: tuple[int, int] | None) -> None:
         self.version = version
         self.state = State.START
         self.error = ""
@@ -46,7 +47,7 @@ class VersionRecord:
 
 
 class _Model:
-    def __init__(self, config):
+    def __init__(self, config: model_server_config_pb2.ModelConfig) -> None:
         self.config = config
         self.scanner = VersionScanner(config.base_path)
         self.records = {}
@@ -62,7 +63,13 @@ class ModelManager:
         poll_seconds: seconds between scans of the base paths.
     """
 
-    def __init__(self, config, options, config_path=None, poll_seconds=1.0):
+    def __init__(
+        self,
+        config: model_server_config_pb2.ModelServerConfig,
+        options: ServableOptions,
+        config_path: str | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
         self._options = options
         self._config_path = config_path
         self._config_mtime = _mtime(config_path)
@@ -73,7 +80,7 @@ class ModelManager:
         self._thread = None
         self._apply_config(config)
 
-    def start(self):
+    def start(self) -> None:
         """Loads what is on disk now (two scans, a short settle apart), then polls."""
         self.poll_once()
         time.sleep(min(self._poll_seconds, 0.5))
@@ -81,7 +88,7 @@ class ModelManager:
         self._thread = threading.Thread(target=self._loop, name="version-poller", daemon=True)
         self._thread.start()
 
-    def wait_for_models(self, timeout):
+    def wait_for_models(self, timeout: float) -> bool:
         """Waits until every model has a version AVAILABLE; returns whether they do."""
         deadline = time.monotonic() + timeout
         while True:
@@ -97,7 +104,7 @@ class ModelManager:
                 return False
             time.sleep(0.1)
 
-    def stop(self):
+    def stop(self) -> None:
         """Stops polling and unloads every version."""
         self._stop.set()
         if self._thread is not None:
@@ -108,7 +115,7 @@ class ModelManager:
             for record in model.records.values():
                 self._unload(model, record)
 
-    def poll_once(self):
+    def poll_once(self) -> None:
         """Re-reads the config if it changed, then syncs every model once."""
         self._maybe_reload_config()
         with self._lock:
@@ -119,12 +126,12 @@ class ModelManager:
             except Exception:  # keep serving what is loaded; try again next poll
                 log.exception("model %s: version sync failed", model.config.name)
 
-    def model_names(self):
+    def model_names(self) -> list[str]:
         """Returns the configured model names."""
         with self._lock:
             return sorted(self._models)
 
-    def resolve(self, name, version=None, label=None):
+    def resolve(self, name: str, version: int | None = None, label: str | None = None) -> Servable:
         """Returns the `Servable` for a request's model spec.
 
         Args:
@@ -148,7 +155,7 @@ class ModelManager:
             raise not_found(f"model {name!r} version {version} is not available")
         return live[version]
 
-    def status(self, name, version=None, label=None):
+    def status(self, name: str, version: int | None = None, label: str | None = None) -> list[VersionRecord]:
         """Returns the `VersionRecord`s of a model (one if a version or label is given).
 
         Raises:

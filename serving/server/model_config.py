@@ -4,7 +4,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 
-def parse_model_config(text):
+def parse_model_config(text: str) -> model_server_config_pb2.ModelServerConfig:
     """Returns the `ModelServerConfig` in `text`.
 
     Raises:
@@ -30,13 +30,13 @@ def parse_model_config(text):
     return config
 
 
-def read_model_config(path):
+def read_model_config(path: str) -> model_server_config_pb2.ModelServerConfig:
     """Returns the `ModelServerConfig` in the file at `path` (see `parse_model_config`)."""
     with open(path, encoding="utf-8") as f:
         return parse_model_config(f.read())
 
 
-def single_model_config(name, base_path):
+def single_model_config(name: str, base_path: str) -> model_server_config_pb2.ModelServerConfig:
     """Returns a `ModelServerConfig` for one model with the default policy."""
     config = model_server_config_pb2.ModelServerConfig()
     model = config.model_config_list.config.add()

@@ -1,16 +1,20 @@
 """Which versions to serve, from a `ModelVersionPolicy` proto."""
 
+from collections.abc import Iterable
+
 from tensorflow_serving.config import file_system_storage_path_source_pb2 as fs_pb2
 
 
-def default_policy():
+def default_policy() -> fs_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy:
     """Returns TF Serving's default policy: the latest version only."""
     policy = fs_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy()
     policy.latest.num_versions = 1
     return policy
 
 
-def select_versions(policy, available):
+def select_versions(
+    policy: fs_pb2.FileSystemStoragePathSourceConfig.ServableVersionPolicy, available: Iterable[int]
+) -> set[int]:
     """Returns the set of versions the policy wants served.
 
     Args:

@@ -1,14 +1,18 @@
 """TF Serving's Regress API on a signature that takes serialized tf.Examples."""
 
 import numpy as np
+from tensorflow_serving.apis import input_pb2
 
 from serving.errors import invalid
 from serving.server.classify import examples_from_input
+from serving.server.servable import Servable
 
 REGRESS_OUTPUT = "outputs"
 
 
-def regress(servable, signature_name, input_proto, batching=True):
+def regress(
+    servable: Servable, signature_name: str, input_proto: input_pb2.Input, batching: bool = True
+) -> list[float]:
     """Runs a Regress request on `servable`.
 
     Returns:

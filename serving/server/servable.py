@@ -2,9 +2,11 @@
 
 import logging
 import os
+from collections.abc import Iterable
 
+import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
 from serving.errors import invalid
@@ -26,7 +28,7 @@ class Servable:
         options: `ServableOptions`.
     """
 
-    def __init__(self, name, version, path, options):
+    def __init__(self, name: str, version: int, path: str, options: "ServableOptions") -> None:
         self.name = name
         self.version = version
         self.path = path
@@ -54,7 +56,7 @@ class Servable:
                     name=f"{name}-v{version}-{key}",
                 )
 
-    def signature(self, key):
+    def signature(self, key: str) -> Signature:
         """Returns the `Signature` called `key`.
 
         Raises:
@@ -68,7 +70,7 @@ class Servable:
             )
         return signature
 
-    def predict(self, key, inputs, batching=True):
+    def predict(self, key: str, inputs: dict[str, np.ndarray], batching: bool = True) -> dict[str, np.ndarray]:
         """Checks and runs one request on signature `key`.
 
         Args:
@@ -86,7 +88,7 @@ class Servable:
             return batcher.run(prepared)
         return signature.run(prepared)
 
-    def close(self):
+    def close(self) -> None:
         """Stops the batchers and drops the model (in-flight calls still finish)."""
         for batcher in self._batchers.values():
             batcher.stop()
@@ -106,12 +108,12 @@ class ServableOptions:
 
     def __init__(
         self,
-        max_batch_size=0,
-        batch_timeout_ms=5.0,
-        max_request_batch=1024,
-        optional_inputs=("text_b",),
-        warmup=True,
-    ):
+        max_batch_size: int = 0,
+        batch_timeout_ms: float = 5.0,
+        max_request_batch: int = 1024,
+        optional_inputs: Iterable[str] = ("text_b",),
+        warmup: bool = True,
+    ) -> None:
         self.max_batch_size = max_batch_size
         self.batch_timeout_ms = batch_timeout_ms
         self.max_request_batch = max_request_batch
@@ -119,7 +121,7 @@ class ServableOptions:
         self.warmup = warmup
 
 
-def read_signature_defs(path):
+def read_signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:
     """Returns the `SignatureDef`s of the `serve` MetaGraph in `path/saved_model.pb`.
 
     Raises:

@@ -64,7 +64,7 @@ def _preload(modules):
             log.warning("could not import %s; models that need its ops will fail to load", module)
 
 
-def serve(args):
+def serve(args: argparse.Namespace) -> int:
     """Runs the server until SIGTERM or SIGINT; returns the exit code.
 
     The server's own records (`serving.*`, at `--log-level`) reach the console

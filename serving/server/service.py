@@ -1,12 +1,18 @@
 """Request handling shared by the gRPC and REST front ends."""
 
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import grpc
+import numpy as np
+from tensorflow_serving.apis import get_model_metadata_pb2, input_pb2
 
 from serving.errors import ServingError, invalid
 from serving.server.classify import classify
+from serving.server.manager import ModelManager, VersionRecord
 from serving.server.regress import regress
+from serving.server.servable import Servable
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +24,18 @@ class InferenceService:
         manager: the `ModelManager` holding the live versions.
     """
 
-    def __init__(self, manager):
+    def __init__(self, manager: ModelManager) -> None:
         self.manager = manager
 
-    def predict(self, name, version, label, signature_name, inputs, output_filter=()):
+    def predict(
+        self,
+        name: str,
+        version: int | None,
+        label: str | None,
+        signature_name: str,
+        inputs: dict[str, np.ndarray],
+        output_filter: Iterable[str] = (),
+    ) -> tuple[Servable, str, dict[str, np.ndarray]]:
         """Runs a Predict request.
 
         Returns:
@@ -33,7 +47,9 @@ class InferenceService:
         servable = self.manager.resolve(name, version, label)
         return self.predict_on(servable, signature_name, inputs, output_filter)
 
-    def predict_on(self, servable, signature_name, inputs, output_filter=()):
+    def predict_on(
+        self, servable: Servable, signature_name: str, inputs: dict[str, np.ndarray], output_filter: Iterable[str] = ()
+    ) -> tuple[Servable, str, dict[str, np.ndarray]]:
         """Runs a Predict request on an already resolved version (see `predict`)."""
         signature = servable.signature(signature_name)
         unknown = sorted(set(output_filter) - set(signature.outputs))
@@ -44,29 +60,35 @@ class InferenceService:
             outputs = {k: v for k, v in outputs.items() if k in set(output_filter)}
         return servable, signature.name, outputs
 
-    def classify(self, name, version, label, signature_name, input_proto):
+    def classify(
+        self, name: str, version: int | None, label: str | None, signature_name: str, input_proto: input_pb2.Input
+    ) -> tuple[Servable, str, list[list[tuple[bytes, float]]]]:
         """Runs a Classify request; returns (servable, signature name, rows of (label, score))."""
         servable = self.manager.resolve(name, version, label)
         signature = servable.signature(signature_name)
         return servable, signature.name, guarded(classify, servable, signature.name, input_proto)
 
-    def regress(self, name, version, label, signature_name, input_proto):
+    def regress(
+        self, name: str, version: int | None, label: str | None, signature_name: str, input_proto: input_pb2.Input
+    ) -> tuple[Servable, str, list[float]]:
         """Runs a Regress request; returns (servable, signature name, list of floats)."""
         servable = self.manager.resolve(name, version, label)
         signature = servable.signature(signature_name)
         return servable, signature.name, guarded(regress, servable, signature.name, input_proto)
 
-    def metadata(self, name, version, label):
+    def metadata(
+        self, name: str, version: int | None, label: str | None
+    ) -> tuple[Servable, get_model_metadata_pb2.SignatureDefMap]:
         """Returns (servable, SignatureDefMap) of the resolved version."""
         servable = self.manager.resolve(name, version, label)
         return servable, servable.signature_def_map
 
-    def status(self, name, version, label):
+    def status(self, name: str, version: int | None, label: str | None) -> list[VersionRecord]:
         """Returns the `VersionRecord`s for a status request."""
         return self.manager.status(name, version, label)
 
 
-def guarded(function, *args):
+def guarded(function: Callable[..., Any], *args: Any) -> Any:
     """Calls `function`; any error but a `ServingError` is logged and becomes INTERNAL."""
     try:
         return function(*args)

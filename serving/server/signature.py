@@ -1,9 +1,12 @@
 """One signature of a loaded SavedModel: its specs, input checks and a call."""
 
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import meta_graph_pb2
 
 from serving.errors import invalid
 
@@ -22,12 +25,12 @@ class TensorSpec:
         shape: list of ints (-1 unknown), or None for unknown rank.
     """
 
-    def __init__(self, tensor_info):
+    def __init__(self, tensor_info: meta_graph_pb2.TensorInfo) -> None:
         self.dtype = tf.dtypes.as_dtype(tensor_info.dtype)
         shape = tensor_info.tensor_shape
         self.shape = None if shape.unknown_rank else [d.size for d in shape.dim]
 
-    def describe(self):
+    def describe(self) -> dict[str, Any]:
         """Returns `{"dtype": ..., "shape": ...}` for printing."""
         return {"dtype": self.dtype.name, "shape": self.shape}
 
@@ -42,7 +45,13 @@ class Signature:
         optional_inputs: input names filled with empty strings when missing.
     """
 
-    def __init__(self, name, signature_def, function, optional_inputs=()):
+    def __init__(
+        self,
+        name: str,
+        signature_def: meta_graph_pb2.SignatureDef,
+        function: Callable[..., dict[str, tf.Tensor]],
+        optional_inputs: Iterable[str] = (),
+    ) -> None:
         self.name = name
         self.signature_def = signature_def
         self.function = function
@@ -55,7 +64,7 @@ class Signature:
         }
 
     @property
-    def takes_examples(self):
+    def takes_examples(self) -> bool:
         """True when the signature parses serialized `tf.Example`s (Classify style)."""
         if self.method_name in (CLASSIFY_METHOD, REGRESS_METHOD):
             return True
@@ -65,7 +74,7 @@ class Signature:
         return name in EXAMPLE_INPUT_NAMES and spec.dtype == tf.string
 
     @property
-    def classifiable(self):
+    def classifiable(self) -> bool:
         """True when TF Serving's Classify API can run this signature."""
         return (
             len(self.inputs) == 1
@@ -75,7 +84,7 @@ class Signature:
         )
 
     @property
-    def regressable(self):
+    def regressable(self) -> bool:
         """True when TF Serving's Regress API can run this signature."""
         return (
             len(self.inputs) == 1
@@ -83,7 +92,7 @@ class Signature:
             and set(self.outputs) == {"outputs"}
         )
 
-    def prepare(self, inputs, max_batch):
+    def prepare(self, inputs: dict[str, np.ndarray], max_batch: int) -> dict[str, np.ndarray]:
         """Checks a request's inputs and fills optional ones.
 
         Args:
@@ -130,7 +139,7 @@ class Signature:
                 prepared[key] = np.array([b""] * (batch or 0), dtype=object)
         return prepared
 
-    def run(self, inputs):
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Calls the signature.
 
         Args:

@@ -35,7 +35,7 @@ def _stamp(version_dir):
     return (stat.st_size, stat.st_mtime_ns)
 
 
-def list_version_dirs(base_path):
+def list_version_dirs(base_path: str) -> dict[int, str]:
     """Returns {version: directory} for integer-named subdirectories of `base_path`."""
     try:
         names = os.listdir(base_path)
@@ -56,11 +56,11 @@ class VersionScanner:
         base_path: the model's base directory (holds `1/`, `2/`, ...).
     """
 
-    def __init__(self, base_path):
+    def __init__(self, base_path: str) -> None:
         self.base_path = base_path
         self._last = {}
 
-    def scan(self):
+    def scan(self) -> tuple[dict[int, tuple[str, tuple[int, int]]], set[int]]:
         """Scans once.
 
         Returns:

@@ -8,6 +8,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from serving.server.classify import classify
 from serving.server.regress import regress
+from serving.server.servable import Servable
 from serving.tensors import from_proto
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
-def replay_warmup(servable):
+def replay_warmup(servable: Servable) -> int:
     """Runs every warmup record of `servable` once (like TF Serving).
 
     Predict, Classify and Regress records are replayed; other kinds are logged and

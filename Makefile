@@ -6,11 +6,14 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup_env.sh
 
+# Two pytest-xdist workers, a test file each at a time (module fixtures are built once).
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile
+
 test: setup
-	$(PY) -m pytest -p no:cacheprovider --durations=15
+	$(PYTEST) --durations=15
 
 test-fast: setup
-	$(PY) -m pytest -p no:cacheprovider -m "not slow"
+	$(PYTEST) -m "not slow"
 
 demo: setup
 	@bash scripts/demo.sh

@@ -23,7 +23,7 @@ import pytest
 import tensorflow as tf
 import yaml
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline_e2e")]
+pytestmark = pytest.mark.slow
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_BACKBONE = dict(num_layers=1, num_heads=2, embedding_dim=16, hidden_dim=32, intermediate_dim=64,

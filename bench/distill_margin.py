@@ -18,11 +18,12 @@ margin: this measures, it does not test.
 
 import argparse
 import json
+import math
 import os
+import subprocess
 import sys
 import tempfile
 
-from albert_keras.cli import main as albert
 from albert_keras.data.corpus import read_corpus
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,9 +62,15 @@ def split_corpus(directory):
 def common_args(split, run_dir, steps, seed):
     """The `--set` overrides every run shares: data split, run dir, steps, seed."""
     values = [f"data.train_files=[{split['train']}]", f"data.eval_files=[{split['eval']}]",
-              f"training.run_dir={run_dir}", f"training.train_steps={steps}", "training.steps_per_loop=100",
-              "training.checkpoint_every=0", f"training.seed={seed}", "training.verbose=0"]
+              f"training.run_dir={run_dir}", f"training.train_steps={steps}",
+              f"training.steps_per_loop={math.gcd(steps, 100)}", "training.checkpoint_every=0",
+              f"training.seed={seed}", "training.verbose=0"]
     return [item for value in values for item in ("--set", value)] + ["--fresh"]
+
+
+def albert(args):
+    """Runs `albert ARGS` in a fresh Python from the repo root; returns its exit code."""
+    return subprocess.run([sys.executable, "-m", "albert_keras.cli", *args], cwd=REPO).returncode
 
 
 def metrics(run_dir):
@@ -73,8 +80,8 @@ def metrics(run_dir):
 
 def main(argv=None):
     args = parse_args(argv)
-    work = args.work_dir or tempfile.mkdtemp(prefix="distill_margin_")
-    os.chdir(REPO)
+    work = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix="distill_margin_")
+    os.makedirs(work, exist_ok=True)
     split = split_corpus(work)
     teacher_run = os.path.join(work, "teacher")
     teacher = os.path.join(teacher_run, "model")

@@ -150,13 +150,16 @@ def _run(config_path, **overrides):
     return config, metadata_path(config["pipeline"]["root"]), seconds
 
 
-def _run_and_record(serving, config_path, **overrides):
-    """Runs and records what that run added: node states, blessings, versions, seconds."""
-    from pipeline.config import load_config
+def _run_and_record(root, serving, config_path, **overrides):
+    """Runs the config (pipeline root `root`) and records what that run added.
+
+    Returns:
+        A namespace: mlmd (path), seconds, states (`node_states` of this
+        run's executions), blessings and versions (all so far).
+    """
     from pipeline.local_runner import metadata_path
 
-    mlmd = metadata_path(load_config(config_path)["pipeline"]["root"])
-    before = last_execution_id(mlmd)
+    before = last_execution_id(metadata_path(str(root)))
     _, mlmd, seconds = _run(config_path, **overrides)
     return types.SimpleNamespace(mlmd=mlmd, seconds=seconds, states=node_states(mlmd, after=before),
                                  blessings=_blessings(mlmd), versions=versions(serving))
@@ -178,10 +181,11 @@ def pretraining_root(tmp_path_factory):
 def pretraining_runs(pretraining_root):
     """Three runs of one config in one root: first, unchanged, unreachable MLM threshold."""
     serving = pretraining_root / "serving"
-    path = write_config(pretraining_root / "pre.yaml", "pretraining", pretraining_root / "root", serving)
-    first = _run_and_record(serving, path)
-    cached = _run_and_record(serving, path)
-    not_blessed = _run_and_record(serving, path, evaluator={"min_mlm_accuracy": 0.999})
+    root = pretraining_root / "root"
+    path = write_config(pretraining_root / "pre.yaml", "pretraining", root, serving)
+    first = _run_and_record(root, serving, path)
+    cached = _run_and_record(root, serving, path)
+    not_blessed = _run_and_record(root, serving, path, evaluator={"min_mlm_accuracy": 0.999})
     print(f"pretraining pipeline: first run {first.seconds:.1f} s, cached re-run {cached.seconds:.1f} s")
     return types.SimpleNamespace(serving=serving, first=first, cached=cached, not_blessed=not_blessed)
 
@@ -262,7 +266,7 @@ def distill_run(pretraining_runs, pretraining_root, teacher_dir):
                                             "training": {"global_batch_size": 8, "steps_per_loop": TRAIN_STEPS,
                                                          "verbose": 0},
                                             "distill": {"temperature": 2.0, "hidden_weight": 1.0}}})
-    run = _run_and_record(serving, path)
+    run = _run_and_record(pretraining_root / "root", serving, path)
     run.serving, run.teacher = serving, teacher_dir
     return run
 
@@ -328,8 +332,8 @@ def finetuning_runs(tmp_path_factory, base_model_dir):
     path = write_config(tmp / "ft.yaml", "finetuning", tmp / "root", serving,
                         finetuning={"base_model_dir": base_model_dir},
                         evaluator={"min_accuracy": 0.0, "max_accuracy_drop": 1.0})
-    blessed = _run_and_record(serving, path)
-    not_blessed = _run_and_record(serving, path, evaluator={"min_accuracy": 0.999})
+    blessed = _run_and_record(tmp / "root", serving, path)
+    not_blessed = _run_and_record(tmp / "root", serving, path, evaluator={"min_accuracy": 0.999})
     return types.SimpleNamespace(serving=serving, blessed=blessed, not_blessed=not_blessed)
 
 

@@ -6,11 +6,14 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup_env.sh
 
-test: setup
-	$(PY) -m pytest -p no:cacheprovider --durations=15
+# Two pytest-xdist workers, a test file each at a time (module fixtures are built once).
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile
 
-test-fast: setup
-	$(PY) -m pytest -p no:cacheprovider -m "not slow"
+test: setup lint
+	$(PYTEST) --durations=15
+
+test-fast: setup lint
+	$(PYTEST) -m "not slow"
 
 # ruff (E, F, I, B, UP for Python 3.10) and the import contracts in .importlinter.
 lint: setup

@@ -436,7 +436,7 @@ def run_input_pipeline(args, train_result):
            str(args.num_predictions)]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
                          env=dict(os.environ, PYTHONPATH=REPO))
-    lines = [l for l in out.stdout.splitlines() if "sequences/s" in l]
+    lines = [line for line in out.stdout.splitlines() if "sequences/s" in line]
     if out.returncode != 0 or not lines:
         return {"error": (out.stderr or out.stdout)[-2000:]}
     rate = float(re.search(r"([\d,.]+) sequences/s", lines[-1]).group(1).replace(",", ""))
@@ -493,14 +493,14 @@ def write_outputs(report, args, modes):
         return
     names = list(report["results"])
     fig, axes = plt.subplots(1, len(modes), figsize=(5 * len(modes), 4), squeeze=False)
-    for ax, mode in zip(axes[0], modes):
+    for ax, mode in zip(axes[0], modes, strict=False):
         values = [report["results"][n][mode]["tokens_per_s"] for n in names]
         bars = ax.bar(range(len(names)), values, color=["tab:green"] + ["tab:gray"] * (len(names) - 1))
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels(names, rotation=20, ha="right")
         ax.set_ylabel("tokens/s (median)")
         ax.set_title(f"{mode}: {args.preset}, {args.batch}×{args.seq_len}, {args.dtype}")
-        for bar, v in zip(bars, values):
+        for bar, v in zip(bars, values, strict=False):
             ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.0f}", ha="center", va="bottom")
     m = report["machine"]
     fig.suptitle(f"{m.get('Model name', '?')}, {m.get('CPU(s)', m['cpus'])} CPUs, "

@@ -65,7 +65,7 @@ def main():
                     attn_implementation=msg.get("attn_implementation", "eager"),
                 )
                 data = np.load(msg["inputs"])
-                t = lambda k: torch.from_numpy(np.ascontiguousarray(data[k]).astype("int64"))  # noqa: E731
+                t = lambda k, data=data: torch.from_numpy(np.ascontiguousarray(data[k]).astype("int64"))  # noqa: E731
                 batch = {
                     "input_ids": t("token_ids"),
                     "token_type_ids": t("segment_ids"),

@@ -1,8 +1,8 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 from albert_keras.distillation.distiller import AlbertDistiller, last_layer_attention_scores, with_hidden_states
 from albert_keras.distillation.init_from_teacher import init_from_teacher
 from albert_keras.distillation.layer_map import default_layer_map, resolve_layer_map
@@ -83,7 +83,7 @@ def test_teacher_is_frozen_and_every_term_trains_the_student():
     history = distiller.fit(tf.data.Dataset.from_tensors((x, y)).repeat(20), epochs=1, verbose=0).history
     for name in ("kd_loss", "mlm_loss", "sop_loss", "hidden_loss", "mlm_accuracy"):
         assert name in history
-    for b, w in zip(before, teacher.weights):
+    for b, w in zip(before, teacher.weights, strict=False):
         np.testing.assert_array_equal(b, w.numpy())
     first = distiller.evaluate(x, y, verbose=0, return_dict=True)
     assert first["hidden_loss"] > 0
@@ -136,7 +136,7 @@ def test_init_from_teacher_copies_the_named_groups_bit_for_bit():
              (student.mlm_head.layer_norm, teacher.mlm_head.layer_norm)]
     expected = {}
     for s_layer, t_layer in pairs:
-        for s_var, t_var in zip(s_layer.weights, t_layer.weights):
+        for s_var, t_var in zip(s_layer.weights, t_layer.weights, strict=False):
             expected[s_var.path] = t_var
     expected[student.mlm_head.output_bias.path] = teacher.mlm_head.output_bias
     assert copied == sum(int(np.prod(v.shape)) for v in expected.values())

@@ -99,7 +99,7 @@ def test_masked_runs_follow_one_over_n(favor_shorter):
     starts = np.ones_like(ids)
     out = _mask(ids, np.ones_like(ids), starts, max_predictions=60, favor_shorter_ngram=favor_shorter)
     runs = collections.Counter()
-    for row, w in zip(out[features.MASK_POSITIONS], out[features.MLM_WEIGHTS]):
+    for row, w in zip(out[features.MASK_POSITIONS], out[features.MLM_WEIGHTS], strict=False):
         p = row[w > 0]
         breaks = np.flatnonzero(np.diff(p) > 1)
         runs.update(np.diff(np.concatenate([[-1], breaks, [len(p) - 1]])).tolist())

@@ -147,7 +147,8 @@ def test_signatures_inputs_outputs_and_assets(pretrainer_export, pretrainer_load
         sig = meta.signature_def[name]
         assert set(sig.inputs) == {"text", "text_b"}
         assert all(v.dtype == tf.string.as_datatype_enum for v in sig.inputs.values())
-    assert set(meta.signature_def["fill_mask"].outputs) == {"top_k_ids", "top_k_tokens", "top_k_scores", "mask_positions"}
+    fill_mask_outputs = {"top_k_ids", "top_k_tokens", "top_k_scores", "mask_positions"}
+    assert set(meta.signature_def["fill_mask"].outputs) == fill_mask_outputs
     assert set(meta.signature_def["serving_default"].inputs) == {"inputs"}
     assert set(meta.signature_def["serving_default"].outputs) == {"pooled_output", "mean_embedding"}
     assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/predict"

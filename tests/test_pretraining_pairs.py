@@ -20,7 +20,7 @@ def _documents(num_docs=300, seed=0):
 
 
 def _is_contiguous(ids):
-    return all(b == a + 1 for a, b in zip(ids, ids[1:]))
+    return all(b == a + 1 for a, b in zip(ids, ids[1:], strict=False))
 
 
 def test_label_one_is_exactly_the_swapped_order():

@@ -17,7 +17,7 @@ def _parse(path, spec):
 def test_same_seed_gives_identical_bytes(tmp_path, sample_documents, spm_encoder):
     docs = sample_documents[:80]
     paths = [tmp_path / f"{i}.tfrecord" for i in range(3)]
-    for path, seed in zip(paths, (1, 1, 2)):
+    for path, seed in zip(paths, (1, 1, 2), strict=False):
         write_pretraining_records(docs, spm_encoder, path, max_seq_length=48, max_predictions=8, seed=seed)
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert paths[0].read_bytes() != paths[2].read_bytes()

@@ -8,7 +8,8 @@ def test_english_punctuation_and_newlines():
 
 def test_chinese_punctuation_keeps_closing_quotes():
     text = "兰叶春葳蕤，桂华秋皎洁。欣欣此生意，自尔为佳节。\n谁知林栖者？“好！”他说"
-    assert split_sentences(text) == ["兰叶春葳蕤，桂华秋皎洁。", "欣欣此生意，自尔为佳节。", "谁知林栖者？", "“好！”", "他说"]
+    expected = ["兰叶春葳蕤，桂华秋皎洁。", "欣欣此生意，自尔为佳节。", "谁知林栖者？", "“好！”", "他说"]
+    assert split_sentences(text) == expected
 
 
 def test_blank_and_whitespace_only_give_nothing():

@@ -69,7 +69,7 @@ def test_mirrored_two_cpus_matches_one_device(spm, tmp_path):
     # Same global batch: the losses agree. Not bit-exact: each replica
     # normalizes the MLM loss by its own count of masked tokens (as the
     # original does per TPU core).
-    for a, b in zip(one["losses"], two["losses"]):
+    for a, b in zip(one["losses"], two["losses"], strict=False):
         assert b == pytest.approx(a, rel=1e-2), (one["losses"], two["losses"])
     # And the weight updates of the 4 steps agree (Keras 3.12 used to skip
     # the first batch of a distributed fit; see loop._fit_scope).
@@ -133,7 +133,7 @@ def test_multi_worker_two_processes_agree_and_only_chief_exports(spm, tmp_path):
     chief, worker = outputs
     assert chief["chief"] is True and worker["chief"] is False
     assert chief["final_step"] == worker["final_step"] == 4
-    for a, b in zip(chief["weights"], worker["weights"]):
+    for a, b in zip(chief["weights"], worker["weights"], strict=False):
         assert b == pytest.approx(a, rel=1e-5, abs=1e-6)
     run_dir = tmp_path / "run"
     assert os.path.isfile(run_dir / "model" / "model.weights.h5")

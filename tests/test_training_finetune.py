@@ -112,7 +112,7 @@ def test_fortune_categories_learn_on_real_text(spm, tmp_path):
     accuracy = result.metrics["eval"]["accuracy"]
     print(f"fortune categories: eval accuracy {accuracy:.3f} (chance 0.25)")
     assert accuracy > 0.31
-    assert len(set(np.unique([json.loads(l)["label"] for l in open(config["data"]["eval_file"])]))) == 4
+    assert len(set(np.unique([json.loads(line)["label"] for line in open(config["data"]["eval_file"])]))) == 4
 
 
 def test_bad_label_in_eval_file_names_file_and_line(spm, tmp_path):

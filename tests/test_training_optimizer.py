@@ -92,5 +92,5 @@ def test_gradient_accumulation_equals_one_big_batch():
     big, big_steps = train(1, 8)
     small, small_steps = train(2, 4)
     assert big_steps == small_steps == 3
-    for a, b in zip(big.weights, small.weights):
+    for a, b in zip(big.weights, small.weights, strict=False):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from albert_keras.training.checkpoints import read_step
 from albert_keras.config import ConfigError
+from albert_keras.training.checkpoints import read_step
 from albert_keras.training.pretrain import run_pretraining
 from tests.training_fixtures import tiny_pretrain_config, train_small_vocab
 

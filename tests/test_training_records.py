@@ -7,10 +7,10 @@ import pytest
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.config import PretrainDataConfig
 from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_dataset import parse_dynamic_batch, record_kind, records_dataset
 from albert_keras.data.pretraining_records import write_pretraining_records
-from albert_keras.config import PretrainDataConfig
 from albert_keras.training.pretrain import run_pretraining
 from tests.training_fixtures import FORTUNES, tiny_pretrain_config, train_small_vocab
 

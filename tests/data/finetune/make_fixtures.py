@@ -65,7 +65,8 @@ FRUITS = ["apples", "pears", "grapes", "plums", "cherries"]
 def squad(n, start_id):
     paragraphs, qid = [], start_id
     for _ in range(n):
-        person, city, job, fruit = rng.choice(PEOPLE), " ".join(rng.choice(CITIES)), rng.choice(JOBS), rng.choice(FRUITS)
+        person, city = rng.choice(PEOPLE), " ".join(rng.choice(CITIES))
+        job, fruit = rng.choice(JOBS), rng.choice(FRUITS)
         parts = [f"{person} was born in {city}.", f"{person} works as a {job}.", f"{person} likes {fruit}."]
         rng.shuffle(parts)
         context = " ".join(parts)

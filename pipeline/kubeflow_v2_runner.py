@@ -8,7 +8,16 @@ Vertex provides it.
 
 import os
 
+try:
+    from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import KubeflowV2DagRunner, KubeflowV2DagRunnerConfig
+except ImportError as e:
+    raise ImportError(
+        "Compiling for Kubeflow v2 / Vertex needs the kfp-pipeline-spec package "
+        "(pip install 'kfp-pipeline-spec==0.2.2', the version that works with protobuf 3.20)"
+    ) from e
+
 from pipeline.config import PipelineConfig
+from pipeline.pipeline import create_pipeline
 
 
 def compile_pipeline(config: PipelineConfig, output_file: str) -> str:
@@ -17,19 +26,6 @@ def compile_pipeline(config: PipelineConfig, output_file: str) -> str:
     Returns:
         `output_file`.
     """
-    from pipeline.pipeline import create_pipeline
-
-    try:
-        from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
-            KubeflowV2DagRunner,
-            KubeflowV2DagRunnerConfig,
-        )
-    except ImportError as e:
-        raise ImportError(
-            "Compiling for Kubeflow v2 / Vertex needs the kfp-pipeline-spec package "
-            "(pip install 'kfp-pipeline-spec==0.2.2', the version that works with protobuf 3.20)"
-        ) from e
-
     directory = os.path.dirname(os.path.abspath(output_file))
     os.makedirs(directory, exist_ok=True)
     runner = KubeflowV2DagRunner(

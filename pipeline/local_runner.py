@@ -10,7 +10,10 @@ import os
 import time
 from collections.abc import Iterable
 
+from tfx import v1 as tfx
+
 from pipeline.config import PipelineConfig
+from pipeline.pipeline import create_pipeline
 from pipeline.progress import component_progress
 
 IN_MEMORY_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
@@ -39,10 +42,6 @@ def run(config: PipelineConfig, in_memory: bool = False, beam_args: Iterable[str
     Returns:
         The wall time in seconds.
     """
-    from tfx import v1 as tfx
-
-    from pipeline.pipeline import create_pipeline
-
     root = config.pipeline.root
     os.makedirs(root, exist_ok=True)
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path(root))

@@ -36,12 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args):
-    from serving.server.server import serve
+    from serving.server.server import serve  # loads TensorFlow: only when `albert serve` runs
 
     return serve(args)
 
 
 def _query(args):
+    # Imported when `albert query` runs, not at `albert --help`: the client loads TensorFlow.
     from serving.client.client import ServingClient
     from serving.client.printing import format_json, format_outputs
     from serving.errors import ServingError

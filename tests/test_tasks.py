@@ -134,3 +134,17 @@ def test_pretrainer_rejects_missing_labels():
 def test_classifier_rejects_bad_labels_list():
     with pytest.raises(ValueError, match="`class_labels` must have `num_classes` entries"):
         AlbertClassifier(tiny_backbone(), num_classes=3, class_labels=["a", "b"])
+
+
+def test_heads_follow_the_backbone_mixed_precision_policy():
+    """Under mixed_bfloat16 the heads compute in bfloat16 (their logits layers in float32), like the encoder."""
+    backbone = tiny_backbone(dtype="mixed_bfloat16")
+    assert backbone.dtype_policy.name == "mixed_bfloat16"
+    pretrainer = AlbertPretrainer(backbone)
+    assert pretrainer.mlm_head.compute_dtype == "bfloat16"
+    assert pretrainer.sop_head.compute_dtype == "float32"
+    classifier = AlbertClassifier(tiny_backbone(dtype="mixed_bfloat16"), num_classes=3)
+    dropout = classifier.get_layer("output_dropout")
+    assert dropout.compute_dtype == "bfloat16"
+    outputs = pretrainer.predict(dict(random_inputs(), mask_positions=np.array([[1, 2]] * 3, "int32")), verbose=0)
+    assert all(v.dtype == np.float32 for v in outputs.values())

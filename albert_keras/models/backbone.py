@@ -212,6 +212,10 @@ class AlbertBackbone(keras.Model):
             outputs=outputs,
             **kwargs,
         )
+        if dtype is not None:
+            # Functional models drop a `dtype` argument; set the policy so that the task
+            # heads built on this backbone (which read `backbone.dtype_policy`) follow it.
+            self.dtype_policy = keras.dtype_policies.get(dtype)
 
         # === Config ===
         self.vocabulary_size = vocabulary_size

@@ -6,6 +6,7 @@ import tensorflow as tf
 from albert_keras import features
 from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
 from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from tests.test_case import run_serialization_test
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +64,9 @@ def test_config_round_trip_and_bad_arguments(spm_vocab_dir, preprocessor):
     with pytest.raises(ValueError, match="'text' key"):
         preprocessor({"txt": tf.constant(["a"])})
     assert isinstance(keras.saving.get_registered_object("albert_keras>AlbertPreprocessor"), type)
+
+
+def test_config_and_registry_round_trip(preprocessor):
+    """The config round-trips directly and through the Keras registry (the SentencePiece model is an asset,
+    restored from `.keras` files: see tests/test_albert_tokenizer.py)."""
+    run_serialization_test(preprocessor)

@@ -161,3 +161,25 @@ def test_classify_and_embed_printing():
     assert format_outputs("embed", ["hi"], embed) == (
         "[0] hi\n    pooled_output: dim 8: [0.0000, 1.0000, 2.0000, 3.0000, 4.0000, ...]"
     )
+
+
+def test_examples_from_input_merges_context_and_rejects_an_empty_request():
+    from tensorflow.core.example import example_pb2
+    from tensorflow_serving.apis import input_pb2
+
+    from serving.server.examples import examples_from_input
+
+    request = input_pb2.Input()
+    listed = request.example_list_with_context
+    listed.context.features.feature["text_b"].bytes_list.value.append(b"context")
+    listed.context.features.feature["text"].bytes_list.value.append(b"overridden")
+    listed.examples.add().features.feature["text"].bytes_list.value.append(b"own")
+    (serialized,) = examples_from_input(request, "Classify")
+    merged = example_pb2.Example.FromString(serialized).features.feature
+    assert merged["text_b"].bytes_list.value == [b"context"]
+    assert merged["text"].bytes_list.value == [b"own"]  # the example's own features win
+
+    for empty in (input_pb2.Input(), input_pb2.Input(example_list=input_pb2.ExampleList())):
+        with pytest.raises(ServingError, match="the Regress request has no examples") as error:
+            examples_from_input(empty, "Regress")
+        assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT

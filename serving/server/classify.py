@@ -1,32 +1,10 @@
 """TF Serving's Classify API on a signature that takes serialized tf.Examples."""
 
-import numpy as np
-from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import input_pb2
 
 from serving.errors import invalid
+from serving.server.examples import predict_examples
 from serving.server.servable import Servable
-
-
-def examples_from_input(input_proto: input_pb2.Input) -> list[bytes]:
-    """Returns the serialized examples of a `tensorflow.serving.Input` proto.
-
-    Examples of an `example_list_with_context` get the context's features
-    merged in (the example's own features win).
-    """
-    kind = input_proto.WhichOneof("kind")
-    if kind == "example_list":
-        return [e.SerializeToString() for e in input_proto.example_list.examples]
-    if kind == "example_list_with_context":
-        listed = input_proto.example_list_with_context
-        merged = []
-        for example in listed.examples:
-            full = example_pb2.Example()
-            full.CopyFrom(listed.context)
-            full.MergeFrom(example)
-            merged.append(full.SerializeToString())
-        return merged
-    raise invalid("the Classify request has no examples")
 
 
 def classify(
@@ -48,13 +26,7 @@ def classify(
             f"signature {signature.name!r} cannot serve Classify: it needs one string input "
             f"and outputs 'classes' and/or 'scores', it has {sorted(signature.outputs)}"
         )
-    examples = examples_from_input(input_proto)
-    if not examples:
-        raise invalid("the Classify request has no examples")
-    (input_name,) = signature.inputs
-    tensor = np.empty(len(examples), dtype=object)
-    tensor[:] = examples
-    outputs = servable.predict(signature.name, {input_name: tensor}, batching=batching)
+    outputs = predict_examples(servable, signature.name, input_proto, "Classify", batching=batching)
     scores = outputs.get("scores")
     classes = outputs.get("classes")
     count = (scores if scores is not None else classes).shape

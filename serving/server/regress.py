@@ -1,10 +1,9 @@
 """TF Serving's Regress API on a signature that takes serialized tf.Examples."""
 
-import numpy as np
 from tensorflow_serving.apis import input_pb2
 
 from serving.errors import invalid
-from serving.server.classify import examples_from_input
+from serving.server.examples import predict_examples
 from serving.server.servable import Servable
 
 REGRESS_OUTPUT = "outputs"
@@ -29,13 +28,7 @@ def regress(
             f"signature {signature.name!r} cannot serve Regress: it needs one string input "
             f"and the single output 'outputs', it has {sorted(signature.outputs)}"
         )
-    examples = examples_from_input(input_proto)
-    if not examples:
-        raise invalid("the Regress request has no examples")
-    (input_name,) = signature.inputs
-    tensor = np.empty(len(examples), dtype=object)
-    tensor[:] = examples
-    values = servable.predict(signature.name, {input_name: tensor}, batching=batching)[REGRESS_OUTPUT]
+    values = predict_examples(servable, signature.name, input_proto, "Regress", batching=batching)[REGRESS_OUTPUT]
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:

@@ -1,4 +1,4 @@
-"""`albert convert`: original TF1 / HF checkpoints in, HF out."""
+"""`albert convert`: original and brightmart TF1 / HF checkpoints in, HF out."""
 
 import argparse
 import logging
@@ -10,21 +10,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `convert` subcommand."""
     p = subparsers.add_parser(
         "convert",
-        help="convert original TF1 / HF ALBERT checkpoints to a model directory, or export to HF",
+        help="convert original or brightmart TF1 / HF ALBERT checkpoints to a model directory, or export to HF",
         description="Convert pretrained ALBERT weights. "
         "`--from google --checkpoint PREFIX --config albert_config.json [--spm MODEL] --output DIR`; "
+        "`--from brightmart --checkpoint PREFIX --config albert_config_tiny.json [--vocab vocab.txt] --output DIR`; "
         "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`. "
         "Every variable is mapped and every shape checked; any unmapped, missing or misshapen "
         "variable fails the conversion with its name.",
     )
     direction = p.add_mutually_exclusive_group(required=True)
-    direction.add_argument("--from", dest="source", choices=("google", "hf"), help="convert into a model directory")
+    direction.add_argument("--from", dest="source", choices=("google", "brightmart", "hf"),
+                           help="convert into a model directory")
     direction.add_argument("--to", dest="target", choices=("hf",), help="export a model directory")
-    p.add_argument("--checkpoint", metavar="PREFIX", help="TF1 checkpoint prefix (--from google)")
-    p.add_argument("--config", metavar="JSON", help="albert_config.json (--from google)")
+    p.add_argument("--checkpoint", metavar="PREFIX", help="TF1 checkpoint prefix (--from google/brightmart)")
+    p.add_argument("--config", metavar="JSON", help="albert_config*.json (--from google/brightmart)")
     p.add_argument("--spm", metavar="MODEL", help="SentencePiece model, e.g. 30k-clean.model (--from google)")
-    p.add_argument("--vocab", metavar="TXT", help="WordPiece vocab.txt of the zh checkpoints (copied; unsupported)")
-    p.add_argument("--cased", action="store_true", help="the vocabulary is cased (--from google; default uncased)")
+    p.add_argument("--vocab", metavar="TXT", help="WordPiece vocab.txt of the zh checkpoints (copied into DIR)")
+    p.add_argument("--cased", action="store_true",
+                   help="the vocabulary is cased (--from google/brightmart; default uncased)")
     p.add_argument("--input", metavar="DIR", help="HF directory (--from hf) or model directory (--to hf)")
     p.add_argument("--output", required=True, metavar="DIR")
     p.add_argument("--allow-random-init", action="store_true",
@@ -57,6 +60,18 @@ def run(args: argparse.Namespace) -> int:
                 args.config,
                 output=args.output,
                 spm=args.spm,
+                vocab=args.vocab,
+                lowercase=not args.cased,
+                allow_random_init=args.allow_random_init,
+                backbone_only=args.backbone_only,
+            )
+        elif args.source == "brightmart":
+            if not _require(args, "checkpoint", "config"):
+                return 2
+            model = convert.from_brightmart(
+                args.checkpoint,
+                args.config,
+                output=args.output,
                 vocab=args.vocab,
                 lowercase=not args.cased,
                 allow_random_init=args.allow_random_init,

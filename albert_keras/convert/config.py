@@ -162,6 +162,12 @@ def hf_config_from_backbone(backbone_config: dict[str, Any], architecture: str) 
     c = backbone_config
     if c.get("sharing", "all") != "all":
         raise ValueError(f"HF ALBERT only shares all blocks in groups; this model has sharing={c['sharing']!r}.")
+    if c.get("embedding_projection", "after_norm") != "after_norm":
+        raise ValueError(
+            "HF ALBERT normalizes the E-wide embedding sum before its E→H projection; this model has "
+            f"embedding_projection={c['embedding_projection']!r} (brightmart's albert_zh layout), which HF "
+            "cannot express."
+        )
     if c["activation"] not in _TO_HF_ACTIVATION:
         raise ValueError(f"Activation {c['activation']!r} has no HF ALBERT equivalent ({sorted(_TO_HF_ACTIVATION)}).")
     return {

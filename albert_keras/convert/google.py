@@ -114,6 +114,11 @@ def from_google_checkpoint(
         raise ValueError(
             f"The checkpoint {checkpoint!r} holds no weights (only {len(skipped)} optimizer/step variables)."
         )
+    if "bert/embeddings/word_embeddings_2" in tensors:
+        raise ValueError(
+            f"The checkpoint {checkpoint!r} is in brightmart's albert_zh layout (bert/embeddings/word_embeddings_2, "
+            "bert/encoder/layer_shared/...): convert it with `from_brightmart` (`albert convert --from brightmart`)."
+        )
     logger.info("read %d tensors from %s (skipped %d optimizer/step variables)", len(tensors), checkpoint, len(skipped))
     model, report = load_tensors(
         backbone_config, tensors, "google", checkpoint, allow_random_init=allow_random_init, backbone_only=backbone_only

@@ -3,6 +3,11 @@
 Each `Slot` is one variable of our model with its original TF1 checkpoint
 name, its HF PyTorch name (without the `albert.` prefix for backbone weights)
 and whether each source stores it transposed relative to our `x @ W` layout.
+
+A backbone with `embedding_projection="token_only"` exists only as
+brightmart's albert_zh TF1 checkpoints: its slots carry brightmart's TF1
+names (`bert/embeddings/word_embeddings_2`, `bert/encoder/layer_shared/...`)
+as their TF1 name and no HF name.
 """
 
 import dataclasses
@@ -25,8 +30,10 @@ class Slot:
 
     Attributes:
         variable: our Keras variable.
-        google: the original TF1 checkpoint name (no `module/` prefix).
-        hf: the HF PyTorch name; backbone names carry no `albert.` prefix.
+        google: the TF1 checkpoint name (no `module/` prefix): google-research's,
+            or brightmart's for a `token_only` backbone.
+        hf: the HF PyTorch name; backbone names carry no `albert.` prefix;
+            None where HF has no such model (a `token_only` backbone).
         google_transpose: the TF1 tensor is the transpose of ours.
         hf_transpose: the HF tensor is the transpose of ours (PyTorch
             Linear weights are `[out, in]`).
@@ -38,7 +45,7 @@ class Slot:
 
     variable: object
     google: str
-    hf: str
+    hf: str | None
     google_transpose: bool
     hf_transpose: bool
     part: str
@@ -59,7 +66,13 @@ class Slot:
 
     def name(self, fmt: str) -> str:
         """The variable's name in format `fmt`."""
-        return self.google if fmt == "google" else self.hf
+        name = self.google if fmt == "google" else self.hf
+        if name is None:
+            raise ValueError(
+                f"{self.variable.path} has no {fmt} name: a backbone with embedding_projection='token_only' "
+                "(brightmart's albert_zh layout) has no HF equivalent."
+            )
+        return name
 
     def to_ours(self, fmt: str, array: np.ndarray) -> np.ndarray:
         """Converts a source tensor to our layout."""
@@ -70,15 +83,20 @@ class Slot:
         return np.ascontiguousarray(self.to_ours(fmt, array))
 
 
+def _hf(hf, suffix):
+    return None if hf is None else f"{hf}.{suffix}"
+
+
 def _dense(slots, layer, google, hf, part, transpose_google=False, google_default=None):
-    slots.append(Slot(layer.kernel, f"{google}/kernel", f"{hf}.weight", transpose_google, True, part, google_default))
+    slots.append(Slot(layer.kernel, f"{google}/kernel", _hf(hf, "weight"), transpose_google, True, part,
+                      google_default))
     default_bias = None if google_default is None else np.zeros(layer.bias.shape, "float32")
-    slots.append(Slot(layer.bias, f"{google}/bias", f"{hf}.bias", False, False, part, default_bias))
+    slots.append(Slot(layer.bias, f"{google}/bias", _hf(hf, "bias"), False, False, part, default_bias))
 
 
 def _norm(slots, layer, google, hf, part):
-    slots.append(Slot(layer.gamma, f"{google}/gamma", f"{hf}.weight", False, False, part))
-    slots.append(Slot(layer.beta, f"{google}/beta", f"{hf}.bias", False, False, part))
+    slots.append(Slot(layer.gamma, f"{google}/gamma", _hf(hf, "weight"), False, False, part))
+    slots.append(Slot(layer.beta, f"{google}/beta", _hf(hf, "bias"), False, False, part))
 
 
 def backbone_slots(backbone: AlbertBackbone) -> list[Slot]:
@@ -95,6 +113,8 @@ def backbone_slots(backbone: AlbertBackbone) -> list[Slot]:
         raise ValueError(
             f"Only sharing='all' backbones map to original/HF checkpoints; got sharing={backbone.sharing!r}."
         )
+    if getattr(backbone, "embedding_projection", "after_norm") == "token_only":
+        return brightmart_backbone_slots(backbone)
     expected_keys = {
         f"group_{g}_inner_layer_{i}" for g in range(backbone.num_groups) for i in range(backbone.num_inner_repetitions)
     }
@@ -139,6 +159,55 @@ def backbone_slots(backbone: AlbertBackbone) -> list[Slot]:
             _dense(slots, ffn.output_dense, f"{google}/ffn_1/intermediate/output/dense", f"{hf}.ffn_output", BACKBONE)
             _norm(slots, ffn.layer_norm, f"{google}/LayerNorm_1", f"{hf}.full_layer_layer_norm", BACKBONE)
     _dense(slots, backbone.pooler, "bert/pooler/dense", "pooler", POOLER)
+    return slots
+
+
+def brightmart_backbone_slots(backbone: AlbertBackbone) -> list[Slot]:
+    """The slots of a `token_only` backbone, named as in brightmart's albert_zh TF1 checkpoints.
+
+    brightmart's `modeling.py` runs one block (`bert/encoder/layer_shared`,
+    the same variables for every layer) and projects only the token table
+    E→H (`word_embeddings_2`, no bias). Its post-LN block names are BERT's:
+    `attention/self/{query,key,value}`, `attention/output/{dense,LayerNorm}`,
+    `intermediate/dense`, `output/{dense,LayerNorm}`. Every kernel is stored
+    `[in, out]` as ours.
+
+    Args:
+        backbone: an `AlbertBackbone` with `embedding_projection="token_only"`,
+            `sharing="all"`, one group and one inner repetition.
+
+    Returns:
+        A list of `Slot`s (no HF names), one per backbone variable.
+    """
+    if backbone.num_groups != 1 or backbone.num_inner_repetitions != 1:
+        raise ValueError(
+            "brightmart's albert_zh layout shares one block across all layers (`layer_shared`): it needs "
+            f"num_groups=1 and num_inner_repetitions=1. Received: num_groups={backbone.num_groups}, "
+            f"num_inner_repetitions={backbone.num_inner_repetitions}"
+        )
+    slots = []
+    add = slots.append
+    add(Slot(backbone.token_embedding.embeddings, "bert/embeddings/word_embeddings", None, False, False, BACKBONE))
+    add(Slot(backbone.embeddings_projection.kernel, "bert/embeddings/word_embeddings_2", None, False, False, BACKBONE))
+    add(Slot(backbone.position_embedding.embeddings, "bert/embeddings/position_embeddings", None, False, False,
+             BACKBONE))
+    add(Slot(backbone.segment_embedding.embeddings, "bert/embeddings/token_type_embeddings", None, False, False,
+             BACKBONE))
+    _norm(slots, backbone.embeddings_layer_norm, "bert/embeddings/LayerNorm", None, BACKBONE)
+    key = "group_0_inner_layer_0"
+    tf1 = "bert/encoder/layer_shared"
+    sa = backbone.attention_blocks[key].attention
+    for name in ("query", "key", "value"):
+        add(Slot(getattr(sa, f"{name}_kernel"), f"{tf1}/attention/self/{name}/kernel", None, False, False, BACKBONE))
+        add(Slot(getattr(sa, f"{name}_bias"), f"{tf1}/attention/self/{name}/bias", None, False, False, BACKBONE))
+    add(Slot(sa.output_kernel, f"{tf1}/attention/output/dense/kernel", None, False, False, BACKBONE))
+    add(Slot(sa.output_bias, f"{tf1}/attention/output/dense/bias", None, False, False, BACKBONE))
+    _norm(slots, backbone.attention_blocks[key].layer_norm, f"{tf1}/attention/output/LayerNorm", None, BACKBONE)
+    ffn = backbone.ffn_blocks[key]
+    _dense(slots, ffn.intermediate_dense, f"{tf1}/intermediate/dense", None, BACKBONE)
+    _dense(slots, ffn.output_dense, f"{tf1}/output/dense", None, BACKBONE)
+    _norm(slots, ffn.layer_norm, f"{tf1}/output/LayerNorm", None, BACKBONE)
+    _dense(slots, backbone.pooler, "bert/pooler/dense", None, POOLER)
     return slots
 
 

@@ -18,6 +18,9 @@ from albert_keras.models.sharing import SHARING_MODES, block_keys
 
 Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
+# Where the factorized embedding is projected E→H (see `AlbertBackbone`'s `embedding_projection`).
+EMBEDDING_PROJECTIONS = ("after_norm", "token_only")
+
 
 def make_attention_bias(padding_mask: Tensor) -> Tensor:
     """The additive attention mask `[batch, 1, 1, seq_len]`: 0 on real tokens, -10000 on padding.
@@ -33,7 +36,8 @@ class AlbertBackbone(keras.Model):
     """ALBERT encoder network (Lan et al., 2019, arXiv 1909.11942).
 
     Token, position and segment tables of width E are summed, normalized,
-    and projected E→H. Then `num_layers` post-LN transformer layers run, each
+    and projected E→H (`embedding_projection="after_norm"`, the paper's and
+    Google's layout). Then `num_layers` post-LN transformer layers run, each
     the `num_inner_repetitions` blocks of its group; layer `l` belongs to
     group `int(l / num_layers * num_groups)`. A tanh dense on the first token
     gives the pooled output.
@@ -60,6 +64,16 @@ class AlbertBackbone(keras.Model):
         num_groups: groups of shared blocks; must divide `num_layers`.
         num_inner_repetitions: blocks run per layer within a group.
         sharing: "all", "attention", "ffn" or "none" (paper's Table 4).
+        embedding_projection: where the embeddings are projected E→H.
+            "after_norm" (default; google-research, HF, KerasHub): the sum
+            of the token, position and segment tables, all E wide, is
+            LayerNorm-ed in E, then projected by a dense E→H with a bias.
+            "token_only" (brightmart's albert_zh): only the token table
+            `[V, E]` is projected, by an E→H kernel without bias; the
+            position and segment tables are H wide, added after the
+            projection, and the sum is LayerNorm-ed in H. A pretrainer's MLM
+            head then transforms H→H and decodes through the transposed
+            projection and token table.
         max_sequence_length: positions in the position table.
         num_segments: rows of the segment table.
         dropout: hidden dropout rate.
@@ -101,6 +115,7 @@ class AlbertBackbone(keras.Model):
         num_groups: int = 1,
         num_inner_repetitions: int = 1,
         sharing: str = "all",
+        embedding_projection: str = "after_norm",
         max_sequence_length: int = 512,
         num_segments: int = 2,
         dropout: float = 0.0,
@@ -130,6 +145,14 @@ class AlbertBackbone(keras.Model):
             )
         if sharing not in SHARING_MODES:
             raise ValueError(f"`sharing` must be one of {SHARING_MODES}. Received: sharing={sharing!r}")
+        if embedding_projection not in EMBEDDING_PROJECTIONS:
+            raise ValueError(
+                f"`embedding_projection` must be one of {EMBEDDING_PROJECTIONS}. "
+                f"Received: embedding_projection={embedding_projection!r}"
+            )
+        token_only = embedding_projection == "token_only"
+        # The width of the position and segment tables and of the embedding LayerNorm.
+        summed_dim = hidden_dim if token_only else embedding_dim
 
         # === Layers ===
         init = keras.initializers.TruncatedNormal(stddev=initializer_range)
@@ -138,17 +161,17 @@ class AlbertBackbone(keras.Model):
             vocabulary_size, embedding_dim, initializer_range, dtype=dtype, name="token_embedding"
         )
         self.position_embedding = PositionEmbedding(
-            max_sequence_length, embedding_dim, initializer_range, dtype=dtype, name="position_embedding"
+            max_sequence_length, summed_dim, initializer_range, dtype=dtype, name="position_embedding"
         )
         self.segment_embedding = keras.layers.Embedding(
-            num_segments, embedding_dim, embeddings_initializer=init, dtype=dtype, name="segment_embedding"
+            num_segments, summed_dim, embeddings_initializer=init, dtype=dtype, name="segment_embedding"
         )
         self.embeddings_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=norm_dtype, name="embeddings_layer_norm"
         )
         self.embeddings_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="embeddings_dropout")
         self.embeddings_projection = keras.layers.Dense(
-            hidden_dim, kernel_initializer=init, dtype=dtype, name="embeddings_projection"
+            hidden_dim, use_bias=not token_only, kernel_initializer=init, dtype=dtype, name="embeddings_projection"
         )
         plan = block_keys(sharing, num_layers, num_groups, num_inner_repetitions)
         self.attention_blocks = {}
@@ -187,10 +210,13 @@ class AlbertBackbone(keras.Model):
         padding_mask = keras.Input(shape=(None,), dtype="int32", name=features.PADDING_MASK)
 
         x = self.token_embedding(token_ids)
+        if token_only:
+            x = self.embeddings_projection(x)
         x = x + self.position_embedding(x) + self.segment_embedding(segment_ids)
         x = self.embeddings_layer_norm(x)
         x = self.embeddings_dropout(x)
-        x = self.embeddings_projection(x)
+        if not token_only:
+            x = self.embeddings_projection(x)
         # The additive mask is computed once per batch: [B, 1, 1, T].
         attention_bias = make_attention_bias(padding_mask)
         hidden_states = [x]
@@ -227,6 +253,7 @@ class AlbertBackbone(keras.Model):
         self.num_groups = num_groups
         self.num_inner_repetitions = num_inner_repetitions
         self.sharing = sharing
+        self.embedding_projection = embedding_projection
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
         self.dropout = dropout
@@ -250,6 +277,7 @@ class AlbertBackbone(keras.Model):
             "num_groups": self.num_groups,
             "num_inner_repetitions": self.num_inner_repetitions,
             "sharing": self.sharing,
+            "embedding_projection": self.embedding_projection,
             "max_sequence_length": self.max_sequence_length,
             "num_segments": self.num_segments,
             "dropout": self.dropout,

@@ -42,6 +42,8 @@ class AlbertPretrainer(AlbertTask):
     def __init__(self, backbone: AlbertBackbone, **kwargs: Any) -> None:
         # === Layers ===
         self.backbone = backbone
+        # brightmart's layout decodes through the E→H projection too (see `MaskedLMHead`).
+        token_only = getattr(backbone, "embedding_projection", "after_norm") == "token_only"
         self.mlm_head = MaskedLMHead(
             backbone.vocabulary_size,
             backbone.embedding_dim,
@@ -49,6 +51,8 @@ class AlbertPretrainer(AlbertTask):
             layer_norm_epsilon=backbone.layer_norm_epsilon,
             initializer_range=backbone.initializer_range,
             token_embedding=backbone.token_embedding,
+            hidden_dim=backbone.hidden_dim if token_only else None,
+            embeddings_projection=backbone.embeddings_projection if token_only else None,
             dtype=backbone.dtype_policy,
             name="mlm_head",
         )

@@ -35,7 +35,7 @@ def hf_tensors(model: AlbertPretrainer | AlbertBackbone) -> tuple[dict[str, np.n
     with_heads = isinstance(model, AlbertPretrainer)
     tensors = {}
     for slot in slots:
-        name = slot.hf
+        name = slot.name("hf")
         if with_heads and slot.part in (BACKBONE, POOLER):
             name = _PREFIX + name
         # HF configs say torch_dtype float32; bfloat16/float16 variables are widened exactly.

@@ -49,9 +49,43 @@ def test_config_holds_exactly_the_constructor_args():
     backbone = tiny_backbone(sharing="attention", activation="relu", dropout=0.1)
     run_serialization_test(backbone)
     assert set(backbone.get_config()) - {"name", "trainable"} == set(TINY) | {
-        "sharing", "num_segments", "dropout", "attention_dropout", "activation", "layer_norm_epsilon",
+        "sharing", "embedding_projection", "num_segments", "dropout", "attention_dropout", "activation", "layer_norm_epsilon",
         "initializer_range", "output_hidden_states", "dtype",
     }
+
+
+def test_token_only_embedding_projection_common_checks():
+    """brightmart's layout through the shared checks (shapes, predict, config round trip, mixed precision)."""
+    run_backbone_test(
+        AlbertBackbone,
+        dict(TINY, embedding_projection="token_only"),
+        random_inputs(batch=4, seq_len=9, num_real=[9, 5, 3, 1]),
+        expected_output_shape={"sequence_output": (4, 9, 8), "pooled_output": (4, 8)},
+        variable_length_data=[random_inputs(batch=2, seq_len=n) for n in (1, 24)],
+    )
+
+
+def test_token_only_embedding_projection_projects_the_token_table_before_the_sum():
+    """LayerNorm_H(token @ W[E,H] + position_H + segment_H): the projection has no bias, the tables are H wide."""
+    backbone = tiny_backbone(embedding_projection="token_only", output_hidden_states=True)
+    randomize_weights(backbone, seed=5)
+    e, h, p, s = TINY["embedding_dim"], TINY["hidden_dim"], TINY["max_sequence_length"], 2
+    assert tuple(backbone.position_embedding.embeddings.shape) == (p, h)
+    assert tuple(backbone.segment_embedding.embeddings.shape) == (s, h)
+    assert [tuple(w.shape) for w in backbone.embeddings_projection.weights] == [(e, h)]
+    assert tuple(backbone.embeddings_layer_norm.gamma.shape) == (h,)
+    default = tiny_backbone()
+    # Position/segment tables and LayerNorm move from E to H wide; the projection loses its bias.
+    assert backbone.count_params() - default.count_params() == (p + s + 2) * (h - e) - h
+    x = random_inputs(seq_len=7, num_real=[7, 4, 2])
+    table = backbone.token_embedding.embeddings.numpy()
+    summed = (table[x["token_ids"]] @ backbone.embeddings_projection.kernel.numpy()
+              + backbone.position_embedding.embeddings.numpy()[:7] + backbone.segment_embedding.embeddings.numpy()[
+                  x["segment_ids"]])
+    mean, var = summed.mean(-1, keepdims=True), summed.var(-1, keepdims=True)
+    norm = backbone.embeddings_layer_norm
+    want = (summed - mean) / np.sqrt(var + 1e-12) * norm.gamma.numpy() + norm.beta.numpy()
+    np.testing.assert_allclose(backbone(x)["hidden_states"][0], want, atol=1e-5)
 
 
 def test_keras_file_and_model_dir_round_trips(tmp_path):
@@ -82,6 +116,7 @@ def test_tiny_preset_count_matches_metadata():
         (dict(num_groups=3), "divisible by `num_groups`"),
         (dict(num_heads=3), "divisible by `num_heads`"),
         (dict(sharing="some"), "`sharing` must be one of"),
+        (dict(embedding_projection="before_norm"), "`embedding_projection` must be one of"),
         (dict(num_inner_repetitions=0), ">= 1"),
     ],
 )

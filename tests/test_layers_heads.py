@@ -1,5 +1,6 @@
 """`MaskedLMHead`: gathering, the tied decoder, through the shared checks."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -54,3 +55,37 @@ def test_masked_lm_head_gathers_the_positions_and_decodes_with_the_table():
 def test_masked_lm_head_needs_the_token_embedding():
     with pytest.raises(ValueError, match="needs the backbone's `token_embedding`"):
         MaskedLMHead(V, E)
+
+
+def _projection(use_bias=False):
+    projection = keras.layers.Dense(H, use_bias=use_bias, name="embeddings_projection")
+    projection.build((None, E))
+    return projection
+
+
+def test_masked_lm_head_through_the_embeddings_projection():
+    """brightmart's head: transform H→H, LayerNorm in H, then x @ W[E,H].T @ table.T + bias."""
+    table, projection = _table(), _projection()
+    head = run_layer_test(
+        MaskedLMHead,
+        {"vocabulary_size": V, "embedding_dim": E, "hidden_dim": H},
+        (SEQUENCE, POSITIONS),
+        non_config_kwargs={"token_embedding": table, "embeddings_projection": projection},
+        expected_output_shape=(2, 3, V),
+        expected_num_trainable_weights=7,  # the 6 above plus the tied projection kernel
+        float32_output=True,
+        float32_sublayers=("token_embedding", "embeddings_projection"),
+    )
+    assert tuple(head.dense.kernel.shape) == (H, H) and tuple(head.layer_norm.gamma.shape) == (H,)
+    head.output_bias.assign(np.arange(V, dtype="float32"))
+    gathered = SEQUENCE[np.arange(2)[:, None], POSITIONS]
+    transformed = np.asarray(head.layer_norm(head.dense(gathered)))
+    want = transformed @ np.asarray(projection.kernel).T @ np.asarray(table.embeddings).T + np.arange(V)
+    np.testing.assert_allclose(np.asarray(head(SEQUENCE, POSITIONS)), want, atol=1e-5)
+
+
+def test_masked_lm_head_projection_arguments():
+    with pytest.raises(ValueError, match="must be given together"):
+        MaskedLMHead(V, E, token_embedding=_table(), hidden_dim=H)
+    with pytest.raises(ValueError, match="must be the bias-free"):
+        MaskedLMHead(V, E, token_embedding=_table(), hidden_dim=H, embeddings_projection=_projection(use_bias=True))

@@ -166,6 +166,10 @@ def test_init_from_teacher_errors_on_shape_mismatch_and_unknown_groups():
     init_from_teacher(same, teacher, ["embeddings_projection"])
     np.testing.assert_array_equal(same.backbone.embeddings_projection.kernel.numpy(),
                                   teacher.backbone.embeddings_projection.kernel.numpy())
+    brightmart = AlbertPretrainer(tiny_backbone(num_layers=4, num_groups=1, num_inner_repetitions=1, hidden_dim=12,
+                                                embedding_projection="token_only", output_hidden_states=True))
+    with pytest.raises(ValueError, match="must share `embedding_projection`.*'token_only', teacher 'after_norm'"):
+        init_from_teacher(brightmart, teacher, ["embeddings_projection"])
 
 
 def test_last_layer_attention_scores_are_the_ones_the_backbone_uses():

@@ -44,12 +44,20 @@ def init_from_teacher(student: AlbertPretrainer, teacher: AlbertPretrainer, grou
         The number of scalars copied.
 
     Raises:
-        ValueError: an unknown group, or a weight whose shape differs between
+        ValueError: an unknown group, backbones with different
+            `embedding_projection`, or a weight whose shape differs between
             student and teacher (nothing is copied then).
     """
     unknown = [g for g in groups if g not in INIT_GROUPS]
     if unknown:
         raise ValueError(f"distill.init_from_teacher: unknown groups {unknown}; known: {sorted(INIT_GROUPS)}")
+    layouts = {getattr(m.backbone, "embedding_projection", "after_norm") for m in (student, teacher)}
+    if len(layouts) > 1:
+        raise ValueError(
+            "distill.init_from_teacher: the student and the teacher must share `embedding_projection` (same-shaped "
+            "tables mean different things in 'after_norm' and 'token_only'). Received: student "
+            f"{student.backbone.embedding_projection!r}, teacher {teacher.backbone.embedding_projection!r}"
+        )
     pairs = []
     for group in groups:
         for s_layer, t_layer in zip(INIT_GROUPS[group](student), INIT_GROUPS[group](teacher), strict=False):

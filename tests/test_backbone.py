@@ -49,8 +49,8 @@ def test_config_holds_exactly_the_constructor_args():
     backbone = tiny_backbone(sharing="attention", activation="relu", dropout=0.1)
     run_serialization_test(backbone)
     assert set(backbone.get_config()) - {"name", "trainable"} == set(TINY) | {
-        "sharing", "embedding_projection", "num_segments", "dropout", "attention_dropout", "activation", "layer_norm_epsilon",
-        "initializer_range", "output_hidden_states", "dtype",
+        "sharing", "embedding_projection", "num_segments", "dropout", "attention_dropout", "activation",
+        "layer_norm_epsilon", "initializer_range", "output_hidden_states", "dtype",
     }
 
 

@@ -164,10 +164,11 @@ def _checkpoint(tmp_path, drop=(), extra=None, config=None):
 
 
 def _vocab(tmp_path):
+    """A BERT-Chinese-style vocab.txt: [PAD], [unused*], [UNK], [CLS], [SEP], [MASK], then CJK characters."""
+    specials = ["[PAD]", "[unused1]", "[unused2]", "[unused3]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    characters = list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成")[: V - len(specials)]
     path = tmp_path / "vocab.txt"
-    path.write_text("\n".join(["[PAD]"] + [f"[unused{i}]" for i in range(1, 4)] + ["[UNK]", "[CLS]", "[SEP]",
-                               "[MASK]"] + list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成")[:V - 8])
-                    + "\n", encoding="utf-8")
+    path.write_text("\n".join(specials + characters) + "\n", encoding="utf-8")
     return str(path)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from albert_keras import convert, features
 from albert_keras.cli import main
+from albert_keras.convert.brightmart import brightmart_files
 from albert_keras.model_dir import load_model_dir, read_config
 from tests.test_convert_reference import inputs, max_diffs, our_outputs, record, write_tf1_checkpoint
 
@@ -275,3 +276,17 @@ def test_cli_from_brightmart(tmp_path, capsys):
                  "--output", str(tmp_path / "bad")]) == 1
     assert "ln_type" in capsys.readouterr().err
     assert main(["convert", "--from", "brightmart", "--output", str(tmp_path / "x")]) == 2
+
+
+def test_brightmart_files_finds_an_unpacked_zip(tmp_path):
+    _, prefix, config_path = _checkpoint(tmp_path / "unpacked")  # one folder: albert_tiny_zh/
+    vocab = tmp_path / "unpacked" / "albert_tiny_zh" / "vocab.txt"
+    vocab.write_text("[PAD]\n", encoding="utf-8")
+    found = brightmart_files(str(tmp_path / "unpacked"))
+    assert found == {"checkpoint": prefix, "config": config_path, "vocab": str(vocab)}
+    assert brightmart_files(str(tmp_path / "unpacked" / "albert_tiny_zh")) == found  # flat
+    with pytest.raises(FileNotFoundError, match="Found 0"):
+        brightmart_files(str(tmp_path))  # two levels down: not searched
+    (tmp_path / "unpacked" / "albert_tiny_zh" / "albert_model.ckpt-2.index").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="must hold one brightmart checkpoint"):
+        brightmart_files(str(tmp_path / "unpacked"))

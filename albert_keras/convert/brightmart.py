@@ -89,6 +89,49 @@ def backbone_config_from_brightmart(config: dict[str, Any], file: str = "the con
     return out
 
 
+def brightmart_files(directory: str) -> dict[str, str | None]:
+    """Finds the checkpoint prefix, config and vocabulary in an unpacked albert_zh zip.
+
+    The zips hold `albert_model.ckpt.{index,data-00000-of-00001,meta}`,
+    `albert_config_<size>.json` (early ones `bert_config.json`) and
+    `vocab.txt`, either at the top or in one folder.
+
+    Args:
+        directory: the folder the zip was unpacked into.
+
+    Returns:
+        `{"checkpoint": prefix, "config": path, "vocab": path or None}`.
+
+    Raises:
+        FileNotFoundError: no folder holds exactly one `*.ckpt*.index` and a
+            config, or several do.
+    """
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"`directory` must be a folder. Received: {directory!r}")
+    found = []
+    for folder in [directory] + sorted(
+        os.path.join(directory, d) for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d))
+    ):
+        names = sorted(os.listdir(folder))
+        indexes = [n for n in names if n.endswith(".index") and ".ckpt" in n]
+        configs = [n for n in names if n.startswith("albert_config") and n.endswith(".json")]
+        configs = configs or [n for n in names if n == "bert_config.json"]
+        if len(indexes) == 1 and len(configs) == 1:
+            vocab = os.path.join(folder, "vocab.txt")
+            found.append({
+                "checkpoint": os.path.join(folder, indexes[0][: -len(".index")]),
+                "config": os.path.join(folder, configs[0]),
+                "vocab": vocab if os.path.isfile(vocab) else None,
+            })
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f"{directory!r} must hold one brightmart checkpoint (one `*.ckpt*.index` and one `albert_config*.json` "
+            f"or `bert_config.json`, at the top or in one folder). "
+            f"Found {len(found)}: {[f['checkpoint'] for f in found]}"
+        )
+    return found[0]
+
+
 def from_brightmart(
     checkpoint_prefix: str,
     config: str | dict[str, Any],

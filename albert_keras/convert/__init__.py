@@ -5,6 +5,8 @@ Public API:
         an original google-research TF1 checkpoint → our model (and model dir).
     from_brightmart(checkpoint_prefix, config, output=None, vocab=None, ...):
         a brightmart albert_zh TF1 checkpoint → our model (and model dir).
+    brightmart_files(directory): the checkpoint prefix, config and vocab.txt
+        in an unpacked albert_zh zip.
     from_hf(input_dir, output=None, ...): a HF transformers ALBERT directory
         (safetensors, PyTorch names) → our model (and model dir).
     to_hf(input_dir, output): our model directory → a HF directory that
@@ -12,7 +14,7 @@ Public API:
     backbone_config_from_json(config, source): original/HF config keys → ours.
 """
 
-from albert_keras.convert.brightmart import from_brightmart
+from albert_keras.convert.brightmart import brightmart_files, from_brightmart
 from albert_keras.convert.config import backbone_config_from_json, hf_config_from_backbone
 from albert_keras.convert.google import from_google_checkpoint
 from albert_keras.convert.hf_reader import from_hf
@@ -21,6 +23,7 @@ from albert_keras.convert.hf_writer import to_hf
 __all__ = [
     "from_google_checkpoint",
     "from_brightmart",
+    "brightmart_files",
     "from_hf",
     "to_hf",
     "backbone_config_from_json",

@@ -253,7 +253,8 @@ def backbone_config_from_keras_hub(config: dict[str, Any], file: str) -> dict[st
     out.update(FIXED_IN_KERAS_HUB)
     out["attention_dropout"] = out["dropout"]
     dtype = _dtype_name(config.get("dtype"), file)
-    if dtype is not None:
+    if dtype not in (None, "float32"):
+        # float32 is what our default policy gives; other policies are kept.
         out["dtype"] = dtype
     if "name" in config:
         out["name"] = config["name"]

@@ -276,3 +276,13 @@ def test_from_keras_hub_refuses_other_presets(saved_preset, tmp_path):
     with pytest.raises(ValueError, match="keras_hub>BertBackbone"):
         convert.from_keras_hub(str(preset))
     assert convert.is_keras_hub_preset(str(preset)) and not convert.is_keras_hub_preset(str(tmp_path))
+
+
+def test_product_code_imports_no_keras_hub():
+    """keras_hub is a dev-only dependency: the converter reads and writes presets without it."""
+    import grimp
+
+    graph = grimp.build_graph("albert_keras", include_external_packages=True)
+    importers = graph.find_modules_that_directly_import("keras_hub") if "keras_hub" in graph.modules else set()
+    assert not importers
+    assert "albert_keras.convert.keras_hub" in graph.find_modules_that_directly_import("h5py")

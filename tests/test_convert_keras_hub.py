@@ -10,6 +10,7 @@ import pytest
 
 from albert_keras import convert
 from albert_keras.cli import main
+from albert_keras.convert.keras_hub import read_weights_h5
 from albert_keras.model_dir import backbone_config, load_model_dir, read_config, save_model_dir
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.tasks.pretrainer import AlbertPretrainer
@@ -181,6 +182,19 @@ def _copy(preset, tmp_path):
     target = tmp_path / "preset"
     shutil.copytree(preset, target)
     return target
+
+
+def test_written_file_has_keras_hub_layout(saved_preset, tmp_path):
+    """KerasHub → ours → KerasHub: the same datasets, layer names and bits as KerasHub's own file."""
+    convert.from_keras_hub(str(saved_preset), output=str(tmp_path / "ours"))
+    convert.to_keras_hub(str(tmp_path / "ours"), str(tmp_path / "preset"))
+    theirs = {path: (key, array) for path, key, array in read_weights_h5(str(saved_preset / "model.weights.h5"))}
+    ours = {path: (key, array) for path, key, array in read_weights_h5(str(tmp_path / "preset" / "model.weights.h5"))}
+    assert sorted(ours) == sorted(theirs)
+    for path, (key, array) in theirs.items():
+        assert key is not None and ours[path][0] == key
+        assert ours[path][1].dtype == array.dtype and np.array_equal(ours[path][1], array), path
+    assert json.load(open(tmp_path / "preset" / "config.json")) == json.load(open(saved_preset / "config.json"))
 
 
 def test_missing_weight_is_named(saved_preset, tmp_path):

@@ -82,8 +82,6 @@ def _read_json(file):
     try:
         with open(file, encoding="utf-8") as f:
             return json.load(f)
-    except FileNotFoundError:
-        raise
     except ValueError as e:
         raise ValueError(f"{file} is not valid JSON: {e}") from e
 

@@ -128,47 +128,16 @@ def make_inputs(config, batch, seq_len, num_predictions, seed=0):
 
 
 def copy_ours_to_keras_hub(ours, reference):
-    """Copies our backbone's weights into a KerasHub `AlbertBackbone` of the same config."""
-    h, n = ours.hidden_dim, ours.num_heads
-    d = h // n
+    """Copies our backbone's weights into a KerasHub `AlbertBackbone` of the same config (the product's map)."""
+    from albert_keras.convert.keras_hub_map import keras_hub_slots
+
     ref = {w.path: w for w in reference.weights}
-    used = set()
-
-    def put(path, value):
-        variable = ref[path]
-        value = value.numpy().reshape(variable.shape)
-        variable.assign(value)
-        used.add(path)
-
-    put("token_embedding/embeddings", ours.token_embedding.embeddings)
-    put("position_embedding/embeddings", ours.position_embedding.embeddings)
-    put("segment_embedding/embeddings", ours.segment_embedding.embeddings)
-    put("embeddings_layer_norm/gamma", ours.embeddings_layer_norm.gamma)
-    put("embeddings_layer_norm/beta", ours.embeddings_layer_norm.beta)
-    put("embedding_projection/kernel", ours.embeddings_projection.kernel)
-    put("embedding_projection/bias", ours.embeddings_projection.bias)
-    for key, block in ours.attention_blocks.items():
-        prefix = f"{key}/self_attention_layer"
-        for name in ("query", "key", "value"):
-            put(f"{prefix}/{name}/kernel", getattr(block.attention, f"{name}_kernel"))
-            put(f"{prefix}/{name}/bias", getattr(block.attention, f"{name}_bias"))
-        put(f"{prefix}/attention_output/kernel", block.attention.output_kernel)
-        put(f"{prefix}/attention_output/bias", block.attention.output_bias)
-        put(f"{key}/self_attention_layer_norm/gamma", block.layer_norm.gamma)
-        put(f"{key}/self_attention_layer_norm/beta", block.layer_norm.beta)
-    for key, block in ours.ffn_blocks.items():
-        put(f"{key}/feedforward_intermediate_dense/kernel", block.intermediate_dense.kernel)
-        put(f"{key}/feedforward_intermediate_dense/bias", block.intermediate_dense.bias)
-        put(f"{key}/feedforward_output_dense/kernel", block.output_dense.kernel)
-        put(f"{key}/feedforward_output_dense/bias", block.output_dense.bias)
-        put(f"{key}/feedforward_layer_norm/gamma", block.layer_norm.gamma)
-        put(f"{key}/feedforward_layer_norm/beta", block.layer_norm.beta)
-    put("pooled_dense/kernel", ours.pooler.kernel)
-    put("pooled_dense/bias", ours.pooler.bias)
-    del d
-    missing = set(ref) - used
-    if missing:
-        raise ValueError(f"KerasHub weights not mapped: {sorted(missing)}")
+    slots = keras_hub_slots(ours)
+    unmapped = set(ref) - {s.path for s in slots}
+    if unmapped:
+        raise ValueError(f"KerasHub weights not mapped: {sorted(unmapped)}")
+    for slot in slots:
+        ref[slot.path].assign(slot.from_ours(slot.variable.numpy()))
 
 
 class HFWorker:

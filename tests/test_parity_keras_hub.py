@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from albert_keras.convert.keras_hub_map import keras_hub_slots
 from albert_keras.models.backbone import AlbertBackbone
 from tests.model_helpers import random_inputs, randomize_weights
 
@@ -10,47 +11,14 @@ keras_hub = pytest.importorskip("keras_hub")
 
 
 def copy_keras_hub_weights(reference, ours):
-    """Copies a KerasHub `AlbertBackbone`'s weights into ours, asserting shapes."""
-    h = ours.hidden_dim
-
-    def put(variable, value):
-        value = np.asarray(value)
-        assert variable.shape == value.shape, (variable.path, variable.shape, value.shape)
-        variable.assign(value)
-
+    """Copies a KerasHub `AlbertBackbone`'s weights into ours through the product's KerasHub map."""
     ref = {w.path: w.numpy() for w in reference.weights}
-    used = set()
-
-    def get(path):
-        used.add(path)
-        return ref[path]
-
-    put(ours.token_embedding.embeddings, get("token_embedding/embeddings"))
-    put(ours.position_embedding.embeddings, get("position_embedding/embeddings"))
-    put(ours.segment_embedding.embeddings, get("segment_embedding/embeddings"))
-    put(ours.embeddings_layer_norm.gamma, get("embeddings_layer_norm/gamma"))
-    put(ours.embeddings_layer_norm.beta, get("embeddings_layer_norm/beta"))
-    put(ours.embeddings_projection.kernel, get("embedding_projection/kernel"))
-    put(ours.embeddings_projection.bias, get("embedding_projection/bias"))
-    for key, block in ours.attention_blocks.items():
-        prefix = f"{key}/self_attention_layer"
-        for name in ("query", "key", "value"):
-            put(getattr(block.attention, f"{name}_kernel"), get(f"{prefix}/{name}/kernel").reshape(h, h))
-            put(getattr(block.attention, f"{name}_bias"), get(f"{prefix}/{name}/bias").reshape(h))
-        put(block.attention.output_kernel, get(f"{prefix}/attention_output/kernel").reshape(h, h))
-        put(block.attention.output_bias, get(f"{prefix}/attention_output/bias"))
-        put(block.layer_norm.gamma, get(f"{key}/self_attention_layer_norm/gamma"))
-        put(block.layer_norm.beta, get(f"{key}/self_attention_layer_norm/beta"))
-    for key, block in ours.ffn_blocks.items():
-        put(block.intermediate_dense.kernel, get(f"{key}/feedforward_intermediate_dense/kernel"))
-        put(block.intermediate_dense.bias, get(f"{key}/feedforward_intermediate_dense/bias"))
-        put(block.output_dense.kernel, get(f"{key}/feedforward_output_dense/kernel"))
-        put(block.output_dense.bias, get(f"{key}/feedforward_output_dense/bias"))
-        put(block.layer_norm.gamma, get(f"{key}/feedforward_layer_norm/gamma"))
-        put(block.layer_norm.beta, get(f"{key}/feedforward_layer_norm/beta"))
-    put(ours.pooler.kernel, get("pooled_dense/kernel"))
-    put(ours.pooler.bias, get("pooled_dense/bias"))
-    assert used == set(ref), f"unmapped reference weights: {sorted(set(ref) - used)}"
+    slots = keras_hub_slots(ours)
+    assert sorted(s.path for s in slots) == sorted(ref), "the map and KerasHub's variables differ"
+    for slot in slots:
+        value = ref[slot.path]
+        assert value.shape == slot.keras_hub_shape, (slot.path, value.shape, slot.keras_hub_shape)
+        slot.variable.assign(slot.to_ours(value))
     assert len(ours.weights) == len(ref)
 
 

@@ -1,4 +1,4 @@
-"""`albert convert`: original and brightmart TF1 / HF checkpoints in, HF out."""
+"""`albert convert`: original and brightmart TF1 / HF checkpoints and KerasHub presets in, HF and KerasHub out."""
 
 import argparse
 import logging
@@ -10,29 +10,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `convert` subcommand."""
     p = subparsers.add_parser(
         "convert",
-        help="convert original or brightmart TF1 / HF ALBERT checkpoints to a model directory, or export to HF",
+        help="convert original or brightmart TF1 / HF / KerasHub ALBERT weights to a model directory, "
+        "or export to HF / KerasHub",
         description="Convert pretrained ALBERT weights. "
         "`--from google --checkpoint PREFIX --config albert_config.json [--spm MODEL] --output DIR`; "
         "`--from brightmart --checkpoint PREFIX --config albert_config_tiny.json [--vocab vocab.txt] --output DIR`; "
-        "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`. "
+        "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`; "
+        "`--from keras_hub --input PRESET_DIR --output DIR`; `--to keras_hub --input DIR --output PRESET_DIR`. "
         "Every variable is mapped and every shape checked; any unmapped, missing or misshapen "
         "variable fails the conversion with its name.",
     )
     direction = p.add_mutually_exclusive_group(required=True)
-    direction.add_argument("--from", dest="source", choices=("google", "brightmart", "hf"),
+    direction.add_argument("--from", dest="source", choices=("google", "brightmart", "hf", "keras_hub"),
                            help="convert into a model directory")
-    direction.add_argument("--to", dest="target", choices=("hf",), help="export a model directory")
+    direction.add_argument("--to", dest="target", choices=("hf", "keras_hub"), help="export a model directory")
     p.add_argument("--checkpoint", metavar="PREFIX", help="TF1 checkpoint prefix (--from google/brightmart)")
     p.add_argument("--config", metavar="JSON", help="albert_config*.json (--from google/brightmart)")
     p.add_argument("--spm", metavar="MODEL", help="SentencePiece model, e.g. 30k-clean.model (--from google)")
     p.add_argument("--vocab", metavar="TXT", help="WordPiece vocab.txt of the zh checkpoints (copied into DIR)")
     p.add_argument("--cased", action="store_true",
                    help="the vocabulary is cased (--from google/brightmart; default uncased)")
-    p.add_argument("--input", metavar="DIR", help="HF directory (--from hf) or model directory (--to hf)")
+    p.add_argument("--input", metavar="DIR",
+                   help="HF directory (--from hf), KerasHub preset (--from keras_hub) or model directory (--to ...)")
     p.add_argument("--output", required=True, metavar="DIR")
     p.add_argument("--allow-random-init", action="store_true",
                    help="leave a missing pooler/MLM/SOP head at random init (named in a warning)")
     p.add_argument("--backbone-only", action="store_true", help="drop the MLM/SOP heads, write an AlbertBackbone")
+    p.add_argument("--lowercase", action="store_true",
+                   help="the tokenizer lowercases (--from keras_hub; default: no, like KerasHub's AlbertTokenizer)")
+    p.add_argument("--strip-accents", action="store_true",
+                   help="the tokenizer strips accents (--from keras_hub; default: no, like KerasHub's AlbertTokenizer)")
     p.set_defaults(func=run)
 
 
@@ -84,6 +91,19 @@ def run(args: argparse.Namespace) -> int:
                 args.input, output=args.output, allow_random_init=args.allow_random_init,
                 backbone_only=args.backbone_only,
             )
+        elif args.source == "keras_hub":
+            if not _require(args, "input"):
+                return 2
+            model = convert.from_keras_hub(
+                args.input, output=args.output, lowercase=args.lowercase or None,
+                strip_accents=args.strip_accents or None,
+            )
+        elif args.target == "keras_hub":
+            if not _require(args, "input"):
+                return 2
+            convert.to_keras_hub(args.input, args.output)
+            print(f"wrote KerasHub preset {args.output} in {time.time() - start:.1f}s", file=sys.stderr)
+            return 0
         else:
             if not _require(args, "input"):
                 return 2

@@ -1,4 +1,4 @@
-"""Pretrained weights in and out: original TF1 and HF ALBERT checkpoints.
+"""Pretrained weights in and out: original TF1 and HF ALBERT checkpoints, KerasHub presets.
 
 Public API:
     from_google_checkpoint(checkpoint, config, output=None, spm=None, ...):
@@ -11,6 +11,10 @@ Public API:
         (safetensors, PyTorch names) → our model (and model dir).
     to_hf(input_dir, output): our model directory → a HF directory that
         `AlbertForPreTraining.from_pretrained` loads.
+    from_keras_hub(input_dir, output=None, ...): a KerasHub ALBERT preset
+        directory → our `AlbertBackbone` (and model dir).
+    to_keras_hub(model_dir, output): our model directory → a preset that
+        `keras_hub.models.AlbertBackbone.from_preset` loads.
     backbone_config_from_json(config, source): original/HF config keys → ours.
 """
 
@@ -19,6 +23,7 @@ from albert_keras.convert.config import backbone_config_from_json, hf_config_fro
 from albert_keras.convert.google import from_google_checkpoint
 from albert_keras.convert.hf_reader import from_hf
 from albert_keras.convert.hf_writer import to_hf
+from albert_keras.convert.keras_hub import from_keras_hub, is_keras_hub_preset, to_keras_hub
 
 __all__ = [
     "from_google_checkpoint",
@@ -26,6 +31,9 @@ __all__ = [
     "brightmart_files",
     "from_hf",
     "to_hf",
+    "from_keras_hub",
+    "to_keras_hub",
+    "is_keras_hub_preset",
     "backbone_config_from_json",
     "hf_config_from_backbone",
 ]

@@ -257,6 +257,7 @@ def test_bfloat16_preset_both_ways(tmp_path):
         (dict(sharing="attention"), "`sharing`"),
         (dict(activation="relu"), "`activation`"),
         (dict(layer_norm_epsilon=1e-6), "`layer_norm_epsilon`"),
+        (dict(embedding_projection="token_only"), "`embedding_projection`"),
     ],
 )
 def test_to_keras_hub_refuses_what_keras_hub_cannot_hold(overrides, field, tmp_path):

@@ -55,7 +55,12 @@ KERAS_HUB_ARGS = {
 # Base `Backbone` config keys.
 _LAYER_KEYS = ("name", "trainable", "dtype")
 # What KerasHub's AlbertBackbone fixes and ours makes configurable: refused when different.
-FIXED_IN_KERAS_HUB = {"sharing": "all", "activation": "gelu_approximate", "layer_norm_epsilon": 1e-12}
+FIXED_IN_KERAS_HUB = {
+    "sharing": "all",
+    "activation": "gelu_approximate",
+    "layer_norm_epsilon": 1e-12,
+    "embedding_projection": "after_norm",  # brightmart's "token_only" layout has no KerasHub equivalent
+}
 # Ours only, with no effect on the forward pass of loaded weights: kept in metadata.json.
 EXTRA_ARGS = {"attention_dropout": 0.0, "initializer_range": 0.02, "output_hidden_states": False}
 
@@ -276,7 +281,7 @@ def keras_hub_config_from_backbone(backbone: AlbertBackbone, dtype: dict | None)
 
     Raises:
         ValueError: naming the field that KerasHub cannot represent
-            (`sharing`, `activation`, `layer_norm_epsilon`).
+            (`sharing`, `activation`, `layer_norm_epsilon`, `embedding_projection`).
     """
     ours = backbone.get_config()
     for key, value in FIXED_IN_KERAS_HUB.items():

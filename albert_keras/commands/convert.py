@@ -1,7 +1,9 @@
-"""`albert convert`: original TF1 / HF checkpoints in, HF out."""
+"""`albert convert`: a checkpoint by handle, or original TF1 / HF checkpoints, in; HF out."""
 
 import argparse
 import logging
+import os
+import shutil
 import sys
 import time
 
@@ -12,12 +14,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "convert",
         help="convert original TF1 / HF ALBERT checkpoints to a model directory, or export to HF",
         description="Convert pretrained ALBERT weights. "
+        "`HANDLE --output DIR` (a registry name, hf://, kaggle://, http(s)://, gs:// or a local checkpoint "
+        "directory or archive; downloaded and converted through the cache, as `albert download`); "
         "`--from google --checkpoint PREFIX --config albert_config.json [--spm MODEL] --output DIR`; "
         "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`. "
         "Every variable is mapped and every shape checked; any unmapped, missing or misshapen "
         "variable fails the conversion with its name.",
     )
-    direction = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("handle", nargs="?", help="a checkpoint handle (instead of --from/--to)")
+    direction = p.add_mutually_exclusive_group()
     direction.add_argument("--from", dest="source", choices=("google", "hf"), help="convert into a model directory")
     direction.add_argument("--to", dest="target", choices=("hf",), help="export a model directory")
     p.add_argument("--checkpoint", metavar="PREFIX", help="TF1 checkpoint prefix (--from google)")
@@ -48,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from albert_keras import convert
 
     start = time.time()
+    if (args.handle is None) == (args.source is None and args.target is None):
+        print("albert convert: give either a HANDLE or one of --from/--to", file=sys.stderr)
+        return 2
+    if args.handle is not None:
+        return _convert_handle(args, start)
     try:
         if args.source == "google":
             if not _require(args, "checkpoint", "config"):
@@ -79,4 +89,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"albert convert: {e}", file=sys.stderr)
         return 1
     print(f"wrote {type(model).__name__} model directory {args.output} in {time.time() - start:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _convert_handle(args, start):
+    # Imported when the command runs, not at `albert --help`: it loads TensorFlow.
+    from albert_keras import hub
+
+    try:
+        cached = hub.resolve(args.handle)
+    except hub.HubError as e:
+        print(f"albert convert: {e}", file=sys.stderr)
+        return 1
+    if os.path.abspath(cached) != os.path.abspath(args.output):
+        shutil.copytree(cached, args.output, dirs_exist_ok=True)
+    print(f"wrote model directory {args.output} (cached as {cached}) in {time.time() - start:.1f}s", file=sys.stderr)
     return 0

@@ -242,7 +242,7 @@ def download(
     sha256: str | None = None,
     size: int | None = None,
     quiet: bool = False,
-    retries: int = RETRIES,
+    retries: int | None = None,
 ) -> str:
     """Downloads `url` to `dest` (under the cache) and records it in the manifest.
 
@@ -256,7 +256,7 @@ def download(
         sha256: the expected hex digest (the registry's), or None.
         size: the expected size in bytes, or None.
         quiet: no progress bar.
-        retries: tries before giving up.
+        retries: tries before giving up (default `RETRIES`).
 
     Returns:
         The sha256 of the downloaded file.
@@ -271,6 +271,7 @@ def download(
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     part = dest + ".part"
     label = os.path.basename(dest)
+    retries = retries or RETRIES
     wait, error = BACKOFF_S, None
     for attempt in range(1, retries + 1):
         try:

@@ -5,8 +5,10 @@ on 127.0.0.1. `$ALBERT_KERAS_HOME` is a fresh directory per test.
 """
 
 import hashlib
+import io
 import json
 import os
+import sys
 import urllib.parse
 
 import numpy as np
@@ -395,3 +397,29 @@ def test_cli_download_and_convert_by_handle(home, server, google_en, monkeypatch
     assert main(["download", "no_such_model"]) == 1
     assert "Registry names: albert_base_v1" in capsys.readouterr().err
     assert main(["convert", "albert_base_v2", "--from", "hf", "--output", out]) == 2
+
+
+def test_progress_bar_on_a_terminal_only_and_not_when_quiet(home, server, monkeypatch, tmp_path):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    server.files["/files/small.tar"] = b"x" * 5000
+    for quiet in (False, True):
+        err = Terminal()
+        monkeypatch.setattr(sys, "stderr", err)
+        cache.download(server.url("/files/small.tar"), str(home / "downloads" / f"{quiet}" / "small.tar"), quiet=quiet)
+        shown = err.getvalue()
+        assert (("small.tar" in shown and "100%" in shown) if not quiet else shown == ""), shown
+    err = io.StringIO()  # not a terminal: no bar
+    monkeypatch.setattr(sys, "stderr", err)
+    cache.download(server.url("/files/small.tar"), str(home / "downloads" / "pipe" / "small.tar"))
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize("handle, module", [("hf://someone/tiny-albert", "huggingface_hub"),
+                                            ("kaggle://keras/albert/keras/albert_base_en_uncased/2", "kagglehub")])
+def test_missing_optional_client_gives_a_clear_error(home, monkeypatch, handle, module):
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
+    with pytest.raises(HubError, match=f"needs {module}: install {module}"):
+        hub.resolve(handle)

@@ -12,7 +12,8 @@ Known layouts:
                 `model.ckpt-*.index` (+ data), and `30k-clean.model` /
                 `spiece.model` or a WordPiece `vocab_chinese.txt` / `vocab.txt`.
     hf          a HF transformers directory: config.json with
-                `"model_type": "albert"` and `model.safetensors`.
+                `"model_type": "albert"` and `model.safetensors` (or its
+                shards' `model.safetensors.index.json`).
 
 Weights load only from TF checkpoints, safetensors and `.h5`: a directory
 whose only weights are `pytorch_model.bin` (a pickle) is refused with a
@@ -30,6 +31,7 @@ from typing import Any
 from albert_keras import convert
 from albert_keras.handles import HubError
 
+HF_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5.pkl")
 
 
@@ -104,7 +106,7 @@ def _is_hf(directory):
     return (
         isinstance(config, dict)
         and config.get("model_type") == "albert"
-        and os.path.isfile(os.path.join(directory, "model.safetensors"))
+        and any(os.path.isfile(os.path.join(directory, n)) for n in HF_WEIGHTS)
     )
 
 

@@ -17,10 +17,13 @@ archive downloaded again when it too fails its recorded hash). A local
 directory or archive is converted again when its contents change.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 
 import tensorflow as tf
@@ -32,8 +35,8 @@ from albert_keras.presets import PRESETS
 
 # Files an hf:// handle fetches: never pytorch_model.bin (pickle) or other frameworks' weights.
 HF_PATTERNS = [
-    "config.json", "model.safetensors", "spiece.model", "tokenizer.json", "tokenizer_config.json",
-    "special_tokens_map.json", "vocab.txt",
+    "config.json", "model.safetensors", "model.safetensors.index.json", "model-*-of-*.safetensors", "spiece.model",
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
 ]
 _TRUE = ("1", "true", "yes", "on")
 
@@ -155,7 +158,21 @@ def _gcs_archive(url, force, handle):
     return dest
 
 
-def _hf_snapshot(handle, force):
+@contextlib.contextmanager
+def _hf_progress(huggingface_hub, quiet):
+    """huggingface_hub's bars follow ours: shown on a terminal unless `quiet`."""
+    utils = huggingface_hub.utils
+    hide = (quiet or not sys.stderr.isatty()) and not utils.are_progress_bars_disabled()
+    if hide:
+        utils.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if hide:
+            utils.enable_progress_bars()
+
+
+def _hf_snapshot(handle, force, quiet):
     """`(directory, commit)` of an hf:// handle, downloaded through huggingface_hub into the cache."""
     spec = handle[len("hf://"):]
     repo_id, _, revision = spec.partition("@")
@@ -169,10 +186,11 @@ def _hf_snapshot(handle, force):
     endpoint = os.environ.get("HF_ENDPOINT") or None  # read now: huggingface_hub reads it once, at import
     local_only = _is_offline_hf()
     try:
-        path = huggingface_hub.snapshot_download(
-            repo_id, revision=revision or None, cache_dir=cache.subdir("hf"), allow_patterns=HF_PATTERNS,
-            local_files_only=local_only, force_download=force and not local_only, endpoint=endpoint,
-        )
+        with _hf_progress(huggingface_hub, quiet):
+            path = huggingface_hub.snapshot_download(
+                repo_id, revision=revision or None, cache_dir=cache.subdir("hf"), allow_patterns=HF_PATTERNS,
+                local_files_only=local_only, force_download=force and not local_only, endpoint=endpoint,
+            )
     except huggingface_hub.utils.LocalEntryNotFoundError as e:
         raise HubError(
             f"Offline ({cache.OFFLINE_ENV} or HF_HUB_OFFLINE) and {handle!r} is not in the cache "
@@ -181,7 +199,8 @@ def _hf_snapshot(handle, force):
     except (huggingface_hub.utils.HfHubHTTPError, OSError, ValueError) as e:
         raise HubError(f"Cannot download {handle!r} from {endpoint or 'the Hugging Face Hub'}: "
                        f"{type(e).__name__}: {e}") from e
-    if not os.path.isfile(os.path.join(path, "model.safetensors")) and not local_only:
+    has_safetensors = any(os.path.isfile(os.path.join(path, n)) for n in layouts.HF_WEIGHTS)
+    if not has_safetensors and not local_only:
         try:
             info = huggingface_hub.HfApi(endpoint=endpoint).model_info(repo_id, revision=revision or None)
             remote = {s.rfilename for s in info.siblings or ()}
@@ -233,8 +252,8 @@ def _convert(source_dir, model_path, handle, source_hash, options):
     return model_path
 
 
-def _from_archive(archive, model_path, handle, options):
-    source_hash = cache.recorded(archive)["sha256"] if cache.recorded(archive) else cache.sha256_of(archive)
+def _from_archive(archive, model_path, handle, options, source_hash=None):
+    source_hash = source_hash or cache.recorded(archive)["sha256"]
     extracted = os.path.join(cache.subdir("extracted"), os.path.basename(model_path))
     archives.extract(archive, extracted)
     try:
@@ -266,27 +285,44 @@ def resolve(handle: str, force: bool = False, quiet: bool = False) -> str:
     kind = kind_of(handle)
     if kind == "dir" and layouts.detect(handle).convert is None:
         return os.path.abspath(handle)
-    model_path = os.path.join(cache.subdir("models"), _slug(handle, kind))
+    slug = _slug(handle, kind)
+    with _locked(slug):
+        return _resolve(handle, kind, os.path.join(cache.subdir("models"), slug), force, quiet)
+
+
+@contextlib.contextmanager
+def _locked(slug):
+    """One process at a time fetches and converts a handle (an flock on `locks/<slug>.lock`)."""
+    with open(os.path.join(cache.subdir("locks"), slug + ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _resolve(handle, kind, model_path, force, quiet):
     local_hash = None
     if kind == "dir":
         local_hash = _fingerprint(handle)
     elif kind == "archive":
         local_hash = cache.sha256_of(handle)
+    entry = REGISTRY.get(handle, {})
     if not force:
         info, problem = cache.check_model(model_path)
-        if info is not None and problem is None and local_hash in (None, info["source_sha256"]):
+        expected = local_hash or entry.get("sha256")
+        if info is not None and problem is None and expected in (None, info["source_sha256"]):
             return model_path
         if problem is not None:
             cache.forget(model_path)
             shutil.rmtree(model_path, ignore_errors=True)
-    entry = REGISTRY.get(handle, {})
     options = {"layout": entry.get("layout"), "uncased": entry.get("uncased", True)}
     if kind == "dir":
         return _convert(os.path.abspath(handle), model_path, handle, local_hash, options)
     if kind == "archive":
-        return _from_archive(os.path.abspath(handle), model_path, handle, options)
+        return _from_archive(os.path.abspath(handle), model_path, handle, options, local_hash)
     if kind == "hf":
-        source_dir, commit = _hf_snapshot(handle, force)
+        source_dir, commit = _hf_snapshot(handle, force, quiet)
         return _convert(source_dir, model_path, handle, commit, options)
     if kind == "kaggle":
         source_dir, fingerprint = _kaggle_dir(handle, force, os.path.basename(model_path))

@@ -423,3 +423,13 @@ def test_missing_optional_client_gives_a_clear_error(home, monkeypatch, handle, 
     monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError
     with pytest.raises(HubError, match=f"needs {module}: install {module}"):
         hub.resolve(handle)
+
+
+def test_pretraining_from_a_preset_name_starts_from_random_weights_without_download(home, monkeypatch):
+    from albert_keras.config import ModelConfig
+    from albert_keras.training.models import build_backbone
+
+    monkeypatch.setenv(cache.OFFLINE_ENV, "1")  # any download attempt would raise
+    backbone = build_backbone(ModelConfig(init="albert_base_v2"), 100, "float32", 16)
+    assert backbone.vocabulary_size == 100 and backbone.hidden_dim == 768
+    assert not os.path.exists(home / "models")

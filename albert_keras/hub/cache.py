@@ -15,6 +15,7 @@ size (Content-Length, and the registry's size) and of the registry's sha256.
 `ALBERT_KERAS_OFFLINE=1` forbids every download.
 """
 
+import fcntl
 import hashlib
 import http.client
 import json
@@ -89,6 +90,18 @@ def read_manifest() -> dict[str, dict]:
         raise HubError(f"The cache manifest {path} is unreadable ({e}); delete it to rebuild the cache.") from e
 
 
+@contextmanager
+def _manifest_locked():
+    """Serializes read-modify-write of the manifest across processes (an flock)."""
+    os.makedirs(home(), exist_ok=True)
+    with open(os.path.join(home(), ".manifest.lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _write_manifest(manifest):
     os.makedirs(home(), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=home(), prefix=".manifest-")
@@ -104,9 +117,10 @@ def _key(path):
 def record(path: str, source: str, sha256: str | None = None) -> str:
     """Records a cached file's sha256 and size in the manifest; returns the hash."""
     sha256 = sha256 or sha256_of(path)
-    manifest = read_manifest()
-    manifest["files"][_key(path)] = {"sha256": sha256, "size": os.path.getsize(path), "source": source}
-    _write_manifest(manifest)
+    with _manifest_locked():
+        manifest = read_manifest()
+        manifest["files"][_key(path)] = {"sha256": sha256, "size": os.path.getsize(path), "source": source}
+        _write_manifest(manifest)
     return sha256
 
 
@@ -118,10 +132,12 @@ def recorded(path: str) -> dict | None:
 def forget(path: str) -> None:
     """Drops the manifest entries of a file, or of a model directory and its files."""
     key = _key(path)
-    manifest = read_manifest()
-    manifest["files"] = {k: v for k, v in manifest["files"].items() if k != key and not k.startswith(key + os.sep)}
-    manifest["models"].pop(key, None)
-    _write_manifest(manifest)
+    with _manifest_locked():
+        manifest = read_manifest()
+        files = manifest["files"]
+        manifest["files"] = {k: v for k, v in files.items() if k != key and not k.startswith(key + os.sep)}
+        manifest["models"].pop(key, None)
+        _write_manifest(manifest)
 
 
 def verify(path: str) -> str | None:
@@ -153,9 +169,10 @@ def record_model(path: str, info: dict) -> None:
         file = os.path.join(path, name)
         if os.path.isfile(file):
             record(file, info.get("handle", ""))
-    manifest = read_manifest()
-    manifest["models"][_key(path)] = dict(info, files=sorted(os.listdir(path)))
-    _write_manifest(manifest)
+    with _manifest_locked():
+        manifest = read_manifest()
+        manifest["models"][_key(path)] = dict(info, files=sorted(os.listdir(path)))
+        _write_manifest(manifest)
 
 
 def check_model(path: str) -> tuple[dict | None, str | None]:

@@ -194,7 +194,7 @@ def _hf_snapshot(handle, force, quiet):
     except huggingface_hub.utils.LocalEntryNotFoundError as e:
         raise HubError(
             f"Offline ({cache.OFFLINE_ENV} or HF_HUB_OFFLINE) and {handle!r} is not in the cache "
-            f"{cache.subdir('hf')}: missing {', '.join(HF_PATTERNS[:3])}."
+            f"{cache.subdir('hf')}: missing its config.json and model.safetensors."
         ) from e
     except (huggingface_hub.utils.HfHubHTTPError, OSError, ValueError) as e:
         raise HubError(f"Cannot download {handle!r} from {endpoint or 'the Hugging Face Hub'}: "

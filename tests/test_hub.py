@@ -144,6 +144,11 @@ def test_hf_handle_through_the_resolve_endpoints(home, server, tmp_path, monkeyp
     AlbertBackbone.from_preset("hf://someone/tiny-albert")
     assert len(server.requests) == count
     assert any(name.startswith("models--someone--tiny-albert") for name in os.listdir(home / "hf"))
+    # A revision with slashes (a Hub safetensors-conversion PR) is a handle of its own.
+    pr = hub.resolve("hf://someone/tiny-albert@refs/pr/1")
+    assert pr != hub.resolve("hf://someone/tiny-albert") and os.path.isfile(os.path.join(pr, "model.weights.h5"))
+    assert [r for r in server.requests if r[1].endswith("/revision/refs%2Fpr%2F1")]
+    count = len(server.requests)
     # HF_HUB_OFFLINE with a revision never fetched fails and names what is missing.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(HubError, match=r"hf://someone/tiny-albert@v2.*not in the cache.*config.json"):
@@ -397,6 +402,8 @@ def test_cli_download_and_convert_by_handle(home, server, google_en, monkeypatch
     assert main(["download", "no_such_model"]) == 1
     assert "Registry names: albert_base_v1" in capsys.readouterr().err
     assert main(["convert", "albert_base_v2", "--from", "hf", "--output", out]) == 2
+    assert main(["convert", "albert_base_v2", "--backbone-only", "--output", out]) == 2
+    assert "--backbone-only apply to --from/--to" in capsys.readouterr().err
 
 
 def test_progress_bar_on_a_terminal_only_and_not_when_quiet(home, server, monkeypatch, tmp_path):
@@ -433,3 +440,12 @@ def test_pretraining_from_a_preset_name_starts_from_random_weights_without_downl
     backbone = build_backbone(ModelConfig(init="albert_base_v2"), 100, "float32", 16)
     assert backbone.vocabulary_size == 100 and backbone.hidden_dim == 768
     assert not os.path.exists(home / "models")
+
+
+def test_registry_format_without_a_converter_is_refused_not_guessed(home, server, google_en, monkeypatch):
+    # The files look like Google's; a format the table has no row for must not fall back to Google's mapping.
+    _serve(monkeypatch, server, "albert_base_v2", google_en["bytes"], format="future_tf1")
+    with pytest.raises(HubError, match=r"format 'future_tf1', which no converter handles yet\. Known layouts: "
+                                       r"model_dir, google_tf1, hf"):
+        hub.resolve("albert_base_v2")
+    assert not os.listdir(home / "models")

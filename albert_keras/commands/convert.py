@@ -57,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         print("albert convert: give either a HANDLE or one of --from/--to", file=sys.stderr)
         return 2
     if args.handle is not None:
+        explicit = [f"--{n.replace('_', '-')}" for n in ("checkpoint", "config", "spm", "vocab", "input", "cased",
+                                                         "allow_random_init", "backbone_only") if getattr(args, n)]
+        if explicit:
+            print(f"albert convert: {' '.join(explicit)} apply to --from/--to, not to a HANDLE", file=sys.stderr)
+            return 2
         return _convert_handle(args, start)
     try:
         if args.source == "google":

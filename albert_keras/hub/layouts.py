@@ -145,22 +145,40 @@ def refuse_pickle(directory: str, source: str) -> None:
         )
 
 
-def detect(directory: str, source: str | None = None) -> Layout:
+def detect(directory: str, source: str | None = None, prefer: str | None = None) -> Layout:
     """The layout of a directory.
 
     Args:
         directory: a local directory.
         source: the handle or path, for messages.
+        prefer: the layout the registry names (its `format`), required
+            instead of detected (brightmart's files look like Google's but
+            need their own converter).
 
     Returns:
-        The first `Layout` in `LAYOUTS` whose `detect` accepts it.
+        The preferred layout, else the first `Layout` in `LAYOUTS` whose
+        `detect` accepts the directory.
 
     Raises:
-        HubError: pickle-only weights, or no layout matches (the message
-            lists the files found and the layouts known).
+        HubError: pickle-only weights, a `prefer` that no row of `LAYOUTS`
+            names or that does not accept the directory, or no layout
+            matches (the message lists the files found and the layouts known).
     """
     source = source or directory
     refuse_pickle(directory, source)
+    known = {layout.name: layout for layout in LAYOUTS}
+    if prefer is not None:
+        if prefer not in known:
+            raise HubError(
+                f"{source} has the format {prefer!r}, which no converter handles yet. "
+                f"Known layouts: {', '.join(known)}."
+            )
+        if not known[prefer].detect(directory):
+            raise HubError(
+                f"{source} should have the {prefer!r} layout, but {directory} does not. "
+                f"Files found: {_listing(directory)}."
+            )
+        return known[prefer]
     for layout in LAYOUTS:
         if layout.detect(directory):
             return layout

@@ -232,7 +232,7 @@ def _kaggle_dir(handle, force, slug):
 
 
 def _convert(source_dir, model_path, handle, source_hash, options):
-    layout = layouts.detect(source_dir, handle)
+    layout = layouts.detect(source_dir, handle, prefer=options.get("format"))
     if layout.convert is None:  # already our model directory
         return source_dir
     parent = os.path.dirname(model_path)
@@ -316,7 +316,7 @@ def _resolve(handle, kind, model_path, force, quiet):
         if problem is not None:
             cache.forget(model_path)
             shutil.rmtree(model_path, ignore_errors=True)
-    options = {"layout": entry.get("layout"), "uncased": entry.get("uncased", True)}
+    options = {"layout": entry.get("layout"), "uncased": entry.get("uncased", True), "format": entry.get("format")}
     if kind == "dir":
         return _convert(os.path.abspath(handle), model_path, handle, local_hash, options)
     if kind == "archive":

@@ -399,6 +399,11 @@ def test_cli_download_and_convert_by_handle(home, server, google_en, monkeypatch
                          our_outputs(google_en["direct"], inputs())).values()) <= TOL
     assert main(["download", "albert_base_v2", "--force", "--quiet"]) == 0
     assert len(server.gets()) == 2
+    capsys.readouterr()
+    assert main(["download", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == sorted(registry.REGISTRY)
+    assert main(["download"]) == 2
     assert main(["download", "no_such_model"]) == 1
     assert "Registry names: albert_base_v1" in capsys.readouterr().err
     assert main(["convert", "albert_base_v2", "--from", "hf", "--output", out]) == 2

@@ -14,10 +14,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "into $ALBERT_KERAS_HOME (default ~/.cache/albert_keras), verify it, convert it once, and print the "
         "model directory. ALBERT_KERAS_OFFLINE=1 uses only the cache.",
     )
-    p.add_argument("handle", help="registry name, hf://, kaggle://, http(s)://, gs:// or a local path")
+    p.add_argument("handle", nargs="?", help="registry name, hf://, kaggle://, http(s)://, gs:// or a local path")
     p.add_argument("--force", action="store_true", help="download and convert again even when cached")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--list", action="store_true", help="list the registry names and exit (handle ignored)")
+    p.add_argument("--list", action="store_true", help="list the registry names and exit")
     p.set_defaults(func=run)
 
 
@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
         for name, entry in sorted(hub.REGISTRY.items()):
             print(f"{name:20s} {entry['format']:14s} {entry['description']}")
         return 0
+    if args.handle is None:
+        print("albert download: give a HANDLE (or --list)", file=sys.stderr)
+        return 2
     try:
         path = hub.resolve(args.handle, force=args.force, quiet=args.quiet)
     except hub.HubError as e:

@@ -29,7 +29,26 @@ _resolver_module: str | None = None
 class HubError(ValueError):
     """A handle cannot be resolved: unknown, unreachable, not cached offline,
     corrupt, unsafe or of an unknown layout. The message names the handle,
-    the URL or the file."""
+    the URL or the file.
+
+    Args:
+        message: what is wrong, naming the handle, URL or file.
+        reason: a short machine-readable kind, or None: "mismatch" (the
+            downloaded bytes disagree with the registry's size or sha256),
+            "offline" (not in the cache and downloads are off).
+
+    Attributes:
+        message, reason: the constructor arguments.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        self.message = message
+        self.reason = reason
+        super().__init__(message)
+
+    def __reduce__(self):
+        # Keeps `reason` across pickling (multiprocessing workers).
+        return type(self), (self.message, self.reason)
 
 
 def register_resolver(resolver: Callable[..., str]) -> None:

@@ -454,3 +454,18 @@ def test_registry_format_without_a_converter_is_refused_not_guessed(home, server
                                        r"model_dir, google_tf1, hf"):
         hub.resolve("albert_base_v2")
     assert not os.listdir(home / "models")
+
+
+def test_mirrors_are_tried_in_order_but_a_hash_mismatch_is_not_hidden(home, server, google_en, monkeypatch):
+    path = _serve(monkeypatch, server, "albert_base_v2", google_en["bytes"])
+    dead = "/dead/albert_base_v2.tar.gz"  # answers 404
+    entry = dict(registry.REGISTRY["albert_base_v2"], urls=[server.url(dead), server.url(path)])
+    monkeypatch.setitem(registry.REGISTRY, "albert_base_v2", entry)
+    assert os.path.isfile(os.path.join(hub.resolve("albert_base_v2"), "model.weights.h5"))
+    assert [r[1] for r in server.gets()] == [dead, path]
+    server.files[dead] = b"other bytes"
+    monkeypatch.setitem(registry.REGISTRY, "albert_base_v2", dict(entry, sha256=hashlib.sha256(b"x").hexdigest()))
+    with pytest.raises(HubError, match="registry expects sha256") as err:
+        hub.resolve("albert_base_v2", force=True)
+    assert err.value.reason == "mismatch"
+    assert [r[1] for r in server.gets()][2:] == [dead]

@@ -284,7 +284,8 @@ def download(
             or a sha256 mismatch (printing both hashes).
     """
     if offline():
-        raise HubError(f"{OFFLINE_ENV}=1 and {dest} is not in the cache (it would be downloaded from {url}).")
+        raise HubError(f"{OFFLINE_ENV}=1 and {dest} is not in the cache (it would be downloaded from {url}).",
+                       reason="offline")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     part = dest + ".part"
     label = os.path.basename(dest)
@@ -312,10 +313,11 @@ def download(
     got = os.path.getsize(part)
     if size is not None and got != size:
         os.remove(part)
-        raise HubError(f"Download of {url} has {got} bytes; the registry expects {size}.")
+        raise HubError(f"Download of {url} has {got} bytes; the registry expects {size}.", reason="mismatch")
     actual = sha256_of(part)
     if sha256 is not None and actual != sha256.lower():
         os.remove(part)
-        raise HubError(f"Download of {url} has sha256 {actual}; the registry expects sha256 {sha256.lower()}.")
+        raise HubError(f"Download of {url} has sha256 {actual}; the registry expects sha256 {sha256.lower()}.",
+                       reason="mismatch")
     os.replace(part, dest)
     return record(dest, url, actual)

@@ -116,15 +116,16 @@ def _cached_archive(urls, sha256, size, force, quiet, handle):
     if cache.offline():
         raise HubError(
             f"{cache.OFFLINE_ENV}=1 and the handle {handle!r} is not in the cache: missing {dests[0]} "
-            f"(from {urls[0]})" + (f"; cached copies fail their check: {'; '.join(problems)}" if problems else "")
+            f"(from {urls[0]})" + (f"; cached copies fail their check: {'; '.join(problems)}" if problems else ""),
+            reason="offline",
         )
     errors = []
     for url, dest in zip(urls, dests, strict=True):
         try:
             cache.download(url, dest, sha256=sha256, size=size, quiet=quiet)
         except HubError as e:
-            if "registry expects" in str(e):
-                raise  # the bytes are wrong, not the connection: another mirror will not fix it silently
+            if e.reason == "mismatch":
+                raise  # the bytes are wrong, not the connection: another mirror must not hide it
             errors.append(str(e))
             continue
         try:

@@ -131,18 +131,23 @@ def _listing(directory, limit=40):
     return (", ".join(files[:limit]) or "no files") + more
 
 
+def pickle_error(source: str, pickled: list[str]) -> HubError:
+    """The error for a checkpoint whose only weights are pickled PyTorch files."""
+    return HubError(
+        f"{source} holds only {', '.join(pickled)}: PyTorch pickle files, which albert_keras never loads "
+        "(unpickling runs arbitrary code). Weights load only from TF checkpoints, safetensors and .h5. "
+        "Get a model.safetensors: on the Hugging Face Hub use the repo's safetensors conversion "
+        "(the 'refs/pr/N' revision opened by the SFconvertbot, e.g. hf://OWNER/REPO@refs/pr/1), or "
+        "convert it yourself where torch is installed: "
+        "`transformers.AlbertForPreTraining.from_pretrained(dir).save_pretrained(out, safe_serialization=True)`."
+    )
+
+
 def refuse_pickle(directory: str, source: str) -> None:
     """Raises `HubError` when `directory`'s only weights are pickled PyTorch files."""
     pickled = [n for n in PICKLE_WEIGHTS if os.path.isfile(os.path.join(directory, n))]
     if pickled and not glob.glob(os.path.join(directory, "*.safetensors")):
-        raise HubError(
-            f"{source} holds only {', '.join(pickled)}: PyTorch pickle files, which albert_keras never loads "
-            "(unpickling runs arbitrary code). Weights load only from TF checkpoints, safetensors and .h5. "
-            "Get a model.safetensors: on the Hugging Face Hub use the repo's safetensors conversion "
-            "(the 'refs/pr/N' revision opened by the SFconvertbot, e.g. hf://OWNER/REPO@refs/pr/1), or "
-            "convert it yourself where torch is installed: "
-            "`transformers.AlbertForPreTraining.from_pretrained(dir).save_pretrained(out, safe_serialization=True)`."
-        )
+        raise pickle_error(source, pickled)
 
 
 def detect(directory: str, source: str | None = None, prefer: str | None = None) -> Layout:

@@ -207,10 +207,9 @@ def _hf_snapshot(handle, force, quiet):
             remote = {s.rfilename for s in info.siblings or ()}
         except (huggingface_hub.utils.HfHubHTTPError, OSError) as e:
             raise HubError(f"{handle!r} has no model.safetensors ({type(e).__name__}: {e})") from e
-        for name in layouts.PICKLE_WEIGHTS:
-            if name in remote:
-                open(os.path.join(path, name), "w").close()  # an empty marker: never downloaded, never read
-        layouts.refuse_pickle(path, handle)
+        pickled = [name for name in layouts.PICKLE_WEIGHTS if name in remote]
+        if pickled:
+            raise layouts.pickle_error(handle, pickled)
     return path, os.path.basename(path)
 
 

@@ -293,7 +293,7 @@ def test_offline_with_a_cold_cache_names_the_missing_file(home, server, google_e
     archive = resolver._url_file(registry.REGISTRY["albert_base_v2"]["urls"][0])
     with pytest.raises(HubError) as err:
         AlbertBackbone.from_preset("albert_base_v2")
-    assert "'albert_base_v2'" in str(err.value) and archive in str(err.value)
+    assert "'albert_base_v2'" in str(err.value) and archive in str(err.value) and err.value.reason == "offline"
     assert server.requests == []
     monkeypatch.delenv(cache.OFFLINE_ENV)
     model_dir = hub.resolve("albert_base_v2")

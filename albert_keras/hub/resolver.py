@@ -143,7 +143,8 @@ def _gcs_archive(url, force, handle):
     if not force and cache.verify(dest) is None:
         return dest
     if cache.offline():
-        raise HubError(f"{cache.OFFLINE_ENV}=1 and the handle {handle!r} is not in the cache: missing {dest}.")
+        raise HubError(f"{cache.OFFLINE_ENV}=1 and the handle {handle!r} is not in the cache: missing {dest}.",
+                       reason="offline")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     try:
         tf.io.gfile.copy(url, dest + ".part", overwrite=True)
@@ -195,7 +196,8 @@ def _hf_snapshot(handle, force, quiet):
     except huggingface_hub.utils.LocalEntryNotFoundError as e:
         raise HubError(
             f"Offline ({cache.OFFLINE_ENV} or HF_HUB_OFFLINE) and {handle!r} is not in the cache "
-            f"{cache.subdir('hf')}: missing its config.json and model.safetensors."
+            f"{cache.subdir('hf')}: missing its config.json and model.safetensors.",
+            reason="offline",
         ) from e
     except (huggingface_hub.utils.HfHubHTTPError, OSError, ValueError) as e:
         raise HubError(f"Cannot download {handle!r} from {endpoint or 'the Hugging Face Hub'}: "
@@ -219,7 +221,8 @@ def _kaggle_dir(handle, force, slug):
     except ImportError as e:
         raise HubError(f"The handle {handle!r} needs kagglehub: install kagglehub (pip install kagglehub).") from e
     if cache.offline():
-        raise HubError(f"{cache.OFFLINE_ENV}=1 and the handle {handle!r} is not converted in the cache.")
+        raise HubError(f"{cache.OFFLINE_ENV}=1 and the handle {handle!r} is not converted in the cache "
+                       f"(missing {os.path.join(cache.home(), 'models', slug)}).", reason="offline")
     output = os.path.join(cache.subdir("kaggle"), slug)
     try:
         path = kagglehub.model_download(handle[len("kaggle://"):], force_download=force, output_dir=output)

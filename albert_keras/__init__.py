@@ -8,12 +8,21 @@ Public API (imported lazily, so `albert --help` does not load TensorFlow):
 The first of these names to be used imports `albert_keras.tasks`, which
 registers every model class (and the presets) with Keras, so that
 `load_model_dir` can rebuild any saved model from its `registered_name`.
+
+This package root also names `albert_keras.hub` as the handle resolver of
+`albert_keras.handles` (imported on the first `from_preset` of a handle), so
+that `from_preset("albert_base_v2")` downloads and converts the checkpoint
+however the model class was imported: the root sits above every layer, as
+the CLI's entry points do.
 """
 
 import importlib
 import os
 
+from albert_keras import handles
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+handles.set_resolver_module("albert_keras.hub")
 
 __version__ = "0.1.0"
 

@@ -141,6 +141,19 @@ def upgrade_config(config: dict, file: str) -> dict:
     return {"format_version": FORMAT_VERSION, **upgraded}
 
 
+def is_model_dir(path: str) -> bool:
+    """True when `path` is a model directory: its config.json has a `format_version`."""
+    file = os.path.join(path, CONFIG_FILE)
+    if not os.path.isfile(file):
+        return False
+    try:
+        with open(file) as f:
+            config = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(config, dict) and "format_version" in config
+
+
 def read_config(path: str) -> dict:
     """Reads a model directory's config.json, upgraded to version 2.
 

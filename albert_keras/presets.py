@@ -1,4 +1,10 @@
-"""ALBERT presets as plain data: name → config, description, parameter count.
+"""ALBERT presets as plain data: name → config, description, parameter count, weights.
+
+`has_weights` says whether released weights exist under the same name in
+the checkpoint registry (`albert_keras.hub.registry`): `from_preset(name)`
+then downloads and converts them, and `from_preset(name, load_weights=False)`
+builds the architecture with random weights without any download. A preset
+without weights (`albert_tiny`) always builds random weights.
 
 Parameter counts are the backbone's (with pooler) at vocabulary 30000, 512
 positions and 2 segments, as in Table 1 of the paper.
@@ -41,6 +47,7 @@ for _version, _dropout in (("v1", 0.1), ("v2", 0.0)):
             "config": _config,
             "description": f"ALBERT-{_size} {_version} architecture ({_args[0]} layers, H={_args[2]}). {_V1_V2}",
             "params": _params,
+            "has_weights": True,
         }
 
 PRESETS["albert_tiny"] = {
@@ -62,7 +69,9 @@ PRESETS["albert_tiny"] = {
         "layer_norm_epsilon": 1e-12,
         "initializer_range": 0.02,
     },
-    "description": "A tiny ALBERT for tests and CPU demos (4 shared layers, H=128, E=64, vocab 8000).",
+    "description": "A tiny ALBERT for tests and CPU demos (4 shared layers, H=128, E=64, vocab 8000); "
+    "an architecture only: it has no released weights.",
+    "has_weights": False,
     "params": 8000 * 64 + 128 * 64 + 2 * 64 + 2 * 64 + 64 * 128 + 128 + 4 * (128 * 128 + 128) + 2 * 128 * 2
     + 128 * 512 + 512 + 512 * 128 + 128 + 128 * 128 + 128,
 }

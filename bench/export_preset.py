@@ -37,7 +37,7 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     vocabulary_size = SentencePieceEncoder(args.spm).vocabulary_size()
-    backbone = AlbertBackbone.from_preset(args.preset, vocabulary_size=vocabulary_size)
+    backbone = AlbertBackbone.from_preset(args.preset, load_weights=False, vocabulary_size=vocabulary_size)
     export_saved_model(AlbertPretrainer(backbone), args.output, spm_path=args.spm,
                        sequence_length=args.sequence_length, keras_output=None, overwrite=True)
     print(f"exported {args.preset} (V={vocabulary_size}, {backbone.count_params():,} parameters) to {args.output}")

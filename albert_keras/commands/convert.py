@@ -1,7 +1,10 @@
-"""`albert convert`: original and brightmart TF1 / HF checkpoints and KerasHub presets in, HF and KerasHub out."""
+"""`albert convert`: a checkpoint by handle, or original/brightmart TF1, HF and KerasHub weights, in; HF and
+KerasHub out."""
 
 import argparse
 import logging
+import os
+import shutil
 import sys
 import time
 
@@ -13,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="convert original or brightmart TF1 / HF / KerasHub ALBERT weights to a model directory, "
         "or export to HF / KerasHub",
         description="Convert pretrained ALBERT weights. "
+        "`HANDLE --output DIR` (a registry name, hf://, kaggle://, http(s)://, gs:// or a local checkpoint "
+        "directory or archive; downloaded and converted through the cache, as `albert download`); "
         "`--from google --checkpoint PREFIX --config albert_config.json [--spm MODEL] --output DIR`; "
         "`--from brightmart --checkpoint PREFIX --config albert_config_tiny.json [--vocab vocab.txt] --output DIR`; "
         "`--from hf --input HF_DIR --output DIR`; `--to hf --input DIR --output HF_DIR`; "
@@ -20,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Every variable is mapped and every shape checked; any unmapped, missing or misshapen "
         "variable fails the conversion with its name.",
     )
-    direction = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("handle", nargs="?", help="a checkpoint handle (instead of --from/--to)")
+    direction = p.add_mutually_exclusive_group()
     direction.add_argument("--from", dest="source", choices=("google", "brightmart", "hf", "keras_hub"),
                            help="convert into a model directory")
     direction.add_argument("--to", dest="target", choices=("hf", "keras_hub"), help="export a model directory")
@@ -58,6 +64,17 @@ def run(args: argparse.Namespace) -> int:
     from albert_keras import convert
 
     start = time.time()
+    if (args.handle is None) == (args.source is None and args.target is None):
+        print("albert convert: give either a HANDLE or one of --from/--to", file=sys.stderr)
+        return 2
+    if args.handle is not None:
+        explicit = [f"--{n.replace('_', '-')}" for n in ("checkpoint", "config", "spm", "vocab", "input", "cased",
+                                                         "allow_random_init", "backbone_only", "lowercase",
+                                                         "strip_accents") if getattr(args, n)]
+        if explicit:
+            print(f"albert convert: {' '.join(explicit)} apply to --from/--to, not to a HANDLE", file=sys.stderr)
+            return 2
+        return _convert_handle(args, start)
     try:
         if args.source == "google":
             if not _require(args, "checkpoint", "config"):
@@ -114,4 +131,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"albert convert: {e}", file=sys.stderr)
         return 1
     print(f"wrote {type(model).__name__} model directory {args.output} in {time.time() - start:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _convert_handle(args, start):
+    # Imported when the command runs, not at `albert --help`: it loads TensorFlow.
+    from albert_keras import hub
+
+    try:
+        cached = hub.resolve(args.handle)
+    except hub.HubError as e:
+        print(f"albert convert: {e}", file=sys.stderr)
+        return 1
+    if os.path.abspath(cached) != os.path.abspath(args.output):
+        shutil.copytree(cached, args.output, dirs_exist_ok=True)
+    print(f"wrote model directory {args.output} (cached as {cached}) in {time.time() - start:.1f}s", file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from albert_keras import features, model_dir
+from albert_keras import features, handles, model_dir
 from albert_keras.layers.activations import serialize_activation
 from albert_keras.layers.attention_block import AttentionBlock
 from albert_keras.layers.dtypes import float32_if_mixed, policy_name
@@ -294,26 +294,40 @@ class AlbertBackbone(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset: str, **kwargs: Any) -> "AlbertBackbone":
-        """Builds a backbone from a preset name or a model directory.
+    def from_preset(cls, preset: str, load_weights: bool = True, **kwargs: Any) -> "AlbertBackbone":
+        """Builds a backbone from a preset, a checkpoint handle or a model directory.
 
         Args:
-            preset: a name in `AlbertBackbone.presets` (the data of
-                `albert_keras.presets.PRESETS`; random weights) or a model
-                directory holding `config.json` and weights (of a backbone or
-                of a task, whose backbone is returned).
+            preset: one of
+                * a name in `AlbertBackbone.presets` (`albert_keras.presets`):
+                  with `load_weights`, its released weights (the registry
+                  name of `albert_keras.hub`, downloaded and converted once);
+                  a preset without released weights (`albert_tiny`), or
+                  `load_weights=False`, gives random weights, downloading
+                  nothing;
+                * a model directory (`config.json` + weights) of a backbone
+                  or of a task, whose backbone is returned;
+                * any other handle `albert_keras.hub.resolve` accepts: a
+                  registry name (`albert_base_zh`), `hf://OWNER/REPO[@REV]`,
+                  `kaggle://...`, `http(s)://` or `gs://` archives, local
+                  checkpoint directories and archives.
+            load_weights: load the weights; False builds the same
+                architecture with random weights.
             **kwargs: overrides of the config (e.g. `dtype`, `dropout`).
 
         Raises:
-            ValueError: `preset` is neither a preset name nor a directory.
+            HubError: a handle that cannot be resolved (unknown, unreachable,
+                not cached offline, corrupt, unsafe).
         """
-        if preset in cls.presets:
-            config = dict(cls.presets[preset]["config"])
+        preset = os.fspath(preset)
+        entry = cls.presets.get(preset)
+        if entry is not None and (not load_weights or not entry.get("has_weights")):
+            config = dict(entry["config"])
             config.update(kwargs)
             return cls(**config)
-        if os.path.isdir(preset):
-            return model_dir.load_backbone_dir(preset, **kwargs)
-        raise ValueError(
-            "`preset` must be a preset name or a model directory. "
-            f"Received: preset={preset!r}. Presets: {', '.join(sorted(cls.presets))}"
-        )
+        path = preset if model_dir.is_model_dir(preset) else handles.resolve(preset)
+        if not load_weights:
+            config = model_dir.backbone_config(model_dir.read_config(path))
+            config.update(kwargs)
+            return cls(**config)
+        return model_dir.load_backbone_dir(path, **kwargs)

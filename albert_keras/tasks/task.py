@@ -5,7 +5,7 @@ from typing import Any
 
 import keras
 
-from albert_keras import model_dir
+from albert_keras import handles, model_dir
 from albert_keras.models.backbone import AlbertBackbone
 
 
@@ -39,24 +39,36 @@ class AlbertTask(keras.Model):
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset: str, **kwargs: Any) -> "AlbertTask":
-        """Builds the task on a preset backbone or a model directory.
+    def from_preset(cls, preset: str, load_weights: bool = True, **kwargs: Any) -> "AlbertTask":
+        """Builds the task on a preset backbone, a checkpoint handle or a model directory.
 
-        A model directory saved from this same task class, with the same
-        (or no) `kwargs`, is restored whole, heads included. Any other model
-        directory gives its backbone (weights loaded) under new heads.
+        A model directory (or a converted handle) saved from this same task
+        class, with the same (or no) `kwargs`, is restored whole, heads
+        included. Any other gives its backbone (weights loaded) under new
+        heads, e.g. `AlbertClassifier.from_preset("albert_base_zh", num_classes=2)`.
 
         Args:
-            preset: a preset name or a model directory.
+            preset: a preset name, a model directory, or any handle
+                `AlbertBackbone.from_preset` accepts.
+            load_weights: load the backbone's (and same-class heads')
+                weights; False builds random weights.
             **kwargs: task constructor args (e.g. `num_classes`).
+
+        Raises:
+            HubError: a handle that cannot be resolved.
         """
-        if os.path.isdir(preset):
-            config = model_dir.read_config(preset)
+        preset = os.fspath(preset)
+        entry = AlbertBackbone.presets.get(preset)
+        if entry is not None and (not load_weights or not entry.get("has_weights")):
+            return cls(backbone=AlbertBackbone.from_preset(preset, load_weights=False), **kwargs)
+        path = preset if model_dir.is_model_dir(preset) else handles.resolve(preset)
+        if load_weights:
+            config = model_dir.read_config(path)
             saved = config["config"]
             same_heads = all(saved.get(k) == v for k, v in kwargs.items())
-            if model_dir.saved_class(config, os.path.join(preset, model_dir.CONFIG_FILE)) is cls and same_heads:
-                return model_dir.load_model_dir(preset)
-        return cls(backbone=AlbertBackbone.from_preset(preset), **kwargs)
+            if model_dir.saved_class(config, os.path.join(path, model_dir.CONFIG_FILE)) is cls and same_heads:
+                return model_dir.load_model_dir(path)
+        return cls(backbone=AlbertBackbone.from_preset(path, load_weights=load_weights), **kwargs)
 
 
 def backbone_inputs(backbone: AlbertBackbone, extra_rank: int = 0) -> dict[str, keras.KerasTensor]:

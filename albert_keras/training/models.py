@@ -47,7 +47,7 @@ def backbone_overrides(model_config: ModelConfig, vocabulary_size: int, precisio
 def build_backbone(
     model_config: ModelConfig, vocabulary_size: int, precision: str, sequence_length: int
 ) -> AlbertBackbone:
-    """An `AlbertBackbone` from a preset (random init) or a model dir (weights loaded).
+    """An `AlbertBackbone` from a preset (random init, nothing downloaded) or a model dir (weights loaded).
 
     Args:
         model_config: a `ModelConfig`.
@@ -63,7 +63,9 @@ def build_backbone(
             model's `max_sequence_length`.
     """
     overrides = backbone_overrides(model_config, vocabulary_size, precision)
-    backbone = AlbertBackbone.from_preset(model_config.init, **overrides)
+    # A preset starts from random weights (pretraining from scratch); a model dir loads its weights.
+    from_scratch = model_config.init in PRESETS and not _is_model_dir(model_config.init)
+    backbone = AlbertBackbone.from_preset(model_config.init, load_weights=not from_scratch, **overrides)
     check_backbone(backbone, vocabulary_size, sequence_length, model_config.init)
     return backbone
 

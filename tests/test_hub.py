@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 import urllib.parse
 
@@ -32,6 +33,12 @@ from tests.hub_fixtures import (
     tree,
     zip_with,
 )
+from tests.test_convert_brightmart import _checkpoint as brightmart_checkpoint
+from tests.test_convert_brightmart import _vocab as brightmart_vocab
+from tests.test_convert_brightmart import brightmart_forward
+from tests.test_convert_keras_hub import INPUTS as KH_INPUTS
+from tests.test_convert_keras_hub import diffs as keras_hub_diffs
+from tests.test_convert_keras_hub import keras_hub_preset
 from tests.test_convert_reference import inputs, max_diffs, our_outputs, record, reference_outputs
 
 TOL = 1e-5
@@ -124,6 +131,38 @@ def test_zh_registry_name_loads_wordpiece_tarball(home, server, google_zh, monke
     assert open(os.path.join(model_dir, "vocab.txt"), encoding="utf-8").read().split() == ZH_VOCAB
     assert not os.path.exists(os.path.join(model_dir, "spiece.model"))
     assert read_config(model_dir)["config"]["backbone"]["config"]["activation"] == "relu"
+
+
+def test_brightmart_zip_by_registry_name(home, server, tmp_path, monkeypatch):
+    weights, prefix, config = brightmart_checkpoint(tmp_path / "bm")
+    unpacked = os.path.dirname(prefix)
+    shutil.copyfile(brightmart_vocab(tmp_path), os.path.join(unpacked, "vocab.txt"))
+    members = [(f"albert_tiny_zh/{n}", "file", open(os.path.join(unpacked, n), "rb").read())
+               for n in sorted(os.listdir(unpacked))]
+    zip_with(str(tmp_path / "albert_tiny.zip"), members)
+    _serve(monkeypatch, server, "albert_tiny_zh", (tmp_path / "albert_tiny.zip").read_bytes())
+    pretrainer = AlbertPretrainer.from_preset("albert_tiny_zh")
+    assert pretrainer.backbone.embedding_projection == "token_only"
+    batch = inputs()
+    diffs = record("hub/albert_tiny_zh (brightmart zip)",
+                   max_diffs(our_outputs(pretrainer, batch), brightmart_forward(weights, batch)))
+    assert max(diffs.values()) <= TOL, diffs
+    direct = convert.from_brightmart(prefix, config)
+    assert np.array_equal(top_k_ids(pretrainer, batch), top_k_ids(direct, batch))
+    model_dir = hub.resolve("albert_tiny_zh")
+    assert json.load(open(os.path.join(model_dir, "tokenizer.json")))["kind"] == "wordpiece"
+
+
+def test_keras_hub_preset_dir_by_handle(home, tmp_path):
+    reference = keras_hub_preset(tmp_path / "preset", "grouped")
+    backbone = AlbertBackbone.from_preset(str(tmp_path / "preset"))
+    seq, pooled = keras_hub_diffs(reference(KH_INPUTS), backbone(KH_INPUTS))
+    assert seq <= TOL and pooled <= TOL, (seq, pooled)
+    assert layouts.detect(str(tmp_path / "preset")).name == "keras_hub"
+    # Converted once into the cache: the second load reads the cached model dir.
+    model_dir = hub.resolve(str(tmp_path / "preset"))
+    assert os.path.commonpath([model_dir, str(home)]) == str(home)
+    assert read_config(model_dir)["registered_name"] == "albert_keras>AlbertBackbone"
 
 
 def test_hf_handle_through_the_resolve_endpoints(home, server, tmp_path, monkeypatch):
@@ -371,18 +410,30 @@ def test_every_registry_entry_resolves_to_an_archive_whose_layout_is_detected(na
         assert hub.archives.is_archive(url)
     # An archive unpacked as the layout says is found and detected as the entry's format.
     layout = entry["layout"]
-    root = tmp_path / "unpacked" / layout["root"]
+    root = tmp_path / "unpacked" / (layout["root"] or "albert_zh")
+    checkpoint = layout["checkpoint"] or "albert_model.ckpt"
     root.mkdir(parents=True)
-    for key in ("config", "spm", "vocab"):
-        if layout[key]:
-            (root / layout[key]).write_text("{}")
-    for suffix in (".index", ".data-00000-of-00001", ".meta"):
-        (root / (layout["checkpoint"] + suffix)).write_bytes(b"")
+    if entry["format"] == "brightmart_tf1":
+        # Only the variable names tell brightmart's checkpoints from Google's: write a real one.
+        _, prefix, config = brightmart_checkpoint(tmp_path / "written")
+        for file in os.listdir(os.path.dirname(prefix)):
+            os.replace(os.path.join(os.path.dirname(prefix), file), root / file)
+        if layout["config"]:
+            os.replace(root / os.path.basename(config), root / layout["config"])
+        (root / "vocab.txt").write_text("[PAD]")
+    else:
+        for key in ("config", "spm", "vocab"):
+            if layout[key]:
+                (root / layout[key]).write_text("{}")
+        if not layout["config"]:
+            (root / "albert_config_tiny_g.json").write_text("{}")
+        for suffix in (".index", ".data-00000-of-00001", ".meta"):
+            (root / (checkpoint + suffix)).write_bytes(b"")
     (tmp_path / "unpacked" / "README").write_text("x")
     found = layouts.find_source_dir(str(tmp_path / "unpacked"), layout["root"], name)
     assert found == str(root)
     assert layouts.detect(found).name == entry["format"]
-    assert layouts.checkpoint_prefix(found, layout["checkpoint"]) == str(root / layout["checkpoint"])
+    assert layouts.checkpoint_prefix(found, layout["checkpoint"]) == str(root / checkpoint)
 
 
 # === CLI ===
@@ -451,7 +502,7 @@ def test_registry_format_without_a_converter_is_refused_not_guessed(home, server
     # The files look like Google's; a format the table has no row for must not fall back to Google's mapping.
     _serve(monkeypatch, server, "albert_base_v2", google_en["bytes"], format="future_tf1")
     with pytest.raises(HubError, match=r"format 'future_tf1', which no converter handles yet\. Known layouts: "
-                                       r"model_dir, google_tf1, hf"):
+                                       r"model_dir, brightmart_tf1, google_tf1, hf, keras_hub"):
         hub.resolve("albert_base_v2")
     assert not os.listdir(home / "models")
 

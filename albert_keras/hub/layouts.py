@@ -11,9 +11,20 @@ Known layouts:
     google_tf1  a google-research TF1 tarball: `albert_config.json`,
                 `model.ckpt-*.index` (+ data), and `30k-clean.model` /
                 `spiece.model` or a WordPiece `vocab_chinese.txt` / `vocab.txt`.
+    brightmart_tf1  a brightmart/albert_zh TF1 checkpoint: `albert_model.ckpt`
+                (+ data), `albert_config_<size>.json` (or `bert_config.json`)
+                and `vocab.txt`, whose variables hold brightmart's factorized
+                embedding (`bert/embeddings/word_embeddings_2`). Tried before
+                google_tf1, whose files look the same.
+    google_tf1  a google-research TF1 tarball: `albert_config*.json`,
+                `model.ckpt-*.index` (+ data), and `30k-clean.model` /
+                `spiece.model` or a WordPiece `vocab_chinese.txt` / `vocab.txt`.
     hf          a HF transformers directory: config.json with
                 `"model_type": "albert"` and `model.safetensors` (or its
                 shards' `model.safetensors.index.json`).
+    keras_hub   a KerasHub ALBERT preset: config.json with a `keras_hub>`
+                `registered_name`, `model.weights.h5`, `tokenizer.json` and
+                `assets/tokenizer/vocabulary.spm`.
 
 Weights load only from TF checkpoints, safetensors and `.h5`: a directory
 whose only weights are `pytorch_model.bin` (a pickle) is refused with a
@@ -27,6 +38,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import tensorflow as tf
 
 from albert_keras import convert
 from albert_keras.handles import HubError
@@ -86,8 +99,40 @@ def _first(directory, names):
     return None
 
 
+def _tf1_config(directory, preferred=None):
+    """The TF1 config file: `preferred`, else `albert_config.json`, else the one `albert_config*.json`."""
+    found = _first(directory, (preferred, "albert_config.json"))
+    if found:
+        return found
+    configs = sorted(glob.glob(os.path.join(directory, "albert_config*.json")))
+    return configs[0] if len(configs) == 1 else None
+
+
 def _is_google_tf1(directory):
-    return os.path.isfile(os.path.join(directory, "albert_config.json")) and checkpoint_prefix(directory) is not None
+    return _tf1_config(directory) is not None and checkpoint_prefix(directory) is not None
+
+
+def _has_brightmart_variables(prefix):
+    try:
+        names = {name for name, _ in tf.train.list_variables(prefix)}
+    except (tf.errors.OpError, ValueError):
+        return False
+    return any(n.endswith("bert/embeddings/word_embeddings_2") for n in names)
+
+
+def _is_brightmart_tf1(directory):
+    if _tf1_config(directory) is None and not os.path.isfile(os.path.join(directory, "bert_config.json")):
+        return False
+    prefix = checkpoint_prefix(directory)
+    return prefix is not None and _has_brightmart_variables(prefix)
+
+
+def _convert_brightmart_tf1(directory, output, options):
+    files = convert.brightmart_files(directory)
+    convert.from_brightmart(
+        files["checkpoint"], files["config"], output=output, vocab=files["vocab"],
+        lowercase=options.get("uncased", True),
+    )
 
 
 def _convert_google_tf1(directory, output, options):
@@ -95,7 +140,7 @@ def _convert_google_tf1(directory, output, options):
     prefix = checkpoint_prefix(directory, layout.get("checkpoint"))
     spm = _first(directory, (layout.get("spm"), "30k-clean.model", "spiece.model"))
     vocab = None if spm else _first(directory, (layout.get("vocab"), "vocab_chinese.txt", "vocab.txt"))
-    config = os.path.join(directory, layout.get("config") or "albert_config.json")
+    config = _tf1_config(directory, layout.get("config"))
     convert.from_google_checkpoint(
         prefix, config, output=output, spm=spm, vocab=vocab, lowercase=options.get("uncased", True)
     )
@@ -115,10 +160,18 @@ def _convert_hf(directory, output, options):
     convert.from_hf(directory, output=output)
 
 
+def _convert_keras_hub(directory, output, options):
+    # KerasHub's AlbertTokenizer neither lowercases nor strips accents: keep its ids unless the registry says uncased.
+    uncased = options.get("uncased")
+    convert.from_keras_hub(directory, output=output, lowercase=uncased, strip_accents=uncased)
+
+
 LAYOUTS = [
     Layout("model_dir", _is_model_dir, None),
+    Layout("brightmart_tf1", _is_brightmart_tf1, _convert_brightmart_tf1),
     Layout("google_tf1", _is_google_tf1, _convert_google_tf1),
     Layout("hf", _is_hf, _convert_hf),
+    Layout("keras_hub", convert.is_keras_hub_preset, _convert_keras_hub),
 ]
 
 

@@ -66,4 +66,42 @@ for _size, _shape in _SIZES.items():
         "sha256": None,
     }
 
+# brightmart/albert_zh releases (https://github.com/brightmart/albert_zh): zips that unpack flat or into one
+# folder, with `albert_model.ckpt`, `albert_config_<size>.json` and the BERT Chinese `vocab.txt` (21128
+# WordPiece tokens, lowercased). Their own code's releases ("brightmart_tf1") project only the token table
+# E→H before adding H-wide position/segment embeddings; the `*_google` ones use Google's code ("google_tf1").
+# Google's names (`albert_base_zh`, ...) are Google's checkpoints, so brightmart's base/large/xlarge carry a
+# `_brightmart` suffix. The repository has no LICENSE file (its code carries Google's Apache-2.0 headers).
+_BRIGHTMART = "https://storage.googleapis.com/albert_zh"
+for _name, _file, _format, _config, _description in (
+    ("albert_tiny_zh", "albert_tiny.zip", "brightmart_tf1", None,
+     "brightmart albert_tiny_zh: 4 layers, H=312, E=128; about 16 MB."),
+    ("albert_tiny_zh_489k", "albert_tiny_489k.zip", "brightmart_tf1", None,
+     "brightmart albert_tiny_zh trained longer (489k steps), the one their scripts use."),
+    ("albert_tiny_zh_google", "albert_tiny_zh_google.zip", "google_tf1", None,
+     "brightmart albert_tiny_zh in Google's code and layout; about 16 MB."),
+    ("albert_small_zh_google", "albert_small_zh_google.zip", "google_tf1", "albert_config_small_google.json",
+     "brightmart albert_small_zh (6 layers, H=384) in Google's code and layout; about 18.5 MB."),
+    ("albert_base_zh_brightmart", "albert_base_zh.zip", "brightmart_tf1", None,
+     "brightmart albert_base_zh (trial release): 12 layers, H=768; about 40 MB."),
+    ("albert_base_zh_brightmart_36k", "albert_base_zh_additional_36k_steps.zip", "brightmart_tf1", None,
+     "brightmart albert_base_zh plus 36k steps at batch 4096; about 40 MB."),
+    ("albert_large_zh_brightmart", "albert_large_zh.zip", "brightmart_tf1", "albert_config_large.json",
+     "brightmart albert_large_zh: 24 layers, H=1024; about 64 MB."),
+    ("albert_xlarge_zh_brightmart_183k", "albert_xlarge_zh_183k.zip", "brightmart_tf1", None,
+     "brightmart albert_xlarge_zh at 183k steps, 24 layers, H=2048; about 230 MB. Their config says post-LN, "
+     "a comment in their code says pre-LN: parity with their training is unverified."),
+):
+    REGISTRY[_name] = {
+        "urls": [f"{_BRIGHTMART}/{_file}"],
+        "format": _format,
+        "layout": {"root": None, "config": _config, "checkpoint": None, "spm": None, "vocab": "vocab.txt"},
+        "uncased": True,
+        "licence": None,
+        "description": _description + " WordPiece vocab.txt (BERT Chinese).",
+        "homepage": "https://github.com/brightmart/albert_zh",
+        "size": None,
+        "sha256": None,
+    }
+
 FORMATS = ("google_tf1", "brightmart_tf1")

@@ -223,34 +223,46 @@ def test_text_glued_to_a_special_token_gets_no_prefix_piece(vocab_dir, digit_com
         assert encoder.encode(text) == want, text
         assert graph_ids == want, text
         assert [encoder.id_to_piece(i) for i in want] == want_pieces, text  # no <unk> hides a wrong piece
+    # A special token at the end of one input does not glue the next input to it.
+    batch = layer(tf.constant(["cats [MASK]", "9,99 is [SEP]", "hello 9,99"])).to_list()
+    assert batch[2] == encoder.encode("hello 9,99") and encoder.encode_pieces("hello 9,99")[0].startswith("▁")
 
 
-def test_tf_data_and_saved_function_give_the_same_ids(vocab_dir, digit_comma_vocab, tmp_path):
-    texts = GOLDEN + [text for text, _ in _special_golden(vocab_dir, digit_comma_vocab)]
-    encoder = SentencePieceEncoder(vocab_dir)
-    want = [encoder.encode(text) for text in texts]
-    layer = AlbertTokenizer(vocab_dir)
+def test_tf_data_and_saved_function_give_the_same_ids(digit_comma_vocab, tmp_path):
+    # Both vocabularies in one tf.data pipeline and one SavedModel. A loaded SavedModel shares
+    # SentencepieceOp resources whose node names are equal; the layer names its two resources after
+    # the proto, so neither the layer's two models (with and without the "▁" prefix) nor two layers mix up.
+    texts = GOLDEN + [text for text, _ in SPECIAL_GOLDEN_SPM + SPECIAL_GOLDEN_DIGIT_COMMA]
+    vocab_dirs = [SPM_DIR, digit_comma_vocab]
+    want = [[SentencePieceEncoder(d).encode(text) for text in texts] for d in vocab_dirs]
+    assert want[0] != want[1]
+    layers = [AlbertTokenizer(d) for d in vocab_dirs]
 
-    dataset = tf.data.Dataset.from_tensor_slices(texts).map(layer).batch(1)
-    assert [row.numpy()[0].tolist() for row in dataset] == want
+    dataset = tf.data.Dataset.from_tensor_slices(texts).map(
+        lambda t, tokenizers=tuple(layers): tuple(tokenizer(t) for tokenizer in tokenizers)
+    )
+    got = [[ids.numpy().tolist() for ids in row] for row in dataset]
+    assert [list(column) for column in zip(*got, strict=True)] == want
 
     class Tokenize(tf.Module):
-        def __init__(self, tokenizer):
+        def __init__(self, tokenizers):
             super().__init__()
-            self.tokenizer = tokenizer
+            self.tokenizers = tokenizers
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
         def __call__(self, text):
-            ids = self.tokenizer(text)
-            return {"ids": ids.flat_values, "row_lengths": ids.row_lengths()}
+            out = {}
+            for i, tokenizer in enumerate(self.tokenizers):
+                ids = tokenizer(text)
+                out[f"ids_{i}"], out[f"row_lengths_{i}"] = ids.flat_values, ids.row_lengths()
+            return out
 
-    tf.saved_model.save(Tokenize(layer), str(tmp_path / "saved"))
-    del layer
+    tf.saved_model.save(Tokenize(layers), str(tmp_path / "saved"))
+    del layers, dataset
     gc.collect()
-    loaded = tf.saved_model.load(str(tmp_path / "saved"))
-    out = loaded(tf.constant(texts))
-    got = tf.RaggedTensor.from_row_lengths(out["ids"], out["row_lengths"]).to_list()
-    assert got == want
+    out = tf.saved_model.load(str(tmp_path / "saved"))(tf.constant(texts))
+    for i, expected in enumerate(want):
+        assert tf.RaggedTensor.from_row_lengths(out[f"ids_{i}"], out[f"row_lengths_{i}"]).to_list() == expected
 
 
 def test_digit_pattern_matches_python_isdigit():

@@ -178,53 +178,55 @@ class AlbertTokenizer(keras.layers.Layer):
         if scalar:
             text = text[tf.newaxis]
         parts = tf_text.regex_split(text, spe.SPECIAL_PATTERN, spe.SPECIAL_PATTERN)  # [B, (P)]
-        flat = parts.flat_values  # [N]
-        is_special = tf.strings.regex_full_match(flat, spe.SPECIAL_PATTERN)  # [N]
-        previous = parts.with_flat_values(is_special)[:, :-1]
-        after_special = tf.concat([tf.zeros_like(parts[:, :1], tf.bool), previous], axis=1).flat_values
-        continues = after_special & ~is_special & ~starts_with_space_in_graph(flat)
-        plain = tf.where(is_special, "", normalize(flat, self.lowercase, self.strip_accents))
-        special = tf.RaggedTensor.from_row_lengths(
-            tf.boolean_mask(flat, is_special), tf.cast(is_special, tf.int64)
-        )  # [N, (0 or 1)]
-        segment_pieces = tf.concat(
-            [
-                special,
-                self._sentencepiece.tokenize(tf.where(continues, "", plain)),
-                self._continuation.tokenize(tf.where(continues, plain, "")),
-            ],
-            axis=1,
-        )  # [N, (L)]: one of the three is non-empty per segment
-        pieces = tf.RaggedTensor.from_row_splits(segment_pieces, parts.row_splits).merge_dims(1, 2)  # [B, (T)]
-        pieces = pieces.with_flat_values(self._split_digit_comma(pieces.flat_values)).merge_dims(1, 2)
-        ids = self._sentencepiece.string_to_id(pieces)
+        segments = parts.flat_values  # [N]: the special tokens and the text between them
+        segment_row = parts.value_rowids()  # [N]: the input of each segment
+        is_special = tf.strings.regex_full_match(segments, spe.SPECIAL_PATTERN)
+        same_row = segment_row == tf.concat([[-1], segment_row], axis=0)[:-1]
+        after_special = same_row & tf.concat([[False], is_special], axis=0)[:-1]
+        continues = after_special & ~is_special & ~starts_with_space_in_graph(segments)
+        plain = tf.where(is_special, "", normalize(segments, self.lowercase, self.strip_accents))
+        text_pieces = self._sentencepiece.tokenize(tf.where(continues, "", plain))  # [N, (L)]
+        glued_pieces = self._continuation.tokenize(tf.where(continues, plain, ""))  # [N, (L)]
+        special_at = tf.where(is_special)[:, 0]
+        pieces, piece_segment = _merge_by_segment(
+            [tf.gather(segments, special_at), text_pieces.flat_values, glued_pieces.flat_values],
+            [special_at, text_pieces.value_rowids(), glued_pieces.value_rowids()],
+        )  # [M]: each segment has one of the three kinds
+        pieces, source = self._split_digit_comma(pieces)  # [M'], the index in [M] each comes from
+        row = tf.gather(tf.gather(segment_row, piece_segment), source)
+        ids = tf.RaggedTensor.from_value_rowids(
+            self._sentencepiece.string_to_id(pieces), row, nrows=parts.nrows()
+        )  # [B, (T)]
         if self.sequence_length is not None:
             ids = ids.to_tensor(default_value=features.PAD_ID, shape=[None, self.sequence_length])
         if scalar:
             ids = ids[0]
         return ids
 
-    def _split_digit_comma(self, pieces: tf.Tensor) -> tf.RaggedTensor:
-        """The digit-comma rule of `encode_pieces` on pieces `[M]`: returns `[M, (r)]` pieces."""
+    def _split_digit_comma(self, pieces: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The digit-comma rule of `encode_pieces` on pieces `[M]`.
+
+        Returns:
+            The new pieces `[M']` and, for each, the int64 index in `[M]` of
+            the piece it comes from (sorted).
+        """
         underline = piece_rules.SPIECE_UNDERLINE
         hit = tf.strings.regex_full_match(pieces, piece_rules.digit_comma_pattern())  # [M]
-        targets = tf.boolean_mask(pieces, hit)  # [K]
+        hit_at = tf.where(hit)[:, 0]  # [K]
+        targets = tf.gather(pieces, hit_at)
         core = tf.strings.regex_replace(tf.strings.regex_replace(targets, ",$", ""), underline, "")
         new = self._sentencepiece.tokenize(core)  # [K, (J)]
+        values, new_row = new.flat_values, new.value_rowids()
+        first = tf.range(tf.size(values, out_type=tf.int64)) == tf.gather(new.row_splits, new_row)
         no_marker = ~tf.strings.regex_full_match(targets, "(?s)" + underline + ".*")  # [K]
-        first = tf.equal(tf.ragged.range(new.row_lengths()), 0)  # [K, (J)]
-        strip = first & tf.expand_dims(no_marker, 1)
-        new_values = tf.where(
-            strip.flat_values, tf.strings.regex_replace(new.flat_values, "^" + underline, ""), new.flat_values
+        strip = first & tf.gather(no_marker, new_row)
+        values = tf.where(strip, tf.strings.regex_replace(values, "^" + underline, ""), values)
+        keep = tf.where(values != "")[:, 0]  # a first piece that was only "▁" is dropped
+        kept_at = tf.where(~hit)[:, 0]
+        return _merge_by_segment(
+            [tf.gather(pieces, kept_at), tf.gather(values, keep), tf.fill(tf.shape(hit_at), ",")],
+            [kept_at, tf.gather(hit_at, tf.gather(new_row, keep)), hit_at],
         )
-        new = tf.ragged.boolean_mask(new.with_flat_values(new_values), new.with_flat_values(new_values != ""))
-        comma = tf.RaggedTensor.from_row_lengths(tf.fill(tf.shape(targets), ","), tf.ones_like(new.row_lengths()))
-        new = tf.concat([new, comma], axis=1)  # [K, (J' + 1)]
-        size = tf.shape(pieces, out_type=tf.int64)[0]
-        kept = tf.RaggedTensor.from_row_lengths(pieces, tf.ones([size], tf.int64))  # [M, (1)]
-        rows = tf.concat([kept, new], axis=0)  # [M + K, (r)]
-        index = tf.where(hit, size + tf.cumsum(tf.cast(hit, tf.int64)) - 1, tf.range(size, dtype=tf.int64))
-        return tf.gather(rows, index)
 
     def detokenize(self, ids: Any) -> tf.Tensor:
         """Maps ids back to text.
@@ -269,3 +271,14 @@ class AlbertTokenizer(keras.layers.Layer):
             }
         )
         return config
+
+
+def _merge_by_segment(values: list[tf.Tensor], segments: list[tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Concatenates `values` (1-D tensors) and orders them by their int `segments`, stably.
+
+    Elements of one segment keep their order, and those of an earlier list
+    come first. Returns the ordered values and their int64 segments.
+    """
+    segment = tf.concat([tf.cast(s, tf.int64) for s in segments], axis=0)
+    order = tf.argsort(segment, stable=True)
+    return tf.gather(tf.concat(values, axis=0), order), tf.gather(segment, order)

@@ -17,9 +17,10 @@ Steps, all TF ops registered by TF core or TF Text 2.12.1:
    whitespace between, with a second model that adds no dummy ``▁`` prefix
    (so ``a free [MASK].`` gives ``▁a ▁free [MASK] .``), any other with the
    model itself;
-4. split the digit-comma pieces (``▁2014,`` → ``▁2014`` ``,``) as
-   `encode_pieces` does (`RegexFullMatch`, a second `SentencepieceTokenizeOp`
-   on those pieces, ragged gathers);
+4. split the digit-comma pieces (``▁2014,`` → the pieces of ``2014``, then
+   ``,``) as `encode_pieces` does (`StaticRegexFullMatch`, a second
+   `SentencepieceTokenizeOp` on those pieces; the pieces are kept as flat
+   tensors and put back in order by a stable `argsort` on their position);
 5. map every piece, special tokens included, to its id
    (`SentencepieceStringToIdOp`).
 
@@ -28,7 +29,7 @@ So ``"猫是[MASK]。"`` gives ``ids("猫是") + [4] + ids_without_prefix("。")
 Saving: the SentencePiece model proto is part of the TF graph (an attribute
 of the `SentencepieceOp` resource; the no-prefix model is a second one, made
 from the first), so `tf.saved_model.save` of anything that tracks this layer
-carries it. In a `.keras` file the proto is written as the asset file
+carries it (twice the proto bytes in the graph). In a `.keras` file the proto is written as the asset file
 ``spiece.model`` (`save_assets`/`load_assets`), and the config holds
 ``proto=None``; the `proto` property gives the bytes, e.g. for the exporter
 to write ``assets/spiece.model``.

@@ -9,6 +9,7 @@ import sentencepiece as spm
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
 from albert_keras.tokenizer.normalize import preprocess_text
 
@@ -38,18 +39,27 @@ def test_ids_equal_python_sentencepiece_on_english_and_chinese(tokenizer, sp):
     assert sum(len(w) for w in want) > 2000
 
 
-def test_literal_mask_becomes_mask_id_in_place(tokenizer, sp):
+@pytest.fixture(scope="module")
+def sp_continuation(spm_vocab_dir):
+    """The model without the dummy `▁` prefix: how text glued to a special token is tokenized."""
+    return spm.SentencePieceProcessor(
+        model_proto=vocab.without_dummy_prefix((spm_vocab_dir / "spiece.model").read_bytes())
+    )
+
+
+def test_literal_mask_becomes_mask_id_in_place(tokenizer, sp, sp_continuation):
     ids = tokenizer(tf.constant(["猫是[MASK]。"])).to_list()[0]
-    assert ids == sp.encode("猫是") + [features.MASK_ID] + sp.encode("。")
+    assert ids == sp.encode("猫是") + [features.MASK_ID] + sp_continuation.encode("。")
+    assert sp_continuation.encode("。") == [sp.piece_to_id("。")] != sp.encode("。")  # no "▁" piece after [MASK]
     pieces = [sp.id_to_piece(i) for i in ids]
     assert "猫" in pieces and "是" in pieces
     mask_at = ids.index(features.MASK_ID)
     assert pieces.index("是") < mask_at < pieces.index("。")
 
 
-def test_literal_cls_and_sep_map_to_their_ids(tokenizer, sp):
+def test_literal_cls_and_sep_map_to_their_ids(tokenizer, sp, sp_continuation):
     ids = tokenizer(tf.constant(["[CLS]Hello World[SEP] cats [MASK]"])).to_list()[0]
-    want = [2] + sp.encode("hello world") + [3] + sp.encode("cats") + [4]
+    want = [2] + sp_continuation.encode("hello world") + [3] + sp.encode("cats") + [4]
     assert ids == want
 
 

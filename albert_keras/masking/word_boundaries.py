@@ -3,11 +3,12 @@
 A piece starts a word when it starts with ``▁``, holds a CJK character (each
 Chinese/Japanese/Korean character is its own word), is a single ASCII
 punctuation character, or is a ``<...>`` symbol (as ALBERT's
-`_is_start_piece`). Other pieces continue the word before them. Special
+`_is_start_piece`). Other pieces continue the word before them. The rule is
+`albert_keras.tokenizer.pieces.is_start_piece` (the tokenizers'
+`is_word_start`); this module builds the id tables from it. Special
 tokens are never masked; see `NON_MASKABLE_IDS`.
 """
 
-import string
 from collections.abc import Callable
 from typing import Any
 
@@ -15,33 +16,11 @@ import numpy as np
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.tokenizer.pieces import is_cjk, is_start_piece
+
+__all__ = ["NON_MASKABLE_IDS", "is_cjk", "is_start_piece", "start_piece_table", "word_starts", "word_starts_in_graph"]
 
 NON_MASKABLE_IDS = (features.PAD_ID, features.CLS_ID, features.SEP_ID, features.MASK_ID)
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-def is_cjk(char: str) -> bool:
-    """True for a CJK ideograph, kana, hangul or CJK punctuation character."""
-    cp = ord(char)
-    return (
-        0x4E00 <= cp <= 0x9FFF
-        or 0x3400 <= cp <= 0x4DBF
-        or 0x20000 <= cp <= 0x2FA1F
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x3000 <= cp <= 0x30FF  # CJK punctuation, hiragana, katakana
-        or 0xAC00 <= cp <= 0xD7AF  # hangul
-        or 0xFF00 <= cp <= 0xFFEF  # full-width forms
-    )
-
-
-def is_start_piece(piece: str) -> bool:
-    """True when the SentencePiece `piece` (str) starts a new word."""
-    return (
-        piece.startswith("\u2581")
-        or piece.startswith("<")
-        or piece in _PUNCTUATION
-        or any(is_cjk(c) for c in piece)
-    )
 
 
 def start_piece_table(id_to_piece: Callable[[int], str], vocab_size: int) -> np.ndarray:

@@ -1,30 +1,41 @@
 """`AlbertTokenizer`: the in-graph SentencePiece tokenizer (Keras 3 layer).
 
 It runs in `tf.data`, in the TFX Transform graph and inside the served
-SavedModel, and gives the same ids as `SentencePieceEncoder` (Python).
+SavedModel, and gives the same ids as `SentencePieceEncoder` (Python), which
+are the ids of google-research/albert `tokenization.py` (`preprocess_text`,
+`encode_pieces` with its digit-comma rule, `PieceToId`); the rules are in the
+`sentencepiece_encoder` module docstring.
 
-Steps, all TF ops registered by TF core or TF Text 2.12:
+Steps, all TF ops registered by TF core or TF Text 2.12.1:
 
 1. split the input on the literal special tokens ``[CLS]``, ``[SEP]``,
    ``[MASK]``, keeping them (`RegexSplitWithOffsets`);
-2. normalize each other piece like ALBERT's `preprocess_text`
+2. normalize each other segment like ALBERT's `preprocess_text`
    (`StaticRegexReplace`, `NormalizeUTF8`, `StringLower`);
-3. tokenize each piece with SentencePiece (`SentencepieceOp`,
-   `SentencepieceTokenizeOp`) and give each special token its id;
-4. join the pieces of each input back into one row.
+3. cut each segment into pieces with SentencePiece (`SentencepieceOp`,
+   `SentencepieceTokenizeOp`): a segment right after a special token, with no
+   whitespace between, with a second model that adds no dummy ``▁`` prefix
+   (so ``a free [MASK].`` gives ``▁a ▁free [MASK] .``), any other with the
+   model itself;
+4. split the digit-comma pieces (``▁2014,`` → the pieces of ``2014``, then
+   ``,``) as `encode_pieces` does (`StaticRegexFullMatch`, a second
+   `SentencepieceTokenizeOp` on those pieces; the pieces are kept as flat
+   tensors and put back in order by a stable `argsort` on their position);
+5. map every piece, special tokens included, to its id
+   (`SentencepieceStringToIdOp`).
 
-So ``"猫是[MASK]。"`` gives ``ids("猫是") + [4] + ids("。")``. Like the
-Hugging Face ALBERT tokenizer, the text after a special token is tokenized as
-the start of a text (it may get a leading ``▁`` piece).
+So ``"猫是[MASK]。"`` gives ``ids("猫是") + [4] + ids_without_prefix("。")``.
 
 Saving: the SentencePiece model proto is part of the TF graph (an attribute
-of the `SentencepieceOp` resource), so `tf.saved_model.save` of anything that
-tracks this layer carries it. In a `.keras` file the proto is written as the
-asset file ``spiece.model`` (`save_assets`/`load_assets`), and the config
-holds ``proto=None``; the `proto` property gives the bytes, e.g. for the
-exporter to write ``assets/spiece.model``.
+of the `SentencepieceOp` resource; the no-prefix model is a second one, made
+from the first), so `tf.saved_model.save` of anything that tracks this layer
+carries it (twice the proto bytes in the graph). In a `.keras` file the proto is written as the asset file
+``spiece.model`` (`save_assets`/`load_assets`), and the config holds
+``proto=None``; the `proto` property gives the bytes, e.g. for the exporter
+to write ``assets/spiece.model``.
 """
 
+import hashlib
 import os
 from typing import Any
 
@@ -33,8 +44,11 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from albert_keras import features
+from albert_keras.tokenizer import pieces as piece_rules
 from albert_keras.tokenizer import sentencepiece_encoder as spe
-from albert_keras.tokenizer.normalize import normalize
+from albert_keras.tokenizer import special_ids as special_ids_lib
+from albert_keras.tokenizer import vocab
+from albert_keras.tokenizer.normalize import normalize, starts_with_space_in_graph
 
 ASSET_FILE = "spiece.model"
 
@@ -82,6 +96,7 @@ class AlbertTokenizer(keras.layers.Layer):
         self._proto = None
         self._encoder = None
         self._sentencepiece = None
+        self._continuation = None
         if proto is not None:
             self.set_proto(proto)
         self.built = True
@@ -90,8 +105,19 @@ class AlbertTokenizer(keras.layers.Layer):
         """Loads the SentencePiece model (bytes, `spiece.model` path or vocab dir)."""
         self._proto = spe.load_proto(proto)
         self._encoder = spe.SentencePieceEncoder(self._proto, self.lowercase, self.strip_accents)
+        # The resource's node name must differ between different models: a loaded SavedModel shares
+        # `SentencepieceOp` resources with the same node name, so the two models of one layer (or the
+        # layers of two vocabularies) would get one model. Named by content, equal models may share.
+        digest = hashlib.sha256(self._proto).hexdigest()[:16]
         self._sentencepiece = tf_text.SentencepieceTokenizer(
-            model=self._proto, out_type=tf.int32, add_bos=False, add_eos=False
+            model=self._proto, out_type=tf.string, add_bos=False, add_eos=False, name=f"sentencepiece_{digest}"
+        )
+        self._continuation = tf_text.SentencepieceTokenizer(
+            model=vocab.without_dummy_prefix(self._proto),
+            out_type=tf.string,
+            add_bos=False,
+            add_eos=False,
+            name=f"sentencepiece_continuation_{digest}",
         )
 
     @property
@@ -105,6 +131,16 @@ class AlbertTokenizer(keras.layers.Layer):
             raise ValueError(
                 "AlbertTokenizer has no SentencePiece model: pass proto=... or load it from a .keras file"
             )
+
+    @property
+    def special_ids(self) -> special_ids_lib.SpecialIds:
+        """The `SpecialIds` of the vocabulary (checked against the proto when it is loaded)."""
+        self._check_loaded()
+        return self._encoder.special_ids
+
+    def is_word_start(self, piece: str) -> bool:
+        """True when the piece string `piece` starts a word; see `pieces.is_start_piece`."""
+        return piece_rules.is_start_piece(piece)
 
     def vocabulary_size(self) -> int:
         """Returns the number of pieces (a Python int)."""
@@ -142,27 +178,56 @@ class AlbertTokenizer(keras.layers.Layer):
         scalar = text.shape.rank == 0
         if scalar:
             text = text[tf.newaxis]
-        pieces = tf_text.regex_split(text, spe.SPECIAL_PATTERN, spe.SPECIAL_PATTERN)  # [B, (P)]
-        flat = pieces.flat_values  # [N]
-        special_id = tf.where(
-            flat == features.CLS_TOKEN,
-            features.CLS_ID,
-            tf.where(flat == features.SEP_TOKEN, features.SEP_ID,
-                     tf.where(flat == features.MASK_TOKEN, features.MASK_ID, -1)),
-        )
-        is_special = special_id >= 0
-        plain = tf.where(is_special, "", normalize(flat, self.lowercase, self.strip_accents))
-        plain_ids = self._sentencepiece.tokenize(plain)  # [N, (L)]
-        special_ids = tf.RaggedTensor.from_row_lengths(
-            tf.boolean_mask(special_id, is_special), tf.cast(is_special, tf.int64)
-        )  # [N, (0 or 1)]
-        piece_ids = tf.concat([tf.cast(special_ids, tf.int32), plain_ids], axis=1)
-        ids = tf.RaggedTensor.from_row_splits(piece_ids, pieces.row_splits).merge_dims(1, 2)
+        parts = tf_text.regex_split(text, spe.SPECIAL_PATTERN, spe.SPECIAL_PATTERN)  # [B, (P)]
+        segments = parts.flat_values  # [N]: the special tokens and the text between them
+        segment_row = parts.value_rowids()  # [N]: the input of each segment
+        is_special = tf.strings.regex_full_match(segments, spe.SPECIAL_PATTERN)
+        same_row = segment_row == tf.concat([[-1], segment_row], axis=0)[:-1]
+        after_special = same_row & tf.concat([[False], is_special], axis=0)[:-1]
+        continues = after_special & ~is_special & ~starts_with_space_in_graph(segments)
+        plain = tf.where(is_special, "", normalize(segments, self.lowercase, self.strip_accents))
+        text_pieces = self._sentencepiece.tokenize(tf.where(continues, "", plain))  # [N, (L)]
+        glued_pieces = self._continuation.tokenize(tf.where(continues, plain, ""))  # [N, (L)]
+        special_at = tf.where(is_special)[:, 0]
+        pieces, piece_segment = _merge_by_segment(
+            [tf.gather(segments, special_at), text_pieces.flat_values, glued_pieces.flat_values],
+            [special_at, text_pieces.value_rowids(), glued_pieces.value_rowids()],
+        )  # [M]: each segment has one of the three kinds
+        pieces, source = self._split_digit_comma(pieces)  # [M'], the index in [M] each comes from
+        row = tf.gather(tf.gather(segment_row, piece_segment), source)
+        ids = tf.RaggedTensor.from_value_rowids(
+            self._sentencepiece.string_to_id(pieces), row, nrows=parts.nrows()
+        )  # [B, (T)]
         if self.sequence_length is not None:
             ids = ids.to_tensor(default_value=features.PAD_ID, shape=[None, self.sequence_length])
         if scalar:
             ids = ids[0]
         return ids
+
+    def _split_digit_comma(self, pieces: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The digit-comma rule of `encode_pieces` on pieces `[M]`.
+
+        Returns:
+            The new pieces `[M']` and, for each, the int64 index in `[M]` of
+            the piece it comes from (sorted).
+        """
+        underline = piece_rules.SPIECE_UNDERLINE
+        hit = tf.strings.regex_full_match(pieces, piece_rules.digit_comma_pattern())  # [M]
+        hit_at = tf.where(hit)[:, 0]  # [K]
+        targets = tf.gather(pieces, hit_at)
+        core = tf.strings.regex_replace(tf.strings.regex_replace(targets, ",$", ""), underline, "")
+        new = self._sentencepiece.tokenize(core)  # [K, (J)]
+        values, new_row = new.flat_values, new.value_rowids()
+        first = tf.range(tf.size(values, out_type=tf.int64)) == tf.gather(new.row_splits, new_row)
+        no_marker = ~tf.strings.regex_full_match(targets, "(?s)" + underline + ".*")  # [K]
+        strip = first & tf.gather(no_marker, new_row)
+        values = tf.where(strip, tf.strings.regex_replace(values, "^" + underline, ""), values)
+        keep = tf.where(values != "")[:, 0]  # a first piece that was only "▁" is dropped
+        kept_at = tf.where(~hit)[:, 0]
+        return _merge_by_segment(
+            [tf.gather(pieces, kept_at), tf.gather(values, keep), tf.fill(tf.shape(hit_at), ",")],
+            [kept_at, tf.gather(hit_at, tf.gather(new_row, keep)), hit_at],
+        )
 
     def detokenize(self, ids: Any) -> tf.Tensor:
         """Maps ids back to text.
@@ -207,3 +272,14 @@ class AlbertTokenizer(keras.layers.Layer):
             }
         )
         return config
+
+
+def _merge_by_segment(values: list[tf.Tensor], segments: list[tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Concatenates `values` (1-D tensors) and orders them by their int `segments`, stably.
+
+    Elements of one segment keep their order, and those of an earlier list
+    come first. Returns the ordered values and their int64 segments.
+    """
+    segment = tf.concat([tf.cast(s, tf.int64) for s in segments], axis=0)
+    order = tf.argsort(segment, stable=True)
+    return tf.gather(tf.concat(values, axis=0), order), tf.gather(segment, order)

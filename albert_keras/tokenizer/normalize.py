@@ -41,6 +41,16 @@ def preprocess_text(text: str | bytes, lowercase: bool = True, strip_accents: bo
     return text
 
 
+def starts_with_space(text: str) -> bool:
+    """True when `text` (str) starts with whitespace (the whitespace `preprocess_text` collapses)."""
+    return _PY_WS.match(text) is not None
+
+
+def starts_with_space_in_graph(text: tf.Tensor) -> tf.Tensor:
+    """TF version of `starts_with_space`: a bool tensor of the shape of the tf.string `text`."""
+    return tf.strings.regex_full_match(text, "(?s)" + _WS_CLASS + ".*")
+
+
 def normalize(text: tf.Tensor, lowercase: bool = True, strip_accents: bool = True) -> tf.Tensor:
     """Normalizes a string tensor of any shape with TF ops.
 

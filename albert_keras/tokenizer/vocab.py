@@ -123,6 +123,95 @@ def check_special_ids(proto: bytes) -> None:
         )
 
 
+# Protocol-buffer wire format of the SentencePiece `ModelProto` (sentencepiece_model.proto):
+# field 3 of ModelProto is `normalizer_spec`, field 3 of NormalizerSpec is `add_dummy_prefix` (bool).
+# Edited by hand because the `sentencepiece_model_pb2` that sentencepiece ships needs a newer protobuf.
+_NORMALIZER_SPEC_FIELD = 3
+_ADD_DUMMY_PREFIX_FIELD = 3
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data):
+            raise ValueError("SentencePiece model proto is truncated (a varint runs past the end)")
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _proto_fields(data: bytes) -> list[tuple[int, int, int, int, int]]:
+    """The top-level fields of a serialized message: (number, wire_type, start, value_start, end)."""
+    fields = []
+    pos = 0
+    while pos < len(data):
+        start = pos
+        key, pos = _read_varint(data, pos)
+        number, wire_type = key >> 3, key & 7
+        value_start = pos
+        if wire_type == 0:
+            _, pos = _read_varint(data, pos)
+        elif wire_type == 1:
+            pos += 8
+        elif wire_type == 2:
+            length, value_start = _read_varint(data, pos)
+            pos = value_start + length
+        elif wire_type == 5:
+            pos += 4
+        else:
+            raise ValueError(f"SentencePiece model proto has an unsupported wire type {wire_type} (field {number})")
+        if pos > len(data):
+            raise ValueError(f"SentencePiece model proto is truncated (field {number} runs past the end)")
+        fields.append((number, wire_type, start, value_start, pos))
+    return fields
+
+
+def without_dummy_prefix(proto: bytes) -> bytes:
+    """Returns the model proto with `normalizer_spec.add_dummy_prefix = false`.
+
+    That model tokenizes a text as the continuation of a word: no ``▁`` is
+    added in front, so ``"."`` gives ``"."``, not ``"▁."`` or ``"▁" "."``.
+    Everything else (pieces, scores, normalization rules) is unchanged.
+
+    Args:
+        proto: a serialized SentencePiece `ModelProto` (bytes).
+
+    Returns:
+        The edited serialized proto (bytes).
+    """
+    out = bytearray()
+    found = False
+    for number, wire_type, start, value_start, end in _proto_fields(proto):
+        if number == _NORMALIZER_SPEC_FIELD and wire_type == 2 and not found:
+            found = True
+            spec = proto[value_start:end]
+            kept = b"".join(
+                spec[s:e] for n, _, s, _, e in _proto_fields(spec) if n != _ADD_DUMMY_PREFIX_FIELD
+            )
+            spec = kept + _varint(_ADD_DUMMY_PREFIX_FIELD << 3) + _varint(0)
+            out += _varint(_NORMALIZER_SPEC_FIELD << 3 | 2) + _varint(len(spec)) + spec
+        else:
+            out += proto[start:end]
+    if not found:
+        raise ValueError("SentencePiece model proto has no normalizer_spec (field 3); it is not a model file")
+    return bytes(out)
+
+
 def write_vocab_dir(output_dir: str | os.PathLike, proto: bytes, options: dict[str, Any]) -> None:
     """Writes `spiece.model`, `spiece.vocab` and `tokenizer.json` to `output_dir`."""
     os.makedirs(output_dir, exist_ok=True)

@@ -90,7 +90,7 @@ def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "config.json").write_text("{}")
-    with pytest.raises(ConfigError, match="holds no spiece.model"):
+    with pytest.raises(ConfigError, match=r"holds no vocabulary \(spiece.model or vocab.txt\)"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "spiece.model").write_bytes(b"x")

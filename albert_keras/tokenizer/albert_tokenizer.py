@@ -34,6 +34,7 @@ import tensorflow_text as tf_text
 
 from albert_keras import features
 from albert_keras.tokenizer import sentencepiece_encoder as spe
+from albert_keras.tokenizer import special_ids as special
 from albert_keras.tokenizer.normalize import normalize
 
 ASSET_FILE = "spiece.model"
@@ -207,3 +208,12 @@ class AlbertTokenizer(keras.layers.Layer):
             }
         )
         return config
+
+    @property
+    def special_ids(self) -> special.SpecialIds:
+        """The special ids of the ALBERT SentencePiece vocabulary (0..4)."""
+        return special.SENTENCEPIECE
+
+    def is_word_start(self, piece: str) -> bool:
+        """True when the piece string `piece` starts a word (whole-word masking)."""
+        return spe.is_word_start(piece)

@@ -7,11 +7,13 @@ using the `sentencepiece` Python package, which is faster outside a graph.
 
 import os
 import re
+import string
 from collections.abc import Iterable
 
 import sentencepiece as spm
 
 from albert_keras import features
+from albert_keras.tokenizer import special_ids as special
 from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.normalize import preprocess_text
 
@@ -24,6 +26,35 @@ SPECIAL_IDS = {
     features.MASK_TOKEN: features.MASK_ID,
 }
 _SPLIT = re.compile("(" + SPECIAL_PATTERN + ")")
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def is_cjk(char: str) -> bool:
+    """True for a CJK ideograph, kana, hangul or CJK punctuation character."""
+    cp = ord(char)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2FA1F
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x3000 <= cp <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0xAC00 <= cp <= 0xD7AF  # hangul
+        or 0xFF00 <= cp <= 0xFFEF  # full-width forms
+    )
+
+
+def is_word_start(piece: str) -> bool:
+    """True when the SentencePiece `piece` starts a new word.
+
+    As ALBERT's `_is_start_piece`: it starts with ``▁``, is a ``<...>``
+    symbol, a single ASCII punctuation character or holds a CJK character.
+    """
+    return (
+        piece.startswith("\u2581")
+        or piece.startswith("<")
+        or piece in _PUNCTUATION
+        or any(is_cjk(c) for c in piece)
+    )
 
 
 def load_proto(proto: Proto) -> bytes:
@@ -90,3 +121,12 @@ class SentencePieceEncoder:
     def decode(self, ids: Iterable[int]) -> str:
         """Returns the text of `ids` (special tokens dropped)."""
         return self.sp.decode([int(i) for i in ids])
+
+    @property
+    def special_ids(self) -> special.SpecialIds:
+        """The special ids of the ALBERT SentencePiece vocabulary (0..4)."""
+        return special.SENTENCEPIECE
+
+    def is_word_start(self, piece: str) -> bool:
+        """True when the piece string `piece` starts a word (whole-word masking)."""
+        return is_word_start(piece)

@@ -5,9 +5,9 @@ import pytest
 
 from albert_keras import features
 from albert_keras.data.errors import DataError
-from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 from albert_keras.data.pretraining_text import build_examples, split_documents, unigram_counts
 from albert_keras.data.sentences import split_sentences
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 
 CLS, SEP = features.CLS_ID, features.SEP_ID
 

@@ -7,9 +7,9 @@ import pytest
 
 from albert_keras import features
 from albert_keras.data.errors import DataError
-from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 from albert_keras.data.packing import pack, truncate_pair
 from albert_keras.data.readers import conll, multiple_choice, table
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 
 CLS, SEP = features.CLS_ID, features.SEP_ID
 

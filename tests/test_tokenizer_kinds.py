@@ -3,6 +3,8 @@ masking, data and readers take their special ids from the tokenizer, never from 
 constants. BERT-vocab ids ([PAD]=0 [UNK]=100 [CLS]=101 [SEP]=102 [MASK]=103) are used so a leftover
 constant (2, 3, 4) shows."""
 
+import json
+import os
 import random
 
 import numpy as np
@@ -150,3 +152,145 @@ def test_dynamic_masking_uses_the_vocabularys_mask_id_and_never_masks_its_specia
     assert picked.size and not np.isin(picked, [0, 101, 102]).any()
     new = masked[masked != ids]
     assert (new == 103).mean() > 0.5 and new.min() >= 103 and features.MASK_ID not in masked
+
+
+# === A WordPiece vocabulary (tests/data/wordpiece: [CLS]=12, [SEP]=13, [MASK]=14) ===
+
+WP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "wordpiece")
+WP_TOKENS = open(os.path.join(WP_DIR, "vocab.txt"), encoding="utf-8").read().splitlines()
+WP_CLS, WP_SEP, WP_MASK, WP_PAD = (WP_TOKENS.index(t) for t in ("[CLS]", "[SEP]", "[MASK]", "[PAD]"))
+WP_DOCUMENTS = [
+    "He played the tokenizer tests. They jumped and played. She runs the models quickly. "
+    "We tested the words and pieces. Hello world, the albert model is released in 2019.",
+    "The quick brown fox jumped on the lazy dogs. It was playing with the tokens. "
+    "You tested this text. 我爱北京天安门。猫是动物。",
+]
+
+
+def test_load_tokenizer_and_encoder_pick_wordpiece_from_a_dir_or_its_vocab_txt():
+    from albert_keras.tokenizer.wordpiece_encoder import WordPieceEncoder
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
+
+    assert (WP_CLS, WP_SEP, WP_MASK) != (2, 3, 4)  # the test vocabulary is not laid out like SentencePiece's
+    for path in (WP_DIR, os.path.join(WP_DIR, "vocab.txt")):
+        layer, encoder = loading.load_tokenizer(path), loading.load_encoder(path)
+        assert isinstance(layer, WordPieceTokenizer) and isinstance(encoder, WordPieceEncoder)
+        assert (layer.special_ids.cls, layer.special_ids.sep, layer.special_ids.mask) == (WP_CLS, WP_SEP, WP_MASK)
+        assert encoder.special_ids == layer.special_ids
+    assert loading.tokenizer_options(WP_DIR) == {"kind": "wordpiece", "lowercase": True, "strip_accents": True}
+
+
+def test_preprocessor_packs_with_the_wordpiece_vocabularys_ids():
+    from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
+
+    preprocessor = AlbertPreprocessor.from_vocab_dir(WP_DIR, sequence_length=12)
+    assert isinstance(preprocessor.tokenizer, WordPieceTokenizer)
+    encoder = loading.load_encoder(WP_DIR)
+    a, b = "The tokens played.", "我爱[MASK]"
+    ids_a, ids_b = encoder.encode(a), encoder.encode(b)
+    assert ids_b[-1] == WP_MASK and WP_TOKENS.index("##ing") not in ids_a
+    out = preprocessor((tf.constant([a]), tf.constant([b])))
+    want = [WP_CLS, *ids_a, WP_SEP, *ids_b, WP_SEP]
+    assert out[features.TOKEN_IDS].numpy()[0].tolist() == want + [WP_PAD] * (12 - len(want))
+    assert out[features.SEGMENT_IDS].numpy()[0].tolist() == [0] * (len(ids_a) + 2) + [1] * (len(ids_b) + 1) + [
+        0
+    ] * (12 - len(want))
+    single = preprocessor(tf.constant("hello world"))[features.TOKEN_IDS].numpy().tolist()
+    assert single[:4] == [WP_CLS, WP_TOKENS.index("hello"), WP_TOKENS.index("world"), WP_SEP]
+
+
+def _check_whole_words(original, positions, encoder):
+    """No masked token is a piece of a word whose other pieces stay unmasked."""
+    masked = set(positions)
+    special = set(encoder.special_ids.non_maskable())
+    pieces = [encoder.id_to_piece(i) for i in original]
+    for p in masked:
+        assert original[p] not in special
+        if pieces[p].startswith("##") and original[p - 1] not in special:  # (a segment may start mid-word)
+            assert p - 1 in masked, (" ".join(pieces), sorted(masked))
+        if p + 1 < len(original) and pieces[p + 1].startswith("##"):
+            assert p + 1 in masked, (" ".join(pieces), sorted(masked))
+
+
+def test_whole_word_masking_never_splits_a_wordpiece_continuation(tmp_path):
+    from albert_keras.data import pretraining_text
+    from albert_keras.data.pretraining_records import static_feature_spec, write_pretraining_records
+
+    encoder = loading.load_encoder(WP_DIR)
+    assert any(encoder.id_to_piece(i).startswith("##") for d in WP_DOCUMENTS for i in encoder.encode(d))
+    # Static records, written from the WordPiece encoder.
+    path = str(tmp_path / "wp.tfrecord")
+    write_pretraining_records(WP_DOCUMENTS, encoder, path, max_seq_length=24, max_predictions=6, dupe_factor=20,
+                              seed=1, masked_lm_prob=0.3)
+    spec = static_feature_spec(24, 6)
+    records = [tf.io.parse_single_example(r, spec) for r in tf.data.TFRecordDataset(path)]
+    assert len(records) > 20
+    for ex in records:
+        ids = ex["input_ids"].numpy().tolist()
+        n = int(ex["input_mask"].numpy().sum())
+        positions = [int(p) for p, w in zip(ex["masked_lm_positions"].numpy(), ex["masked_lm_weights"].numpy(),
+                                            strict=True) if w > 0]
+        original = list(ids)
+        for p, label in zip(positions, ex["masked_lm_ids"].numpy(), strict=False):
+            original[p] = int(label)
+        assert original[0] == WP_CLS and original[n - 1] == WP_SEP and all(i == WP_PAD for i in ids[n:])
+        _check_whole_words(original[:n], positions, encoder)
+    # Dynamic masking of raw-text examples (tf.data), from the same encoder.
+    examples = pretraining_text.build_examples(WP_DOCUMENTS * 10, encoder, 24, seed=2)
+    mask = pretraining_text.dynamic_masking(encoder, max_predictions=6, masking_probability=0.3, seed=3)
+    masked_any = 0
+    for i in range(len(examples)):
+        example = {k: tf.constant(v[i]) for k, v in examples.as_dict().items()}
+        x, y = mask(tf.constant(i, tf.int64), example)
+        positions = [int(p) for p, w in zip(x[features.MASK_POSITIONS].numpy(), y[features.MLM_WEIGHTS].numpy(),
+                                            strict=True) if w > 0]
+        new = x[features.TOKEN_IDS].numpy()
+        masked_any += int((new == WP_MASK).sum())
+        n = int(examples.padding_mask[i].sum())
+        _check_whole_words(examples.token_ids[i][:n].tolist(), positions, encoder)
+    assert masked_any > 0
+
+
+def test_model_dir_and_export_of_a_wordpiece_albert(tmp_path):
+    """save_model_dir keeps vocab.txt; the export picks WordPiece from the model dir, writes
+    assets/vocab.txt, finds [MASK] by the vocabulary's id and answers with vocabulary tokens."""
+    from albert_keras import AlbertBackbone, AlbertPretrainer, load_model_dir, save_model_dir
+    from albert_keras.export import export_saved_model
+    from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
+    from tests.model_helpers import randomize_weights
+
+    model = AlbertPretrainer(AlbertBackbone(
+        vocabulary_size=len(WP_TOKENS), num_layers=1, num_heads=2, embedding_dim=8, hidden_dim=16,
+        intermediate_dim=32, max_sequence_length=16,
+    ))
+    randomize_weights(model, seed=4)
+    model_dir = str(tmp_path / "model")
+    save_model_dir(model, model_dir, vocab_path=WP_DIR)
+    assert open(os.path.join(model_dir, "vocab.txt"), encoding="utf-8").read().splitlines() == WP_TOKENS
+    assert not os.path.exists(os.path.join(model_dir, "spiece.model"))
+    assert loading.tokenizer_kind(model_dir) == "wordpiece"
+    assert loading.load_tokenizer(model_dir).special_ids.mask == WP_MASK
+
+    out = export_saved_model(model_dir, str(tmp_path / "serving" / "1"), top_k=3, keras_output=False)
+    assert open(os.path.join(out, "assets", "vocab.txt"), encoding="utf-8").read().splitlines() == WP_TOKENS
+    info = json.load(open(os.path.join(out, "assets.extra", "export.json"), encoding="utf-8"))
+    assert info["tokenizer"]["kind"] == "wordpiece" and info["tokenizer"]["special_ids"]["mask"] == WP_MASK
+    texts = ["the [MASK] played.", "[MASK] is a [MASK] word", "no mask"]
+    loaded = tf.saved_model.load(out)
+    got = {k: v.numpy() for k, v in loaded.signatures["fill_mask"](
+        text=tf.constant(texts), text_b=tf.constant([""] * 3)).items()}
+    inputs = AlbertPreprocessor.from_vocab_dir(model_dir, sequence_length=16)(tf.constant(texts))
+    token_ids = inputs[features.TOKEN_IDS].numpy()
+    for row in range(3):
+        want = np.flatnonzero(token_ids[row] == WP_MASK).tolist()
+        assert got["mask_positions"][row][: len(want)].tolist() == want
+        assert (got["mask_positions"][row][len(want):] == -1).all()
+    assert got["mask_positions"][0].tolist()[0] == 2 and got["mask_positions"][1].tolist() == [1, 4]
+    reloaded = load_model_dir(model_dir)
+    for row, position in ((0, 2), (1, 1), (1, 4)):
+        k = got["mask_positions"][row].tolist().index(position)
+        logits = reloaded({**inputs, features.MASK_POSITIONS: tf.constant([[position]] * 3)})["mlm_logits"]
+        top = np.argsort(-logits.numpy()[row, 0], kind="stable")[:3]
+        assert got["top_k_ids"][row, k].tolist() == top.tolist()
+        assert [t.decode() for t in got["top_k_tokens"][row, k]] == [WP_TOKENS[i] for i in top]

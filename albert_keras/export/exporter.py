@@ -134,7 +134,7 @@ def export_saved_model(
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(output_dir)) + ".tmp-", dir=parent)
     try:
-        _save(serving, staging, tokenizer, loading.vocab_file(vocabulary), tokenizer_kind)
+        _save(serving, staging, tokenizer, tokenizer_kind)
         if check:
             check_ops(staging)
         write_warmup(staging, sorted(serving.signatures_names), serving.serving_default_method())
@@ -193,7 +193,7 @@ def _check_output(output_dir, overwrite):
         raise ValueError(f"Output {output_dir!r} exists and is not empty (pass overwrite=True / --overwrite).")
 
 
-def _save(serving, path, tokenizer, vocabulary_file, tokenizer_kind):
+def _save(serving, path, tokenizer, tokenizer_kind):
     """Saves the module with its signatures and assets, then fixes method names."""
     with tempfile.TemporaryDirectory() as assets:
         if tokenizer_kind == loading.SENTENCEPIECE:
@@ -203,7 +203,8 @@ def _save(serving, path, tokenizer, vocabulary_file, tokenizer_kind):
             serving.spm_asset = tf.saved_model.Asset(spm_file)
         else:
             wordpiece_file = os.path.join(assets, WORDPIECE_ASSET)
-            shutil.copyfile(vocabulary_file, wordpiece_file)
+            with open(wordpiece_file, "w", encoding="utf-8", newline="\n") as f:
+                f.write("".join(token + "\n" for token in tokenizer.vocabulary))
             serving.vocab_asset = tf.saved_model.Asset(wordpiece_file)
         if serving.labels is not None:
             labels_file = os.path.join(assets, LABELS_ASSET)

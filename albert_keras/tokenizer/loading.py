@@ -155,10 +155,8 @@ def load_encoder(path: str | os.PathLike, **kwargs: Any) -> Any:
 
 def tokenizer_classes() -> tuple[type, ...]:
     """The in-graph tokenizer layer classes (for isinstance checks)."""
+    # Imported here: the layers import TensorFlow, and `tokenizer_kind` callers (configs) need not.
     from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
 
-    try:
-        from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
-    except ImportError:  # pragma: no cover - before the WordPiece tokenizer exists
-        return (AlbertTokenizer,)
     return (AlbertTokenizer, WordPieceTokenizer)

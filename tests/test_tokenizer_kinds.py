@@ -16,7 +16,7 @@ from albert_keras.data import packing
 from albert_keras.data.pretraining_pairs import SentencePair
 from albert_keras.data.pretraining_records import pack_pair
 from albert_keras.masking.dynamic_masking import dynamic_mask
-from albert_keras.masking.static_masking import create_masked_lm_predictions, first_random_id
+from albert_keras.masking.static_masking import create_masked_lm_predictions, skip_special_ids, special_id_set
 from albert_keras.masking.word_boundaries import word_starts, word_starts_in_graph
 from albert_keras.preprocessing.packer import pack
 from albert_keras.tokenizer import loading
@@ -118,7 +118,13 @@ def test_word_starts_skip_the_given_special_ids():
 
 def test_static_masking_uses_the_vocabularys_mask_id_and_never_masks_its_specials():
     rng = random.Random(0)
-    assert first_random_id(BERT) == 104 and first_random_id(SENTENCEPIECE) == 5
+    specials = special_id_set(BERT)
+    assert specials == (0, 100, 101, 102, 103) and special_id_set(SENTENCEPIECE) == (0, 1, 2, 3, 4)
+    # Random replacements: the draw-th regular id, wherever the vocabulary keeps its specials.
+    assert [skip_special_ids(d, specials) for d in range(VOCAB - 5)] == [
+        i for i in range(VOCAB) if i not in specials
+    ]
+    assert [skip_special_ids(d, (0, 1, 2, 3, 4)) for d in range(3)] == [5, 6, 7]
     replaced = set()
     for _ in range(200):
         ids, starts = _bert_sequence(rng, rng.randint(5, 40))
@@ -132,9 +138,9 @@ def test_static_masking_uses_the_vocabularys_mask_id_and_never_masks_its_special
             while q < len(ids) and starts[q] == 0 and ids[q] not in (101, 102):
                 assert q in result.positions
                 q += 1
-    assert 103 in replaced and min(replaced - {103}) >= 104  # [MASK] by the vocabulary's id; random ids regular
-    with pytest.raises(ValueError, match="vocab_size must be > 104"):
-        create_masked_lm_predictions([101, 200, 102], [0, 1, 0], 104, rng, special_ids=BERT)
+    assert 103 in replaced and not replaced & {0, 100, 101, 102}  # [MASK] by the vocabulary's id; random: regular
+    with pytest.raises(ValueError, match=r"vocab_size must be > 103, got 103 \(special ids \(0, 100"):
+        create_masked_lm_predictions([101, 200, 102], [0, 1, 0], 103, rng, special_ids=BERT)
 
 
 def test_dynamic_masking_uses_the_vocabularys_mask_id_and_never_masks_its_specials():
@@ -151,7 +157,8 @@ def test_dynamic_masking_uses_the_vocabularys_mask_id_and_never_masks_its_specia
     picked = ids[np.arange(len(ids))[:, None], positions][weights > 0]
     assert picked.size and not np.isin(picked, [0, 101, 102]).any()
     new = masked[masked != ids]
-    assert (new == 103).mean() > 0.5 and new.min() >= 103 and features.MASK_ID not in masked
+    assert (new == 103).mean() > 0.5 and not np.isin(new, [0, 100, 101, 102]).any()
+    assert features.MASK_ID not in masked
 
 
 # === A WordPiece vocabulary (tests/data/wordpiece: [CLS]=12, [SEP]=13, [MASK]=14) ===

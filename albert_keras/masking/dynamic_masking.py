@@ -77,8 +77,8 @@ def dynamic_mask(
         word_starts: int `[batch, T]`, 1 where a word starts (0 on
             continuation pieces; special tokens are never masked anyway).
         seed: int `[2]` stateless seed.
-        vocab_size: random replacements come from ids
-            `first_random_id(special_ids)`..vocab_size-1 (5.. for SentencePiece).
+        vocab_size: random replacements are drawn uniformly from the ids
+            0..vocab_size-1 that are not special (5.. for SentencePiece).
         max_predictions: P, the length of the prediction outputs.
         masked_lm_prob: the fraction of tokens to mask.
         max_ngram: the longest n-gram, in words.
@@ -96,7 +96,7 @@ def dynamic_mask(
     """
     if not isinstance(max_predictions, int) or max_predictions < 1:
         raise ValueError(f"max_predictions must be an int >= 1, got {max_predictions!r}")
-    low = check_vocab_size(vocab_size, special_ids)
+    specials = check_vocab_size(vocab_size, special_ids)
     if mask_token_rate < 0 or random_token_rate < 0 or mask_token_rate + random_token_rate > 1:
         raise ValueError(
             f"mask_token_rate and random_token_rate must be >= 0 with sum <= 1, "
@@ -119,7 +119,7 @@ def dynamic_mask(
         favor_shorter_ngram,
         mask_token_rate,
         random_token_rate,
-        low,
+        specials,
         special_ids,
     )
     if single:
@@ -141,7 +141,7 @@ def _segment_sum_rows(values, segments, num_segments):
 
 def _mask_batch(ids, padding_mask, word_starts, seeds, vocab_size, max_predictions,
                 masked_lm_prob, max_ngram, favor_shorter_ngram, mask_token_rate, random_token_rate,
-                first_random, special_ids):
+                specials, special_ids):
     shape = tf.shape(ids)
     seq_len = shape[1]
     positions = tf.broadcast_to(tf.range(seq_len)[tf.newaxis], shape)
@@ -212,8 +212,10 @@ def _mask_batch(ids, padding_mask, word_starts, seeds, vocab_size, max_predictio
     # 80% [MASK], 10% random id, 10% kept.
     draw = tf.random.stateless_uniform(shape, seeds[2])
     random_ids = tf.random.stateless_uniform(
-        shape, seeds[3], minval=first_random, maxval=vocab_size, dtype=tf.int32
+        shape, seeds[3], minval=0, maxval=vocab_size - len(specials), dtype=tf.int32
     )
+    for special in specials:  # ascending: the draw-th non-special id (draw + 5 for SentencePiece)
+        random_ids += tf.cast(random_ids >= special, tf.int32)
     masked = tf.where(selected & (draw < mask_token_rate), special_ids.mask, ids)
     masked = tf.where(
         selected & (draw >= mask_token_rate) & (draw < mask_token_rate + random_token_rate), random_ids, masked

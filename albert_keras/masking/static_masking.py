@@ -35,22 +35,31 @@ from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 NUM_SPECIAL_IDS = len(features.SPECIAL_TOKENS)
 
 
-def first_random_id(special_ids: SpecialIds = SENTENCEPIECE) -> int:
-    """The lowest id a random replacement may take: one past the highest special id.
+def special_id_set(special_ids: SpecialIds = SENTENCEPIECE) -> tuple[int, ...]:
+    """The distinct ids of pad, unk, cls, sep and mask, ascending (0..4 for SentencePiece)."""
+    return tuple(sorted({special_ids.pad, special_ids.unk, special_ids.cls, special_ids.sep, special_ids.mask}))
 
-    5 for the SentencePiece vocabulary (ids 0..4 are special); 104 for a BERT
-    vocab.txt ([PAD]=0, [unused*], [UNK]=100 ... [MASK]=103), so replacements
-    are never special or unused tokens.
+
+def check_vocab_size(vocab_size: int, special_ids: SpecialIds) -> tuple[int, ...]:
+    """Returns `special_id_set(special_ids)`; raises ValueError unless `vocab_size` has room past them."""
+    specials = special_id_set(special_ids)
+    if not isinstance(vocab_size, (int, np.integer)) or vocab_size <= max(len(specials), specials[-1]):
+        raise ValueError(
+            f"vocab_size must be > {max(len(specials), specials[-1])}, got {vocab_size!r} (special ids {specials})"
+        )
+    return specials
+
+
+def skip_special_ids(draw: int, specials: Sequence[int]) -> int:
+    """Maps a draw in [0, V - len(specials)) to the draw-th non-special id of [0, V).
+
+    `specials` ascending: 0..4 for SentencePiece, so the result is ``draw + 5``;
+    a uniform draw gives a uniform regular id wherever the vocabulary keeps
+    its special tokens (a BERT vocab.txt: [PAD]=0, [UNK]..[MASK]=100..103).
     """
-    return max(special_ids.pad, special_ids.unk, special_ids.cls, special_ids.sep, special_ids.mask) + 1
-
-
-def check_vocab_size(vocab_size: int, special_ids: SpecialIds) -> int:
-    """Returns `first_random_id(special_ids)`; raises ValueError unless `vocab_size` exceeds it."""
-    low = first_random_id(special_ids)
-    if not isinstance(vocab_size, (int, np.integer)) or vocab_size <= low:
-        raise ValueError(f"vocab_size must be > {low}, got {vocab_size!r} (ids up to {low - 1} are special)")
-    return low
+    for special in specials:
+        draw += draw >= special
+    return draw
 
 
 @dataclasses.dataclass
@@ -125,8 +134,8 @@ def create_masked_lm_predictions(
     Args:
         token_ids: list of ints `[seq_len]`, e.g. ``[CLS] A [SEP] B [SEP]``.
         word_starts: list of 0/1 `[seq_len]`, 1 where a word starts.
-        vocab_size: random replacements are drawn from ids
-            `first_random_id(special_ids)`..vocab_size-1 (5.. for SentencePiece).
+        vocab_size: random replacements are drawn uniformly from the ids
+            0..vocab_size-1 that are not special (5.. for SentencePiece).
         rng: a `random.Random`.
         masked_lm_prob: the fraction of tokens to mask.
         max_predictions: the most positions to mask.
@@ -142,7 +151,7 @@ def create_masked_lm_predictions(
     """
     if len(token_ids) != len(word_starts):
         raise ValueError(f"token_ids and word_starts differ in length: {len(token_ids)} vs {len(word_starts)}")
-    low = check_vocab_size(vocab_size, special_ids)
+    specials = check_vocab_size(vocab_size, special_ids)
     if mask_token_rate < 0 or random_token_rate < 0 or mask_token_rate + random_token_rate > 1:
         raise ValueError(
             f"mask_token_rate and random_token_rate must be >= 0 with sum <= 1, "
@@ -179,7 +188,7 @@ def create_masked_lm_predictions(
             if draw < mask_token_rate:
                 output[index] = special_ids.mask
             elif draw < mask_token_rate + random_token_rate:
-                output[index] = rng.randint(low, vocab_size - 1)
+                output[index] = skip_special_ids(rng.randint(0, vocab_size - 1 - len(specials)), specials)
             masked.append(index)
     masked.sort()
     return MaskedLmResult(output, masked, [token_ids[i] for i in masked], ngram_sizes)

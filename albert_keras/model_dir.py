@@ -96,18 +96,14 @@ def save_model_dir(
             "`model` must be an AlbertBackbone or an albert_keras task model (a keras.Model registered "
             f"under the {PACKAGE!r} package). Received: a {type(model).__name__} (registered as {registered!r})"
         )
+    source, kind = _vocabulary_source(spm_path, vocab_path)
     os.makedirs(path, exist_ok=True)
     config = {"format_version": FORMAT_VERSION}
     config.update(_without_state(keras.saving.serialize_keras_object(model)))
     with open(os.path.join(path, CONFIG_FILE), "w") as f:
         json.dump(config, f, indent=2)
     model.save_weights(os.path.join(path, WEIGHTS_FILE))
-    if spm_path is not None and vocab_path is not None:
-        raise ValueError(f"Give `vocab_path` or `spm_path`, not both. Received: {vocab_path!r} and {spm_path!r}")
-    vocab_path = vocab_path if vocab_path is not None else spm_path
-    if vocab_path is not None:
-        source = loading.vocab_file(vocab_path)
-        kind = loading.tokenizer_kind(source)
+    if source is not None:
         target = os.path.join(path, SPM_FILE if kind == loading.SENTENCEPIECE else WORDPIECE_FILE)
         if os.path.abspath(source) != os.path.abspath(target):
             shutil.copyfile(source, target)
@@ -122,6 +118,19 @@ def save_model_dir(
     meta.update(metadata or {})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(meta, f, indent=2, ensure_ascii=False)
+
+
+def _vocabulary_source(spm_path, vocab_path):
+    """`(file, kind)` of the vocabulary to copy into a model dir, or `(None, None)`."""
+    if spm_path is not None and vocab_path is not None:
+        raise ValueError(f"Give `vocab_path` or `spm_path`, not both. Received: {vocab_path!r} and {spm_path!r}")
+    if vocab_path is None and spm_path is None:
+        return None, None
+    path = os.fspath(vocab_path if vocab_path is not None else spm_path)
+    if vocab_path is None and os.path.isfile(path) and not path.endswith(".txt"):
+        return path, loading.SENTENCEPIECE  # a SentencePiece model of any file name
+    source = loading.vocab_file(path)
+    return source, loading.tokenizer_kind(source)
 
 
 def upgrade_config(config: dict, file: str) -> dict:

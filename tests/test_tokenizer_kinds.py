@@ -302,3 +302,50 @@ def test_model_dir_and_export_of_a_wordpiece_albert(tmp_path):
         top = np.argsort(-logits.numpy()[row, 0], kind="stable")[:3]
         assert got["top_k_ids"][row, k].tolist() == top.tolist()
         assert [t.decode() for t in got["top_k_tokens"][row, k]] == [WP_TOKENS[i] for i in top]
+
+
+def test_albert_vocab_kind_wordpiece_writes_a_dir_load_tokenizer_reads(tmp_path, capsys):
+    from albert_keras.cli import main
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n%\n".join(WP_DOCUMENTS * 3) + "\n", encoding="utf-8")
+    out = tmp_path / "vocab"
+    code = main(["vocab", "--kind", "wordpiece", "--input", str(corpus), "--format", "fortune", "--vocab-size",
+                 "120", "--output", str(out), "--lowercase"])
+    assert code == 0 and "WordPiece" in capsys.readouterr().err
+    assert (out / "vocab.txt").is_file() and not (out / "spiece.model").exists()
+    tokenizer = loading.load_tokenizer(str(out))
+    assert isinstance(tokenizer, WordPieceTokenizer) and tokenizer.vocabulary_size() <= 120
+    tokens = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    assert tokenizer.special_ids.cls == tokens.index("[CLS]") and tokenizer.special_ids.mask == tokens.index("[MASK]")
+    ids = tokenizer.tokenize(tf.constant(["played the [MASK]"])).to_list()[0]
+    assert ids == loading.load_encoder(str(out)).encode("played the [MASK]") and ids[-1] == tokens.index("[MASK]")
+    assert "[UNK]" not in [tokens[i] for i in ids]  # every training character is in the vocabulary
+
+
+def test_finetuning_readers_pack_with_the_wordpiece_ids(tmp_path):
+    from albert_keras.data.readers import conll, squad
+
+    encoder = loading.load_encoder(WP_DIR)
+    path = tmp_path / "train.conll"
+    path.write_text("He O\nplayed B-V\ntests O\n\nthe O\nfox B-N\n", encoding="utf-8")
+    x, labels, _ = conll.encode_conll(str(path), encoder, 8, ["O", "B-V", "B-N"])
+    played = encoder.encode("played")
+    assert len(played) == 2  # play ##ed: one label on the first piece
+    want = [WP_CLS, *encoder.encode("He"), *played, *encoder.encode("tests"), WP_SEP]
+    assert x[features.TOKEN_IDS][0].tolist() == want + [WP_PAD] * (8 - len(want))
+    assert x[features.PADDING_MASK][0].tolist() == [1] * len(want) + [0] * (8 - len(want))
+    assert labels[0].tolist()[:4] == [-100, 0, 1, -100]
+    short = x[features.TOKEN_IDS][1].tolist()
+    n = len(encoder.encode("the fox")) + 2
+    assert short[:n] == [WP_CLS, *encoder.encode("the fox"), WP_SEP] and short[n:] == [WP_PAD] * (8 - n)
+    assert x[features.PADDING_MASK][1].tolist() == [1] * n + [0] * (8 - n)
+    example = squad.SquadExample("q1", "who played?", ["he", "played", "tests"], ["played"], 1, 1, False)
+    feats = squad.encode_squad([example], encoder, sequence_length=16, doc_stride=8, max_query_length=8)
+    tokens = feats.x[features.TOKEN_IDS][0].tolist()
+    query = encoder.encode("who played?")
+    assert tokens[: len(query) + 2] == [WP_CLS, *query, WP_SEP] and tokens.count(WP_SEP) == 2
+    start, end = int(feats.y["start_positions"][0]), int(feats.y["end_positions"][0])
+    assert [encoder.id_to_piece(i) for i in tokens[start : end + 1]] == ["play", "##ed"]
+    assert set(tokens[tokens.index(WP_SEP, len(query) + 2) + 1 :]) == {WP_PAD}

@@ -10,7 +10,7 @@ from albert_keras import features
 from albert_keras.preprocessing.packer import pack
 from albert_keras.tokenizer import loading
 
-Tokenizer = Any  # an `AlbertTokenizer` (SentencePiece) or a `WordPieceTokenizer`
+Tokenizer = loading.Tokenizer  # an `AlbertTokenizer` (SentencePiece) or a `WordPieceTokenizer`
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")

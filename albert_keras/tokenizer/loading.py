@@ -16,9 +16,15 @@ it names none).
 """
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from albert_keras.tokenizer import vocab
+
+if TYPE_CHECKING:  # the classes import TensorFlow; `tokenizer_kind` callers (configs) need not
+    from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+    from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+    from albert_keras.tokenizer.wordpiece_encoder import WordPieceEncoder
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
 
 SENTENCEPIECE = "sentencepiece"
 WORDPIECE = "wordpiece"
@@ -27,8 +33,8 @@ SPM_FILE = vocab.MODEL_FILE  # "spiece.model"
 WORDPIECE_FILE = "vocab.txt"
 WORDPIECE_FILES = (WORDPIECE_FILE, "vocab_chinese.txt")  # in the order they are looked for
 CONFIG_FILE = vocab.CONFIG_FILE  # "tokenizer.json"
-Encoder = Any  # a `SentencePieceEncoder` or a `WordPieceEncoder` (Python tokenizers)
-Tokenizer = Any  # an `AlbertTokenizer` or a `WordPieceTokenizer` (in-graph layers)
+Encoder = Union["SentencePieceEncoder", "WordPieceEncoder"]  # the Python tokenizers
+Tokenizer = Union["AlbertTokenizer", "WordPieceTokenizer"]  # the in-graph tokenizer layers
 # The files that make up a vocabulary, of either kind (what pipelines copy).
 VOCAB_FILES = (SPM_FILE, vocab.VOCAB_FILE, *WORDPIECE_FILES, CONFIG_FILE)
 
@@ -114,7 +120,7 @@ def tokenizer_options(path: str | os.PathLike) -> dict[str, Any]:
     return dict(vocab.tokenizer_options(path))
 
 
-def load_tokenizer(path: str | os.PathLike, **kwargs: Any) -> Any:
+def load_tokenizer(path: str | os.PathLike, **kwargs: Any) -> Tokenizer:
     """The in-graph tokenizer layer of a model dir, vocab dir or vocabulary file.
 
     Args:
@@ -134,7 +140,7 @@ def load_tokenizer(path: str | os.PathLike, **kwargs: Any) -> Any:
     return AlbertTokenizer(os.fspath(path), **kwargs)
 
 
-def load_encoder(path: str | os.PathLike, **kwargs: Any) -> Any:
+def load_encoder(path: str | os.PathLike, **kwargs: Any) -> Encoder:
     """The Python tokenizer (twin of `load_tokenizer`'s layer) of a model dir, vocab dir or file.
 
     Args:

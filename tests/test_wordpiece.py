@@ -24,6 +24,7 @@ from tests.test_case import run_serialization_test
 
 VOCAB_DIR = pathlib.Path(__file__).resolve().parent / "data" / "wordpiece"
 VOCAB_FILE = VOCAB_DIR / "vocab.txt"
+REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 GOLDEN_TEXTS = [
     # English.
@@ -117,6 +118,30 @@ def test_golden_set_equals_hf_bert_tokenizer(case):
     assert len(flat) > 150
     assert {"[MASK]", "[UNK]", "[CLS]", "[SEP]", "猫", "年"} <= tokens
     assert any(t.startswith("##") for t in tokens)
+
+
+def _corpus_lines(name, n):
+    lines = [line.strip() for line in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and line != "%"][:n]
+
+
+@pytest.mark.parametrize("lowercase", [True, False], ids=["uncased", "cased"])
+def test_corpus_golden_set_equals_hf_bert_tokenizer_on_a_trained_vocab(tmp_path, lowercase):
+    # 400 lines of the bundled English and Chinese corpus, on a vocab trained on every other line:
+    # many ## pieces, and [UNK] for the characters of the lines not trained on.
+    texts = (_corpus_lines("fortunes/food.txt", 150) + _corpus_lines("fortunes/science.txt", 100)
+             + _corpus_lines("zh/chinese.txt", 100) + _corpus_lines("zh/tang300.txt", 50))
+    wpv.write_wordpiece_vocab(tmp_path, wpv.train_wordpiece(texts[::2], 700, lowercase=lowercase), lowercase)
+    transformers = pytest.importorskip("transformers")
+    hf = transformers.BertTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=lowercase)
+    want = [hf.encode(text, add_special_tokens=False) for text in texts]
+    encoder = WordPieceEncoder(tmp_path)
+    assert [encoder.encode(text) for text in texts] == want
+    assert WordPieceTokenizer(tmp_path)(tf.constant(texts)).to_list() == want
+    flat = [i for ids in want for i in ids]
+    assert len(texts) == 400 and len(flat) > 8000
+    assert sum(encoder.id_to_piece(i).startswith("##") for i in flat) > 2000
+    assert 0 < flat.count(encoder.special_ids.unk) < len(flat) // 10
 
 
 def test_known_token_strings(encoder):

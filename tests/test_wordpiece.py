@@ -8,6 +8,7 @@ after a `.keras` round trip) must give the same ids.
 """
 
 import gc
+import importlib.util
 import pathlib
 import shutil
 
@@ -38,6 +39,8 @@ GOLDEN_TEXTS = [
     # Mixed.
     "ALBERT在2019年发布",
     "BERT模型 bert的model",
+    # A CJK compatibility ideograph (NFC maps it to 豈), a combining mark after a CJK character, full-width text.
+    "\uf900猫\u0301是 ＡＬＢＥＲＴ，２０１９",
     # Accents (precomposed and combining).
     "Café naïve résumé",
     "Cafe\u0301 nai\u0308ve CAFÉ Über garçon niño",
@@ -68,8 +71,12 @@ GOLDEN_TEXTS = [
     "",
     "   ",
 ]
-CASES = {"uncased": {"lowercase": True}, "cased": {"lowercase": False}, "uncased_keep_accents": {
-    "lowercase": True, "strip_accents": False}}
+CASES = {
+    "uncased": {"lowercase": True},
+    "cased": {"lowercase": False},
+    "uncased_keep_accents": {"lowercase": True, "strip_accents": False},
+    "cased_strip_accents": {"lowercase": False, "strip_accents": True},
+}
 
 
 def _hf_tokenizer(lowercase, strip_accents=None):
@@ -87,6 +94,16 @@ def uncased():
 @pytest.fixture(scope="module")
 def encoder():
     return WordPieceEncoder(VOCAB_DIR)
+
+
+def test_make_wordpiece_reproduces_the_committed_vocab(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("make_wordpiece", VOCAB_DIR.parent / "make_wordpiece.py")
+    make_wordpiece = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_wordpiece)
+    monkeypatch.setattr(make_wordpiece, "OUTPUT", tmp_path / "vocab.txt")
+    make_wordpiece.main()
+    assert (tmp_path / "vocab.txt").read_bytes() == VOCAB_FILE.read_bytes()
+    assert wpv.read_vocab(tmp_path) == make_wordpiece.tokens()
 
 
 def test_special_ids_come_from_the_vocab_file(encoder, uncased):

@@ -329,6 +329,10 @@ def test_vocab_errors_name_the_file_and_line(tmp_path):
     path = vocab("blank.txt", specials + ["a", "", "b"])
     with pytest.raises(ValueError, match=r"blank\.txt, line 7: a token must be non-empty"):
         WordPieceEncoder(path)
+    # A whitespace token (released vocabularies have some) and CRLF line ends load, as in BERT.
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("".join(t + "\r\n" for t in specials + ["\u3000", "a"]).encode("utf-8"))
+    assert wpv.read_vocab(path) == specials + ["\u3000", "a"]
     with pytest.raises(FileNotFoundError, match="expected one of vocab.txt, vocab_chinese.txt"):
         wpv.read_vocab(tmp_path)
     with pytest.raises(ValueError, match="shape"):

@@ -161,6 +161,32 @@ def test_corpus_golden_set_equals_hf_bert_tokenizer_on_a_trained_vocab(tmp_path,
     assert 0 < flat.count(encoder.special_ids.unk) < len(flat) // 10
 
 
+# Pieces the random texts are drawn from: vocab words and ## material, CJK, accents (pre- and
+# decomposed), punctuation, symbols, whitespace and control characters, and literal special tokens.
+_FUZZ_POOL = (
+    ["play", "ing", "token", "izer", "The", "ALBERT", "Café", "na", "ïve", "19", "2019", "x", "q", "un", "aff", "able"]
+    + list("猫是我爱北京年。，！豈") + ["e\u0301", "\u00e9", "ß", "ﬁ", "Ａ", "①", "İ", "Σ", "ς", "한", "カ"]
+    + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") + ["\u2014", "\u00bf", "\u201c", "☃", "🙂", "$", "€"]
+    + [" ", "  ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "\u2028", "\x00", "\x01", "\x7f", "\u200b", "\ufffd"]
+    + ["[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]", "[mask]", "[MAS", "K]"]
+)
+
+
+@pytest.mark.parametrize("lowercase", [True, False], ids=["uncased", "cased"])
+def test_random_texts_equal_hf_bert_tokenizer(lowercase):
+    rng = np.random.default_rng(15)
+    # Indices, not rng.choice: numpy strings would drop a trailing "\x00".
+    texts = ["".join(_FUZZ_POOL[i] for i in rng.integers(0, len(_FUZZ_POOL), size=rng.integers(1, 25)))
+             for _ in range(300)]
+    assert sum("\x00" in t for t in texts) > 10 and sum("[MASK]" in t for t in texts) > 10
+    hf = _hf_tokenizer(lowercase)
+    want = [hf.encode(text, add_special_tokens=False) for text in texts]
+    encoder = WordPieceEncoder(VOCAB_DIR, lowercase=lowercase)
+    assert [encoder.encode(text) for text in texts] == want
+    assert WordPieceTokenizer(VOCAB_DIR, lowercase=lowercase)(tf.constant(texts)).to_list() == want
+    assert sum(len(ids) for ids in want) > 3000
+
+
 def test_known_token_strings(encoder):
     cased = WordPieceEncoder(VOCAB_DIR, lowercase=False)
     assert encoder.tokenize("unaffable") == ["un", "##aff", "##able"]

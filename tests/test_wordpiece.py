@@ -8,6 +8,7 @@ after a `.keras` round trip) must give the same ids.
 """
 
 import gc
+import importlib.util
 import pathlib
 import shutil
 
@@ -24,6 +25,7 @@ from tests.test_case import run_serialization_test
 
 VOCAB_DIR = pathlib.Path(__file__).resolve().parent / "data" / "wordpiece"
 VOCAB_FILE = VOCAB_DIR / "vocab.txt"
+REPO_DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
 GOLDEN_TEXTS = [
     # English.
@@ -37,6 +39,8 @@ GOLDEN_TEXTS = [
     # Mixed.
     "ALBERT在2019年发布",
     "BERT模型 bert的model",
+    # A CJK compatibility ideograph (NFC maps it to 豈), a combining mark after a CJK character, full-width text.
+    "\uf900猫\u0301是 ＡＬＢＥＲＴ，２０１９",
     # Accents (precomposed and combining).
     "Café naïve résumé",
     "Cafe\u0301 nai\u0308ve CAFÉ Über garçon niño",
@@ -67,8 +71,12 @@ GOLDEN_TEXTS = [
     "",
     "   ",
 ]
-CASES = {"uncased": {"lowercase": True}, "cased": {"lowercase": False}, "uncased_keep_accents": {
-    "lowercase": True, "strip_accents": False}}
+CASES = {
+    "uncased": {"lowercase": True},
+    "cased": {"lowercase": False},
+    "uncased_keep_accents": {"lowercase": True, "strip_accents": False},
+    "cased_strip_accents": {"lowercase": False, "strip_accents": True},
+}
 
 
 def _hf_tokenizer(lowercase, strip_accents=None):
@@ -86,6 +94,16 @@ def uncased():
 @pytest.fixture(scope="module")
 def encoder():
     return WordPieceEncoder(VOCAB_DIR)
+
+
+def test_make_wordpiece_reproduces_the_committed_vocab(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("make_wordpiece", VOCAB_DIR.parent / "make_wordpiece.py")
+    make_wordpiece = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_wordpiece)
+    monkeypatch.setattr(make_wordpiece, "OUTPUT", tmp_path / "vocab.txt")
+    make_wordpiece.main()
+    assert (tmp_path / "vocab.txt").read_bytes() == VOCAB_FILE.read_bytes()
+    assert wpv.read_vocab(tmp_path) == make_wordpiece.tokens()
 
 
 def test_special_ids_come_from_the_vocab_file(encoder, uncased):
@@ -117,6 +135,56 @@ def test_golden_set_equals_hf_bert_tokenizer(case):
     assert len(flat) > 150
     assert {"[MASK]", "[UNK]", "[CLS]", "[SEP]", "猫", "年"} <= tokens
     assert any(t.startswith("##") for t in tokens)
+
+
+def _corpus_lines(name, n):
+    lines = [line.strip() for line in (REPO_DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [line for line in lines if line and line != "%"][:n]
+
+
+@pytest.mark.parametrize("lowercase", [True, False], ids=["uncased", "cased"])
+def test_corpus_golden_set_equals_hf_bert_tokenizer_on_a_trained_vocab(tmp_path, lowercase):
+    # 400 lines of the bundled English and Chinese corpus, on a vocab trained on every other line:
+    # many ## pieces, and [UNK] for the characters of the lines not trained on.
+    texts = (_corpus_lines("fortunes/food.txt", 150) + _corpus_lines("fortunes/science.txt", 100)
+             + _corpus_lines("zh/chinese.txt", 100) + _corpus_lines("zh/tang300.txt", 50))
+    wpv.write_wordpiece_vocab(tmp_path, wpv.train_wordpiece(texts[::2], 700, lowercase=lowercase), lowercase)
+    transformers = pytest.importorskip("transformers")
+    hf = transformers.BertTokenizer(str(tmp_path / "vocab.txt"), do_lower_case=lowercase)
+    want = [hf.encode(text, add_special_tokens=False) for text in texts]
+    encoder = WordPieceEncoder(tmp_path)
+    assert [encoder.encode(text) for text in texts] == want
+    assert WordPieceTokenizer(tmp_path)(tf.constant(texts)).to_list() == want
+    flat = [i for ids in want for i in ids]
+    assert len(texts) == 400 and len(flat) > 8000
+    assert sum(encoder.id_to_piece(i).startswith("##") for i in flat) > 2000
+    assert 0 < flat.count(encoder.special_ids.unk) < len(flat) // 10
+
+
+# Pieces the random texts are drawn from: vocab words and ## material, CJK, accents (pre- and
+# decomposed), punctuation, symbols, whitespace and control characters, and literal special tokens.
+_FUZZ_POOL = (
+    ["play", "ing", "token", "izer", "The", "ALBERT", "Café", "na", "ïve", "19", "2019", "x", "q", "un", "aff", "able"]
+    + list("猫是我爱北京年。，！豈") + ["e\u0301", "\u00e9", "ß", "ﬁ", "Ａ", "①", "İ", "Σ", "ς", "한", "カ"]
+    + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") + ["\u2014", "\u00bf", "\u201c", "☃", "🙂", "$", "€"]
+    + [" ", "  ", "\t", "\n", "\r\n", "\u3000", "\u00a0", "\u2028", "\x00", "\x01", "\x7f", "\u200b", "\ufffd"]
+    + ["[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]", "[mask]", "[MAS", "K]"]
+)
+
+
+@pytest.mark.parametrize("lowercase", [True, False], ids=["uncased", "cased"])
+def test_random_texts_equal_hf_bert_tokenizer(lowercase):
+    rng = np.random.default_rng(15)
+    # Indices, not rng.choice: numpy strings would drop a trailing "\x00".
+    texts = ["".join(_FUZZ_POOL[i] for i in rng.integers(0, len(_FUZZ_POOL), size=rng.integers(1, 25)))
+             for _ in range(300)]
+    assert sum("\x00" in t for t in texts) > 10 and sum("[MASK]" in t for t in texts) > 10
+    hf = _hf_tokenizer(lowercase)
+    want = [hf.encode(text, add_special_tokens=False) for text in texts]
+    encoder = WordPieceEncoder(VOCAB_DIR, lowercase=lowercase)
+    assert [encoder.encode(text) for text in texts] == want
+    assert WordPieceTokenizer(VOCAB_DIR, lowercase=lowercase)(tf.constant(texts)).to_list() == want
+    assert sum(len(ids) for ids in want) > 3000
 
 
 def test_known_token_strings(encoder):
@@ -287,6 +355,10 @@ def test_vocab_errors_name_the_file_and_line(tmp_path):
     path = vocab("blank.txt", specials + ["a", "", "b"])
     with pytest.raises(ValueError, match=r"blank\.txt, line 7: a token must be non-empty"):
         WordPieceEncoder(path)
+    # A whitespace token (released vocabularies have some) and CRLF line ends load, as in BERT.
+    path = tmp_path / "crlf.txt"
+    path.write_bytes("".join(t + "\r\n" for t in specials + ["\u3000", "a"]).encode("utf-8"))
+    assert wpv.read_vocab(path) == specials + ["\u3000", "a"]
     with pytest.raises(FileNotFoundError, match="expected one of vocab.txt, vocab_chinese.txt"):
         wpv.read_vocab(tmp_path)
     with pytest.raises(ValueError, match="shape"):

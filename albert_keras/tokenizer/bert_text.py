@@ -27,6 +27,12 @@ compare the result with HF's word for word.
 
 Literal special tokens (``[CLS]`` ...) are split off before this runs (see
 `special_pattern`), as HF's added-token trie does.
+
+Known difference: a character assigned in a Unicode version newer than
+Python's `unicodedata` (13.0 in Python 3.10), e.g. U+1FAE0 (Unicode 14), is
+unassigned (``Cn``) to Python, so BERT/HF and the Python twin drop it as a
+control character, while TF's RE2 knows it and keeps it (it then becomes
+``[UNK]``). HF's own ids for such characters change with the Python version.
 """
 
 import re

@@ -87,9 +87,11 @@ def read_vocab(vocab_dir_or_file: str | os.PathLike) -> list[str]:
         The tokens; token i has id i.
 
     Raises:
-        ValueError: the file is empty or not UTF-8, a line is empty or holds
-            whitespace, a token is listed twice, or a special token is
-            missing. The message names the file and the line.
+        ValueError: the file is empty or not UTF-8, a line is empty, a token
+            is listed twice, or a special token is missing. The message names
+            the file and the line. (A token that holds whitespace, such as
+            ``\u3000`` in some released vocabularies, is kept, as BERT keeps
+            it; tokenization never produces it.)
     """
     path = vocab_path(vocab_dir_or_file)
     try:
@@ -111,10 +113,8 @@ def check_tokens(tokens: Sequence[str], source: str = "vocabulary") -> list[str]
     for i, token in enumerate(tokens):
         if not isinstance(token, str):
             raise ValueError(f"{source}: every token must be a str. Received: {token!r} at id {i}")
-        if token == "" or token != token.strip() or any(c.isspace() for c in token):
-            raise ValueError(
-                f"{source}, line {i + 1}: a token must be non-empty and hold no whitespace. Received: {token!r}"
-            )
+        if token == "":
+            raise ValueError(f"{source}, line {i + 1}: a token must be non-empty. Received: an empty line")
         if token in seen:
             raise ValueError(
                 f"{source}, line {i + 1}: duplicate token {token!r} (first on line {seen[token] + 1})"
@@ -276,21 +276,33 @@ def _segment(word: str, vocab: set[str]) -> list[int] | None:
     return ends
 
 
-def _learn(words: list[tuple[str, int]], threshold: int, alphabet: set[str], max_piece_chars: int,
-           iterations: int) -> dict[str, int]:
+def _count_substrings(words: list[tuple[str, int]], current: set[str] | None, max_piece_chars: int
+                      ) -> list[dict[str, int]]:
+    """Counts, by length, every substring that starts at a boundary of the current split of each word.
+
+    With `current` None every position is a boundary. Counts are weighted by
+    the word's count; a substring not at a word start gets the ``##`` prefix.
+    """
+    by_length: list[dict[str, int]] = [collections.defaultdict(int) for _ in range(max_piece_chars + 1)]
+    for word, count in words:
+        ends = _segment(word, current) if current is not None else None
+        starts = [0] + (ends[:-1] if ends else list(range(1, len(word))))
+        for start in starts:
+            for end in range(start + 1, min(len(word), start + max_piece_chars) + 1):
+                piece = word[start:end] if start == 0 else SUFFIX + word[start:end]
+                by_length[end - start][piece] += count
+    return by_length
+
+
+def _learn(words: list[tuple[str, int]], threshold: int, alphabet: set[str], first_counts: list[dict[str, int]],
+           max_piece_chars: int, iterations: int) -> dict[str, int]:
     """Learns the pieces kept at count `threshold` (one run of the greedy learner)."""
-    current: set[str] | None = None
     kept: dict[str, int] = {}
-    for _ in range(iterations):
-        # Count every substring that starts at a boundary of the current split.
-        by_length: list[dict[str, int]] = [collections.defaultdict(int) for _ in range(max_piece_chars + 1)]
-        for word, count in words:
-            ends = _segment(word, current) if current is not None else None
-            starts = [0] + (ends[:-1] if ends else list(range(1, len(word))))
-            for start in starts:
-                for end in range(start + 1, min(len(word), start + max_piece_chars) + 1):
-                    piece = word[start:end] if start == 0 else SUFFIX + word[start:end]
-                    by_length[end - start][piece] += count
+    for iteration in range(iterations):
+        if iteration == 0:
+            by_length = [dict(counts) for counts in first_counts]  # the first pass does not depend on t
+        else:
+            by_length = _count_substrings(words, set(kept) | alphabet, max_piece_chars)
         # Keep the longest frequent pieces first; a kept piece takes its
         # count away from its prefixes, which it makes redundant.
         kept = {}
@@ -306,7 +318,6 @@ def _learn(words: list[tuple[str, int]], threshold: int, alphabet: set[str], max
                     prefix_length = cut - offset
                     if prefix in by_length[prefix_length]:
                         by_length[prefix_length][prefix] -= count
-        current = set(kept) | alphabet
     return kept
 
 
@@ -378,14 +389,15 @@ def train_wordpiece(
 
     learned: dict[str, int] = {}
     if room > 0:
-        low, high = 1, max(c for _, c in words) * max(len(w) for w, _ in words) + 1
+        first_counts = _count_substrings(words, None, max_piece_chars)
+        low, high = 1, max(max(counts.values(), default=0) for counts in first_counts) + 1
         while low < high:  # the smallest threshold whose pieces fit
             mid = (low + high) // 2
-            if len(_learn(words, mid, alphabet, max_piece_chars, iterations).keys() - alphabet) <= room:
+            if len(_learn(words, mid, alphabet, first_counts, max_piece_chars, iterations).keys() - alphabet) <= room:
                 high = mid
             else:
                 low = mid + 1
-        learned = _learn(words, low, alphabet, max_piece_chars, iterations)
+        learned = _learn(words, low, alphabet, first_counts, max_piece_chars, iterations)
     pieces = sorted(
         (p for p in learned if p not in alphabet and p not in SPECIAL_TOKENS),
         key=lambda p: (p.startswith(SUFFIX), -learned[p], p),

@@ -112,6 +112,15 @@ def test_wordpiece_vocabulary_gen_and_records_use_the_vocabularys_ids(tmp_path, 
     assert loading.tokenizer_kind(vocab_dir) == "wordpiece" and 5 < size <= 300
     with pytest.raises(ValueError, match="`kind` must be one of"):
         train_vocabulary(documents, str(tmp_path / "bad"), "bpe", vocab_size=300)
+    # PretrainingExamplesGen's copy of the vocabulary keeps vocab.txt and tokenizer.json.
+    from pipeline.components.pretraining_examples import copy_vocabulary
+
+    copied = copy_vocabulary(vocab_dir, str(tmp_path / "copied"))
+    assert sorted(os.listdir(copied)) == ["tokenizer.json", "vocab.txt"]
+    assert loading.load_encoder(copied).encode(documents[0]) == loading.load_encoder(vocab_dir).encode(documents[0])
+    (tmp_path / "novocab").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"novocab.*spiece\.model or vocab\.txt or vocab_chinese\.txt"):
+        copy_vocabulary(str(tmp_path / "novocab"), str(tmp_path / "copied2"))
     # A vocabulary whose special ids are not 0..4: [CLS]/[SEP]/[MASK] moved to the end.
     tokens = open(os.path.join(vocab_dir, "vocab.txt"), encoding="utf-8").read().splitlines()
     moved = [t for t in tokens if t not in ("[CLS]", "[SEP]", "[MASK]")] + ["[CLS]", "[SEP]", "[MASK]"]

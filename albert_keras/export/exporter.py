@@ -51,7 +51,6 @@ def export_saved_model(
     keras_output: str | os.PathLike | bool | None = DEFAULT_KERAS,
     overwrite: bool = False,
     check: bool = True,
-    vocab_path: str | os.PathLike | None = None,
 ) -> str:
     """Exports an ALBERT model with in-graph tokenization for TF Serving.
 
@@ -64,7 +63,7 @@ def export_saved_model(
             `BASE/VERSION` with a numeric VERSION. It must not exist or be
             empty, unless `overwrite`.
         spm_path: the vocabulary: a `spiece.model`, a WordPiece `vocab.txt`
-            or a vocabulary dir of either kind (the same as `vocab_path`).
+            or a vocabulary dir of either kind.
             Defaults to the model directory's vocabulary; required for an
             in-memory model. The tokenizer kind follows the files
             (`load_tokenizer`).
@@ -80,7 +79,6 @@ def export_saved_model(
             for none.
         overwrite: replace an existing non-empty `output_dir`.
         check: run `check_ops` (fail if an op is not in stock TF Serving).
-        vocab_path: another name of `spm_path`.
 
     Returns:
         `output_dir`.
@@ -88,9 +86,7 @@ def export_saved_model(
     output_dir = os.fspath(output_dir)
     if check:
         prefetch_core_ops()  # a subprocess; runs while we trace
-    if spm_path is not None and vocab_path is not None:
-        raise ValueError(f"Give `vocab_path` or `spm_path`, not both. Received: {vocab_path!r} and {spm_path!r}")
-    vocabulary = vocab_path if vocab_path is not None else spm_path
+    vocabulary = spm_path
     if isinstance(model_or_dir, str | os.PathLike):
         model_dir = os.fspath(model_or_dir)
         model = load_model_dir(model_dir)

@@ -27,7 +27,6 @@ import tensorflow as tf
 
 from albert_keras import features
 from albert_keras.masking.static_masking import check_vocab_size, ngram_probabilities
-from albert_keras.masking.word_boundaries import non_maskable_ids
 from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 TensorLike = Any  # a tf.Tensor, np.ndarray or nested list that tf.convert_to_tensor takes
@@ -148,7 +147,7 @@ def _mask_batch(ids, padding_mask, word_starts, seeds, vocab_size, max_predictio
 
     # Words: maskable tokens grouped from each word start.
     maskable = padding_mask > 0
-    for special in non_maskable_ids(special_ids):
+    for special in special_ids.non_maskable():
         maskable &= ids != special
     previous = tf.concat([tf.zeros_like(maskable[:, :1]), maskable[:, :-1]], axis=1)
     starts = maskable & ((word_starts > 0) | ~previous)

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from albert_keras import features
-from albert_keras.masking.word_boundaries import non_maskable_ids
 from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 NUM_SPECIAL_IDS = len(features.SPECIAL_TOKENS)
@@ -100,7 +99,7 @@ def word_candidates(
 ) -> list[list[int]]:
     """Groups maskable positions into words: a list of lists of positions."""
     words = []
-    non_maskable = non_maskable_ids(special_ids)
+    non_maskable = special_ids.non_maskable()
     for i, (token, start) in enumerate(zip(token_ids, word_starts, strict=False)):
         if token in non_maskable:
             continue

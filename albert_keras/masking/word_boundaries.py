@@ -58,11 +58,6 @@ def word_start_table(tokenizer: Any) -> np.ndarray:
     return start_piece_table(tokenizer.id_to_piece, tokenizer.vocabulary_size(), tokenizer.is_word_start)
 
 
-def non_maskable_ids(special_ids: SpecialIds) -> tuple[int, ...]:
-    """The ids masking never selects: pad, cls, sep and mask of `special_ids`."""
-    return (special_ids.pad, special_ids.cls, special_ids.sep, special_ids.mask)
-
-
 def word_starts(token_ids: Any, start_table: np.ndarray, special_ids: SpecialIds = SENTENCEPIECE) -> np.ndarray:
     """Word-start flags of a packed sequence.
 
@@ -77,7 +72,7 @@ def word_starts(token_ids: Any, start_table: np.ndarray, special_ids: SpecialIds
         0 on continuation pieces and on special tokens and padding.
     """
     token_ids = np.asarray(token_ids)
-    maskable = ~np.isin(token_ids, non_maskable_ids(special_ids))
+    maskable = ~np.isin(token_ids, special_ids.non_maskable())
     previous_maskable = np.concatenate([[False], maskable[:-1]])
     starts = maskable & (start_table[token_ids] | ~previous_maskable)
     return starts.astype(np.int32)
@@ -100,7 +95,7 @@ def word_starts_in_graph(
     """
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
     maskable = tf.cast(padding_mask, tf.bool)
-    for special in non_maskable_ids(special_ids):
+    for special in special_ids.non_maskable():
         maskable &= token_ids != special
     starts = tf.gather(tf.constant(start_table, tf.bool), token_ids)
     previous = tf.concat([tf.zeros_like(maskable[..., :1]), maskable[..., :-1]], axis=-1)

@@ -349,3 +349,40 @@ def test_finetuning_readers_pack_with_the_wordpiece_ids(tmp_path):
     start, end = int(feats.y["start_positions"][0]), int(feats.y["end_positions"][0])
     assert [encoder.id_to_piece(i) for i in tokens[start : end + 1]] == ["play", "##ed"]
     assert set(tokens[tokens.index(WP_SEP, len(query) + 2) + 1 :]) == {WP_PAD}
+
+
+def test_make_pretraining_data_and_records_dataset_with_a_wordpiece_vocab(tmp_path):
+    """`albert make-pretraining-data --spm vocab.txt-dir --dynamic`, then the training reader masks the
+    dynamic records with the vocabulary's [MASK] and never picks its [CLS]/[SEP]/[PAD]."""
+    from albert_keras.cli import main
+    from albert_keras.config import PretrainDataConfig
+    from albert_keras.data.pretraining_dataset import records_dataset
+    from albert_keras.data.pretraining_records import dynamic_feature_spec
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n%\n".join(WP_DOCUMENTS * 4) + "\n", encoding="utf-8")
+    output = str(tmp_path / "dynamic.tfrecord")
+    assert main(["make-pretraining-data", "--input", str(corpus), "--format", "fortune", "--spm", WP_DIR,
+                 "--output", output, "--max-seq-length", "32", "--max-predictions", "5", "--dynamic",
+                 "--dupe-factor", "3"]) == 0
+    data = PretrainDataConfig(source="records", sequence_length=32, max_predictions=5, masking_probability=0.2)
+    encoder = loading.load_encoder(WP_DIR)
+    ds = records_dataset([output], data, 8, seed=0, training=False, vocabulary_size=len(WP_TOKENS),
+                         special_ids=encoder.special_ids)
+    spec = dynamic_feature_spec(32)
+    unmasked = [tf.io.parse_single_example(r, spec)["input_ids"].numpy() for r in tf.data.TFRecordDataset(output)]
+    masks = rows = 0
+    for x, y in ds:
+        token_ids, positions = x[features.TOKEN_IDS].numpy(), x[features.MASK_POSITIONS].numpy()
+        labels, weights = y[features.MLM_IDS].numpy(), y[features.MLM_WEIGHTS].numpy()
+        assert (token_ids[:, 0] == WP_CLS).all()
+        assert not np.isin(labels[weights > 0], [WP_CLS, WP_SEP, WP_PAD, WP_MASK]).any()
+        for row in range(len(token_ids)):
+            original = unmasked[rows]  # an evaluation pass keeps the file order
+            real = positions[row][weights[row] > 0]
+            assert labels[row][weights[row] > 0].tolist() == original[real].tolist()
+            kept = ~np.isin(np.arange(32), real)
+            assert (token_ids[row][kept] == original[kept]).all()
+            masks += int((token_ids[row][real] == WP_MASK).sum())
+            rows += 1
+    assert rows == len(unmasked) > 5 and masks > rows // 2

@@ -386,3 +386,30 @@ def test_make_pretraining_data_and_records_dataset_with_a_wordpiece_vocab(tmp_pa
             masks += int((token_ids[row][real] == WP_MASK).sum())
             rows += 1
     assert rows == len(unmasked) > 5 and masks > rows // 2
+
+
+def test_finetuning_with_a_wordpiece_vocab_writes_a_wordpiece_model_dir(tmp_path):
+    """`albert finetune` with `data.spm` a vocab.txt dir: the readers use its ids and the model dir keeps
+    vocab.txt, so a later fine-tune (or export) from that dir picks WordPiece again."""
+    from albert_keras.config import FinetuneConfig, coerce
+    from albert_keras.training.finetune import run_finetuning
+    from tests.training_fixtures import FINETUNE_DATA, TINY_BACKBONE
+
+    config = {
+        "task": {"name": "classification"},
+        "model": {"init": "albert_tiny", "overrides": dict(TINY_BACKBONE)},
+        "data": {"train_file": os.path.join(FINETUNE_DATA, "sentiment_train.csv"), "spm": WP_DIR,
+                 "sequence_length": 16},
+        "training": {"run_dir": str(tmp_path / "run"), "global_batch_size": 8, "train_steps": 2, "steps_per_loop": 2,
+                     "verbose": 0},
+    }
+    result = run_finetuning(config, fresh=True)
+    assert result.final_step == 2
+    assert open(os.path.join(result.model_dir, "vocab.txt"), encoding="utf-8").read().splitlines() == WP_TOKENS
+    options = json.load(open(os.path.join(result.model_dir, "tokenizer.json"), encoding="utf-8"))
+    assert options == {"kind": "wordpiece", "lowercase": True, "strip_accents": True}
+    from albert_keras.model_dir import load_model_dir
+
+    assert load_model_dir(result.model_dir).backbone.vocabulary_size == len(WP_TOKENS)
+    again = dict(config, model={"init": result.model_dir}, data=dict(config["data"], spm=None))
+    assert coerce(FinetuneConfig, again).model.init == result.model_dir  # its vocabulary is found

@@ -413,3 +413,15 @@ def test_finetuning_with_a_wordpiece_vocab_writes_a_wordpiece_model_dir(tmp_path
     assert load_model_dir(result.model_dir).backbone.vocabulary_size == len(WP_TOKENS)
     again = dict(config, model={"init": result.model_dir}, data=dict(config["data"], spm=None))
     assert coerce(FinetuneConfig, again).model.init == result.model_dir  # its vocabulary is found
+
+
+def test_pretraining_from_text_with_a_wordpiece_vocab(tmp_path):
+    """`albert pretrain` on raw text with `data.spm` a vocab.txt dir: examples, masks and the unigram
+    baseline use its ids; the final model dir is a WordPiece one the exporter and load_tokenizer read."""
+    from albert_keras.training.pretrain import run_pretraining
+    from tests.training_fixtures import tiny_pretrain_config
+
+    result = run_pretraining(tiny_pretrain_config(tmp_path / "run", WP_DIR, train_steps=2), fresh=True)
+    assert result.final_step == 2 and 0.0 <= result.metrics["eval"]["mlm_accuracy"] <= 1.0
+    assert loading.tokenizer_kind(result.model_dir) == "wordpiece"
+    assert loading.load_tokenizer(result.model_dir).special_ids.mask == WP_MASK

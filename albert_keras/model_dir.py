@@ -6,8 +6,11 @@ A model directory holds:
                        (e.g. "albert_keras>AlbertClassifier") and `config`;
                        a task's `config` nests its backbone the same way.
     model.weights.h5   the weights of the whole saved model (task or backbone)
-    spiece.model       the SentencePiece model, when there is one
-    tokenizer.json     tokenizer options (lowercase, ...), when there is one
+    spiece.model       the SentencePiece model, when there is one, or
+    vocab.txt          the WordPiece vocabulary (BERT vocab, e.g. the Chinese
+                       checkpoints'), when there is one
+    tokenizer.json     tokenizer options (lowercase, ...; `"kind": "wordpiece"`
+                       next to vocab.txt), when there is one
     metadata.json      free-form provenance (source, created, ...)
 
 Loading goes through the Keras registry, as KerasHub's `preset_utils` does:
@@ -32,10 +35,13 @@ from typing import Any
 
 import keras
 
+from albert_keras.tokenizer import loading
+
 FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 SPM_FILE = "spiece.model"
+WORDPIECE_FILE = loading.WORDPIECE_FILE
 TOKENIZER_FILE = "tokenizer.json"
 METADATA_FILE = "metadata.json"
 
@@ -63,6 +69,7 @@ def save_model_dir(
     spm_path: str | None = None,
     tokenizer_options: dict | None = None,
     metadata: dict | None = None,
+    vocab_path: str | None = None,
 ) -> None:
     """Writes `model` (a backbone or a task) as a model directory.
 
@@ -70,9 +77,14 @@ def save_model_dir(
         model: an `AlbertBackbone` or a task model (any `keras.Model`
             registered under the `albert_keras` package).
         path: the directory (created; existing files are overwritten).
-        spm_path: optional SentencePiece model file to copy in.
+        spm_path: optional SentencePiece model file to copy in (the same as
+            `vocab_path`; kept for old callers).
         tokenizer_options: optional dict saved as tokenizer.json.
         metadata: optional dict merged into metadata.json.
+        vocab_path: optional vocabulary of either kind: a ``spiece.model``
+            (copied as spiece.model), a WordPiece ``vocab.txt`` /
+            ``vocab_chinese.txt`` (copied as vocab.txt, with a tokenizer.json
+            that says ``"kind": "wordpiece"``), or a vocab/model dir holding one.
     """
     registered = keras.saving.get_registered_name(type(model))
     if (
@@ -84,15 +96,21 @@ def save_model_dir(
             "`model` must be an AlbertBackbone or an albert_keras task model (a keras.Model registered "
             f"under the {PACKAGE!r} package). Received: a {type(model).__name__} (registered as {registered!r})"
         )
+    source, kind = _vocabulary_source(spm_path, vocab_path)
     os.makedirs(path, exist_ok=True)
     config = {"format_version": FORMAT_VERSION}
     config.update(_without_state(keras.saving.serialize_keras_object(model)))
     with open(os.path.join(path, CONFIG_FILE), "w") as f:
         json.dump(config, f, indent=2)
     model.save_weights(os.path.join(path, WEIGHTS_FILE))
-    if spm_path is not None:
-        if os.path.abspath(spm_path) != os.path.abspath(os.path.join(path, SPM_FILE)):
-            shutil.copyfile(spm_path, os.path.join(path, SPM_FILE))
+    if source is not None:
+        target = os.path.join(path, SPM_FILE if kind == loading.SENTENCEPIECE else WORDPIECE_FILE)
+        if os.path.abspath(source) != os.path.abspath(target):
+            shutil.copyfile(source, target)
+        if kind == loading.WORDPIECE:
+            # tokenizer.json is what tells a reader (and `load_tokenizer`) how to use vocab.txt.
+            tokenizer_options = {**loading.tokenizer_options(source), **(tokenizer_options or {})}
+            tokenizer_options["kind"] = loading.WORDPIECE
     if tokenizer_options is not None:
         with open(os.path.join(path, TOKENIZER_FILE), "w") as f:
             json.dump(tokenizer_options, f, indent=2)
@@ -100,6 +118,19 @@ def save_model_dir(
     meta.update(metadata or {})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(meta, f, indent=2, ensure_ascii=False)
+
+
+def _vocabulary_source(spm_path, vocab_path):
+    """`(file, kind)` of the vocabulary to copy into a model dir, or `(None, None)`."""
+    if spm_path is not None and vocab_path is not None:
+        raise ValueError(f"Give `vocab_path` or `spm_path`, not both. Received: {vocab_path!r} and {spm_path!r}")
+    if vocab_path is None and spm_path is None:
+        return None, None
+    path = os.fspath(vocab_path if vocab_path is not None else spm_path)
+    if vocab_path is None and os.path.isfile(path) and not path.endswith(".txt"):
+        return path, loading.SENTENCEPIECE  # a SentencePiece model of any file name
+    source = loading.vocab_file(path)
+    return source, loading.tokenizer_kind(source)
 
 
 def upgrade_config(config: dict, file: str) -> dict:
@@ -282,3 +313,8 @@ def spm_path(path: str) -> str | None:
     """The SentencePiece model of a model directory, or None."""
     file = os.path.join(path, SPM_FILE)
     return file if os.path.isfile(file) else None
+
+
+def vocab_path(path: str) -> str | None:
+    """The vocabulary file of a model directory, of either kind (spiece.model or vocab.txt), or None."""
+    return loading.vocab_file(path) if loading.has_vocabulary(path) else None

@@ -52,14 +52,15 @@ def text_pairs(documents, encoder, tokens_per_side):
 
 def build_pipeline(tokenizer, texts_a, texts_b, batch_size, seq_len, max_predictions, seed):
     """Returns a repeating dataset of (x, y) batches made from raw text."""
-    table = start_piece_table(tokenizer.id_to_piece, tokenizer.vocabulary_size())
+    table = start_piece_table(tokenizer.id_to_piece, tokenizer.vocabulary_size(), tokenizer.is_word_start)
+    special_ids = tokenizer.special_ids
     vocab_size = tokenizer.vocabulary_size()
 
     def process(a, b, s):
-        packed = pack(tokenizer.tokenize(a), tokenizer.tokenize(b), seq_len)
-        starts = word_starts_in_graph(packed[features.TOKEN_IDS], packed[features.PADDING_MASK], table)
+        packed = pack(tokenizer.tokenize(a), tokenizer.tokenize(b), seq_len, special_ids)
+        starts = word_starts_in_graph(packed[features.TOKEN_IDS], packed[features.PADDING_MASK], table, special_ids)
         masked = dynamic_mask(packed[features.TOKEN_IDS], packed[features.PADDING_MASK], starts, s,
-                              vocab_size=vocab_size, max_predictions=max_predictions)
+                              vocab_size=vocab_size, max_predictions=max_predictions, special_ids=special_ids)
         x = {
             features.TOKEN_IDS: masked[features.TOKEN_IDS],
             features.SEGMENT_IDS: packed[features.SEGMENT_IDS],

@@ -12,8 +12,9 @@ minutes into a run. No TFX import happens here.
     ingest:     inputs (files, dirs or globs), format, label (none | file |
                 field), text_field, label_field, eval_buckets, total_buckets
     schema:     file (a curated schema.pbtxt for ImportSchemaGen)
-    vocabulary: import_dir (skip training: a vocab or model dir), vocab_size,
-                seed, character_coverage
+    vocabulary: kind (sentencepiece | wordpiece: what VocabularyGen trains),
+                import_dir (skip training: a vocab or model dir of either
+                kind), vocab_size, seed, character_coverage
     examples:   masking (static | dynamic), sequence_length, max_predictions,
                 dupe_factor, masked_lm_prob, short_seq_prob, max_ngram, seed
     trainer:    train_steps, eval_steps, strategy, tpu, distill_from
@@ -57,10 +58,12 @@ from albert_keras.config import (
 )
 from albert_keras.config.common import check_common, choice
 from albert_keras.config.loader import describe_source, parse_override, read_yaml, validated
+from albert_keras.tokenizer import loading
 
 KINDS = ("pretraining", "finetuning")
 LABEL_SOURCES = ("none", "file", "field")
 MASKINGS = ("static", "dynamic")
+VOCABULARY_KINDS = loading.KINDS  # ("sentencepiece", "wordpiece")
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
 # Sections of `trainer.albert` that the pipeline fills in itself (left out of `dump_config`).
 PIPELINE_OWNED_SECTIONS = ("data", "distribution")
@@ -110,8 +113,13 @@ class SchemaConfig:
 
 @dataclasses.dataclass
 class VocabularyConfig:
-    """`vocabulary:` the SentencePiece vocabulary (trained, or imported from `import_dir`)."""
+    """`vocabulary:` the vocabulary (trained, or imported from `import_dir`).
 
+    `kind` is what VocabularyGen trains: "sentencepiece" (spiece.model) or
+    "wordpiece" (a BERT vocab.txt). An imported dir's kind follows its files.
+    """
+
+    kind: str = loading.SENTENCEPIECE
     import_dir: str | None = None
     vocab_size: int = 1000
     seed: int = 0
@@ -287,8 +295,11 @@ class PretrainingPipelineConfig(PipelineConfig):
         self._check_distill_from()
         if v.import_dir is not None:
             v.import_dir = _abspath(v.import_dir)
-            if not os.path.isfile(os.path.join(v.import_dir, "spiece.model")):
-                raise ConfigError(f"`vocabulary.import_dir` {v.import_dir!r} holds no spiece.model")
+            if not loading.has_vocabulary(v.import_dir):
+                raise ConfigError(
+                    f"`vocabulary.import_dir` {v.import_dir!r} holds no vocabulary (spiece.model or vocab.txt)"
+                )
+        choice("vocabulary.kind", v.kind, VOCABULARY_KINDS)
         _at_least("vocabulary.vocab_size", v.vocab_size, 6)
         choice("examples.masking", e.masking, MASKINGS)
         _at_least("examples.sequence_length", e.sequence_length, 5)
@@ -314,9 +325,12 @@ class PretrainingPipelineConfig(PipelineConfig):
         if t.distill_from is None:
             return
         teacher = t.distill_from = _abspath(t.distill_from)
-        for name in ("config.json", "spiece.model"):
-            if not os.path.isfile(os.path.join(teacher, name)):
-                raise ConfigError(f"`trainer.distill_from` {teacher!r} is not a pretrainer model dir (no {name})")
+        if not os.path.isfile(os.path.join(teacher, "config.json")):
+            raise ConfigError(f"`trainer.distill_from` {teacher!r} is not a pretrainer model dir (no config.json)")
+        if not loading.has_vocabulary(teacher):
+            raise ConfigError(
+                f"`trainer.distill_from` {teacher!r} is not a pretrainer model dir (no spiece.model or vocab.txt)"
+            )
         with open(os.path.join(teacher, "config.json"), encoding="utf-8") as f:
             saved = json.load(f)
         kind = saved.get("class_name", saved.get("task", ""))  # model-dir format 2 (format 1: "task")
@@ -327,14 +341,18 @@ class PretrainingPipelineConfig(PipelineConfig):
         if v.import_dir is None:
             v.import_dir = teacher
             return
-        with open(os.path.join(teacher, "spiece.model"), "rb") as a, open(
-            os.path.join(_abspath(v.import_dir), "spiece.model"), "rb"
-        ) as b:
-            if a.read() != b.read():
-                raise ConfigError(
-                    f"`vocabulary.import_dir` {v.import_dir!r} differs from the teacher's vocabulary "
-                    f"({teacher}/spiece.model); a distilled student must share it (leave import_dir unset)"
-                )
+        teacher_vocab = loading.vocab_file(teacher)
+        student_dir = _abspath(v.import_dir)
+        student_vocab = loading.vocab_file(student_dir) if loading.has_vocabulary(student_dir) else None
+        same = False
+        if student_vocab is not None:
+            with open(teacher_vocab, "rb") as a, open(student_vocab, "rb") as b:
+                same = a.read() == b.read()
+        if not same:
+            raise ConfigError(
+                f"`vocabulary.import_dir` {v.import_dir!r} differs from the teacher's vocabulary "
+                f"({teacher_vocab}); a distilled student must share it (leave import_dir unset)"
+            )
 
 
 @dataclasses.dataclass
@@ -360,8 +378,8 @@ class FinetuningPipelineConfig(PipelineConfig):
         f.base_model_dir = _abspath(base)
         if not os.path.isfile(os.path.join(f.base_model_dir, "config.json")):
             raise ConfigError(f"`finetuning.base_model_dir` {base!r} is not a model dir (no config.json)")
-        if not os.path.isfile(os.path.join(f.base_model_dir, "spiece.model")):
-            raise ConfigError(f"`finetuning.base_model_dir` {base!r} holds no spiece.model")
+        if not loading.has_vocabulary(f.base_model_dir):
+            raise ConfigError(f"`finetuning.base_model_dir` {base!r} holds no vocabulary (spiece.model or vocab.txt)")
         if not f.labels or not all(f.labels):
             raise ConfigError(
                 f"`finetuning.labels` must list the class names (non-empty strings). Received: {f.labels}"

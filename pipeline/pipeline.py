@@ -61,7 +61,7 @@ def _pretraining_middle(config: PipelineConfig, example_gen, gate) -> _Middle:
     else:
         vocabulary = VocabularyGen(
             examples=example_gen.outputs["examples"], vocab_size=v.vocab_size, seed=v.seed,
-            character_coverage=float(v.character_coverage),
+            character_coverage=float(v.character_coverage), kind=v.kind,
         )
         vocab_channel = vocabulary.outputs["vocabulary"]
     vocabulary.add_upstream_node(gate)

@@ -96,3 +96,55 @@ def test_static_records_hold_consistent_masks(tmp_path, spm_vocab_dir, documents
         assert not set(ex["masked_lm_ids"][:k].tolist()) & {features.CLS_ID, features.SEP_ID, features.PAD_ID}
         masked_total += k
     assert masked_total > len(records)
+
+
+def test_wordpiece_vocabulary_gen_and_records_use_the_vocabularys_ids(tmp_path, documents):
+    """`vocabulary.kind: wordpiece`: VocabularyGen's trainer writes a vocab.txt dir, and the DoFn
+    (called directly, as a worker does) packs and masks with that vocabulary's ids."""
+    from albert_keras.tokenizer import loading
+    from albert_keras.tokenizer.wordpiece_tokenizer import WordPieceTokenizer
+    from pipeline.components.vocabulary_gen import train_vocabulary
+
+    vocab_dir = str(tmp_path / "wp_vocab")
+    size = train_vocabulary(documents, vocab_dir, "wordpiece", vocab_size=300)
+    assert os.path.isfile(os.path.join(vocab_dir, "vocab.txt")) and not os.path.exists(
+        os.path.join(vocab_dir, "spiece.model"))
+    assert loading.tokenizer_kind(vocab_dir) == "wordpiece" and 5 < size <= 300
+    with pytest.raises(ValueError, match="`kind` must be one of"):
+        train_vocabulary(documents, str(tmp_path / "bad"), "bpe", vocab_size=300)
+    # PretrainingExamplesGen's copy of the vocabulary keeps vocab.txt and tokenizer.json.
+    from pipeline.components.pretraining_examples import copy_vocabulary
+
+    copied = copy_vocabulary(vocab_dir, str(tmp_path / "copied"))
+    assert sorted(os.listdir(copied)) == ["tokenizer.json", "vocab.txt"]
+    assert loading.load_encoder(copied).encode(documents[0]) == loading.load_encoder(vocab_dir).encode(documents[0])
+    (tmp_path / "novocab").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"novocab.*spiece\.model or vocab\.txt or vocab_chinese\.txt"):
+        copy_vocabulary(str(tmp_path / "novocab"), str(tmp_path / "copied2"))
+    # A vocabulary whose special ids are not 0..4: [CLS]/[SEP]/[MASK] moved to the end.
+    tokens = open(os.path.join(vocab_dir, "vocab.txt"), encoding="utf-8").read().splitlines()
+    moved = [t for t in tokens if t not in ("[CLS]", "[SEP]", "[MASK]")] + ["[CLS]", "[SEP]", "[MASK]"]
+    moved_dir = tmp_path / "moved"
+    moved_dir.mkdir()
+    (moved_dir / "vocab.txt").write_text("".join(t + "\n" for t in moved), encoding="utf-8")
+    cls, sep, mask = len(moved) - 3, len(moved) - 2, len(moved) - 1
+    for masking in ("static", "dynamic"):
+        dofn = PretrainingExamplesDoFn(str(moved_dir), masking=masking, sequence_length=T, max_predictions=P, seed=1)
+        dofn.setup()
+        assert isinstance(dofn._tokenizer, WordPieceTokenizer)
+        spec = static_feature_spec(T, P) if masking == "static" else dynamic_feature_spec(T)
+        records = [r for text in documents[:20] for r in dofn.process(text)]
+        assert len(records) > 5
+        masks = 0
+        for record in records:
+            ex = {k: v.numpy() for k, v in tf.io.parse_single_example(record, spec).items()}
+            n = int(ex["input_mask"].sum())
+            ids = ex["input_ids"][:n].tolist()
+            assert ids[0] == cls and ids[-1] == sep and ids.count(sep) == 2
+            if masking == "static":
+                masks += ids.count(mask)
+                k = int(ex["masked_lm_weights"].sum())
+                assert not {cls, sep} & set(ex["masked_lm_ids"][:k].tolist())
+            else:
+                assert ex["word_starts"][0] == 0 and ex["word_starts"][n - 1] == 0
+        assert masking == "dynamic" or masks > 0

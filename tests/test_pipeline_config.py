@@ -90,13 +90,27 @@ def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "config.json").write_text("{}")
-    with pytest.raises(ConfigError, match="holds no spiece.model"):
+    with pytest.raises(ConfigError, match=r"holds no vocabulary \(spiece.model or vocab.txt\)"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "spiece.model").write_bytes(b"x")
     with pytest.raises(ConfigError, match=r"`finetuning\.labels` must list"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir)}))
+
+
+def test_vocabulary_kind_and_a_wordpiece_import_dir(tmp_path):
+    assert pc.load_config(_write_config(tmp_path)).vocabulary.kind == "sentencepiece"
+    assert pc.load_config(_write_config(tmp_path, vocabulary={"kind": "wordpiece"})).vocabulary.kind == "wordpiece"
+    with pytest.raises(ConfigError, match=r"vocabulary\.kind.*bpe"):
+        pc.load_config(_write_config(tmp_path, vocabulary={"kind": "bpe"}))
+    vocab_dir = tmp_path / "wp"
+    vocab_dir.mkdir()
+    with pytest.raises(ConfigError, match=r"holds no vocabulary \(spiece.model or vocab.txt\)"):
+        pc.load_config(_write_config(tmp_path, vocabulary={"import_dir": str(vocab_dir)}))
+    (vocab_dir / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nx\n")
+    config = pc.load_config(_write_config(tmp_path, vocabulary={"import_dir": str(vocab_dir)}))
+    assert config.vocabulary.import_dir == str(vocab_dir)
 
 
 def test_cli_reports_a_bad_input_and_exits_2(tmp_path):

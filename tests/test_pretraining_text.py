@@ -7,12 +7,15 @@ from albert_keras import features
 from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_text import build_examples, split_documents, unigram_counts
 from albert_keras.data.sentences import split_sentences
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 
 CLS, SEP = features.CLS_ID, features.SEP_ID
 
 
 class WordEncoder:
     """A stand-in `SentencePieceEncoder`: one id per word, 10 + the word's index in the corpus vocabulary."""
+
+    special_ids = SENTENCEPIECE
 
     def __init__(self):
         self.ids = {}

@@ -9,12 +9,15 @@ from albert_keras import features
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack, truncate_pair
 from albert_keras.data.readers import conll, multiple_choice, table
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 
 CLS, SEP = features.CLS_ID, features.SEP_ID
 
 
 class WordEncoder:
     """A stand-in `SentencePieceEncoder`: one id per whitespace word (5 + its length)."""
+
+    special_ids = SENTENCEPIECE
 
     def encode(self, text):
         return [5 + len(word) for word in text.split()]

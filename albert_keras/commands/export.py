@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export a model directory as a TF Serving SavedModel",
         description="Export a model directory (pretrainer, classifier, ...) as a SavedModel with "
-        "in-graph SentencePiece tokenization and the signatures fill_mask / classify / embed / "
+        "in-graph tokenization (SentencePiece or WordPiece, as DIR has) and the signatures fill_mask / "
+        "classify / embed / "
         "serving_default, plus assets, TF Serving warmup requests and a full .keras model. "
         "The ops are checked against what stock TF Serving has (TF core + TF Text 2.12.1).",
     )
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sequence-length", type=int, default=None, metavar="N",
                    help="packed length; longer input is truncated (default: the model's max_sequence_length)")
     p.add_argument("--spm", default=None, metavar="FILE",
-                   help="SentencePiece model or vocab dir (default: DIR/spiece.model)")
+                   help="vocabulary: spiece.model, vocab.txt or a vocab dir (default: DIR's)")
     p.add_argument("--keras-output", default=None, metavar="PATH",
                    help="where to write the .keras model (default: OUTPUT/assets.extra/model.keras)")
     p.add_argument("--no-keras", action="store_true", help="do not write a .keras model")

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="corpus files")
     p.add_argument("--format", default="auto", choices=corpus.FORMATS, help="corpus format (default: auto)")
-    p.add_argument("--spm", required=True, metavar="MODEL", help="spiece.model (or its vocab dir)")
+    p.add_argument("--spm", required=True, metavar="MODEL",
+                   help="the vocabulary: spiece.model, a WordPiece vocab.txt or a vocab/model dir")
     p.add_argument("--output", required=True, metavar="OUT.tfrecord")
     p.add_argument("--max-seq-length", type=int, default=128)
     p.add_argument("--max-predictions", type=int, default=20)
@@ -37,10 +38,10 @@ def run(args: argparse.Namespace) -> int:
     """Writes the records; returns the exit code (2 on a bad corpus file)."""
     # Imported when the command runs, not at `albert --help`: they load TensorFlow.
     from albert_keras.data.pretraining_records import write_pretraining_records
-    from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+    from albert_keras.tokenizer.loading import load_encoder
 
     start = time.time()
-    encoder = SentencePieceEncoder(args.spm)
+    encoder = load_encoder(args.spm)
     try:
         documents = corpus.read_corpus(args.input, args.format)
     except DataError as e:

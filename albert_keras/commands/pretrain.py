@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pretrain",
         help="pretrain ALBERT (MLM + SOP) from a config",
         description="Pretrain AlbertPretrainer. Writes RUN_DIR with checkpoints/, logs/ (TensorBoard), "
-        "history.jsonl, training_curves.png, metrics.json and model/ (a model dir with spiece.model). "
+        "history.jsonl, training_curves.png, metrics.json and model/ (a model dir with the vocabulary). "
         "Re-running the same command resumes from the latest checkpoint.",
     )
     p.add_argument("--config", required=True, metavar="YAML", help="e.g. configs/pretrain/tiny_cpu.yaml")

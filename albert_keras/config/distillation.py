@@ -12,7 +12,7 @@ class DistillConfig:
 
     Attributes:
         teacher: a pretrainer model directory. The student uses its
-            vocabulary (its spiece.model).
+            vocabulary (its spiece.model or vocab.txt).
         temperature: T of the soft targets.
         kd_weight, mlm_weight, sop_weight, hidden_weight: the loss weights of
             the soft-target KL, the hard MLM and SOP losses and the

@@ -19,6 +19,7 @@ from albert_keras.config.common import (
     positive,
 )
 from albert_keras.config.loader import ConfigError
+from albert_keras.tokenizer import loading
 
 TASKS = ("classification", "regression", "token_classification", "squad", "multiple_choice")
 
@@ -31,7 +32,8 @@ class FinetuneDataConfig:
         train_file: CSV/TSV/JSONL (classification, regression, multiple
             choice), CoNLL (token classification) or SQuAD JSON.
         eval_file: the held-out file in the same format (optional).
-        spm: a vocabulary dir or `spiece.model`; None uses the model dir's.
+        spm: a vocabulary dir or file of either kind (`spiece.model` or a
+            WordPiece `vocab.txt`); None uses the model dir's.
         sequence_length: T.
         labels: class/tag names in id order; empty collects them from the
             training file (sorted).
@@ -96,9 +98,10 @@ class FinetuneConfig:
             check_files("data.eval_file", [self.data.eval_file])
         if self.data.spm is not None and not os.path.exists(self.data.spm):
             raise ConfigError(f"data.spm: no such file or directory: {self.data.spm!r}")
-        if self.data.spm is None and not os.path.isfile(os.path.join(self.model.init, "spiece.model")):
+        if self.data.spm is None and not loading.has_vocabulary(self.model.init):
             raise ConfigError(
-                f"data.spm is not set and model.init {self.model.init!r} is not a model dir with spiece.model."
+                f"data.spm is not set and model.init {self.model.init!r} is not a model dir with a vocabulary "
+                "(spiece.model or vocab.txt)."
             )
         positive("data.sequence_length", self.data.sequence_length)
         if self.training.train_steps < 0:

@@ -40,7 +40,8 @@ class PretrainDataConfig:
             documents (text) or runs no evaluation (records).
         format: corpus format for text files ("auto", "text", "lines",
             "fortune", "jsonl").
-        spm: a vocabulary dir or `spiece.model`; None (text only) trains
+        spm: a vocabulary dir or file of either kind (`spiece.model` or a
+            WordPiece `vocab.txt`); None (text only) trains
             one of `vocab_size` pieces into RUN_DIR/vocab first.
         vocab_size: pieces of the vocabulary trained when `spm` is None.
         sequence_length: T, tokens per example.
@@ -97,7 +98,7 @@ class PretrainConfig:
         if d.spm is not None and not os.path.exists(d.spm):
             raise ConfigError(f"data.spm: no such file or directory: {d.spm!r}")
         if d.source == "records" and d.spm is None and not os.path.isdir(self.model.init):
-            raise ConfigError("data.spm is required with data.source=records (the final model dir needs spiece.model).")
+            raise ConfigError("data.spm is required with data.source=records (the final model dir needs a vocabulary).")
         positive("data.sequence_length", d.sequence_length)
         positive("data.max_predictions", d.max_predictions)
         positive("data.vocab_size", d.vocab_size)

@@ -9,7 +9,7 @@ piece lands (token labels, answer spans).
 
 from collections.abc import Sequence
 
-from albert_keras import features
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 
 def truncate_pair(ids_a: Sequence[int], ids_b: Sequence[int] | None, budget: int) -> tuple[list[int], list[int]]:
@@ -24,7 +24,10 @@ def truncate_pair(ids_a: Sequence[int], ids_b: Sequence[int] | None, budget: int
 
 
 def pack(
-    ids_a: Sequence[int], ids_b: Sequence[int] | None = None, sequence_length: int = 128
+    ids_a: Sequence[int],
+    ids_b: Sequence[int] | None = None,
+    sequence_length: int = 128,
+    special_ids: SpecialIds = SENTENCEPIECE,
 ) -> tuple[list[int], list[int], list[int]]:
     """Packs one or two segments.
 
@@ -32,17 +35,19 @@ def pack(
         ids_a: list of ids of segment A.
         ids_b: optional list of ids of segment B.
         sequence_length: T.
+        special_ids: the [CLS], [SEP] and padding ids (the tokenizer's
+            `special_ids`).
 
     Returns:
         `(token_ids, segment_ids, padding_mask)`, three lists of length T.
     """
     if ids_b is None:
         a = list(ids_a)[: sequence_length - 2]
-        tokens = [features.CLS_ID] + a + [features.SEP_ID]
+        tokens = [special_ids.cls] + a + [special_ids.sep]
         segments = [0] * len(tokens)
     else:
         a, b = truncate_pair(ids_a, ids_b, sequence_length - 3)
-        tokens = [features.CLS_ID] + a + [features.SEP_ID] + b + [features.SEP_ID]
+        tokens = [special_ids.cls] + a + [special_ids.sep] + b + [special_ids.sep]
         segments = [0] * (len(a) + 2) + [1] * (len(b) + 1)
     pad = sequence_length - len(tokens)
-    return tokens + [features.PAD_ID] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad
+    return tokens + [special_ids.pad] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad

@@ -24,6 +24,7 @@ from albert_keras import features
 from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_records import WORD_STARTS, dynamic_feature_spec, static_feature_spec
 from albert_keras.masking.dynamic_masking import dynamic_mask
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 FilePattern = str | Sequence[str]  # a glob, or a list of globs, of TFRecord files
 Features = dict[str, tf.Tensor]
@@ -229,6 +230,7 @@ def records_dataset(
     seed: int,
     training: bool,
     vocabulary_size: int,
+    special_ids: SpecialIds = SENTENCEPIECE,
 ) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of pretraining records, static or dynamic.
 
@@ -249,6 +251,8 @@ def records_dataset(
         training: shuffle, repeat forever and drop a last partial batch;
             else one ordered pass, the last batch kept.
         vocabulary_size: V, for random replacement tokens.
+        special_ids: the vocabulary's special ids (the encoder's
+            `special_ids`), for masking dynamic records.
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches: x token_ids, segment_ids,
@@ -267,7 +271,7 @@ def records_dataset(
     def dynamic(**options: Any) -> tf.data.Dataset:
         return load_dynamic_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, **options,
+            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, special_ids=special_ids, **options,
         )
 
     if training and d.dynamic_masking:

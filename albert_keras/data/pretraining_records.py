@@ -25,12 +25,12 @@ from collections.abc import Iterable, Sequence
 
 import tensorflow as tf
 
-from albert_keras import features
 from albert_keras.data.pretraining_pairs import SentencePair, create_sentence_pairs
 from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.static_masking import MaskedLmResult, create_masked_lm_predictions
-from albert_keras.masking.word_boundaries import start_piece_table, word_starts
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.masking.word_boundaries import word_start_table, word_starts
+from albert_keras.tokenizer.loading import Encoder
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 WORD_STARTS = "word_starts"
 
@@ -71,12 +71,12 @@ class RecordStats:
     swapped: int = 0
 
 
-def tokenize_documents(documents: Iterable[str], encoder: SentencePieceEncoder) -> list[list[list[int]]]:
+def tokenize_documents(documents: Iterable[str], encoder: Encoder) -> list[list[list[int]]]:
     """Splits documents into sentences and tokenizes them.
 
     Args:
         documents: a list of document strings.
-        encoder: a `SentencePieceEncoder`.
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder`.
 
     Returns:
         A list of documents, each a list of non-empty id lists.
@@ -88,9 +88,10 @@ def tokenize_documents(documents: Iterable[str], encoder: SentencePieceEncoder) 
     return tokenized
 
 
-def pack_pair(pair: SentencePair) -> tuple[list[int], list[int]]:
-    """Returns `(token_ids, segment_ids)` of ``[CLS] A [SEP] B [SEP]``."""
-    tokens = [features.CLS_ID, *pair.tokens_a, features.SEP_ID, *pair.tokens_b, features.SEP_ID]
+def pack_pair(pair: SentencePair, special_ids: SpecialIds = SENTENCEPIECE) -> tuple[list[int], list[int]]:
+    """Returns `(token_ids, segment_ids)` of ``[CLS] A [SEP] B [SEP]`` (ids of `special_ids`)."""
+    cls, sep = special_ids.cls, special_ids.sep
+    tokens = [cls, *pair.tokens_a, sep, *pair.tokens_b, sep]
     segments = [0] * (len(pair.tokens_a) + 2) + [1] * (len(pair.tokens_b) + 1)
     return tokens, segments
 
@@ -114,11 +115,12 @@ def static_example(
     label: int,
     max_seq_length: int,
     max_predictions: int,
+    pad_id: int = SENTENCEPIECE.pad,
 ) -> tf.train.Example:
-    """Builds the static `tf.train.Example` of one masked pair."""
+    """Builds the static `tf.train.Example` of one masked pair (`input_ids` padded with `pad_id`)."""
     n = len(tokens)
     feature = {
-        "input_ids": _int_feature(_pad(result.token_ids, max_seq_length)),
+        "input_ids": _int_feature(_pad(result.token_ids, max_seq_length, pad_id)),
         "input_mask": _int_feature(_pad([1] * n, max_seq_length)),
         "segment_ids": _int_feature(_pad(segments, max_seq_length)),
         "masked_lm_positions": _int_feature(_pad(result.positions, max_predictions)),
@@ -130,12 +132,17 @@ def static_example(
 
 
 def dynamic_example(
-    tokens: Sequence[int], segments: Sequence[int], starts: Sequence[int], label: int, max_seq_length: int
+    tokens: Sequence[int],
+    segments: Sequence[int],
+    starts: Sequence[int],
+    label: int,
+    max_seq_length: int,
+    pad_id: int = SENTENCEPIECE.pad,
 ) -> tf.train.Example:
-    """Builds the dynamic (unmasked) `tf.train.Example` of one pair."""
+    """Builds the dynamic (unmasked) `tf.train.Example` of one pair (`input_ids` padded with `pad_id`)."""
     n = len(tokens)
     feature = {
-        "input_ids": _int_feature(_pad(tokens, max_seq_length)),
+        "input_ids": _int_feature(_pad(tokens, max_seq_length, pad_id)),
         "input_mask": _int_feature(_pad([1] * n, max_seq_length)),
         "segment_ids": _int_feature(_pad(segments, max_seq_length)),
         WORD_STARTS: _int_feature(_pad(starts, max_seq_length)),
@@ -146,7 +153,7 @@ def dynamic_example(
 
 def write_pretraining_records(
     documents: Iterable[str],
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     output: str | os.PathLike,
     max_seq_length: int = 128,
     max_predictions: int = 20,
@@ -162,7 +169,8 @@ def write_pretraining_records(
 
     Args:
         documents: a list of document strings.
-        encoder: a `SentencePieceEncoder` (Python twin of `AlbertTokenizer`).
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder` (`load_encoder`):
+            its ids, `special_ids` and `is_word_start`.
         output: the TFRecord path.
         max_seq_length: T, the packed length.
         max_predictions: P, masked positions per example (static only).
@@ -179,7 +187,8 @@ def write_pretraining_records(
         raise ValueError(f"`max_predictions` must be an int in [1, max_seq_length]. Received: {max_predictions!r}")
     tokenized = tokenize_documents(documents, encoder)
     pairs, pair_stats = create_sentence_pairs(tokenized, max_seq_length, short_seq_prob, dupe_factor, seed)
-    table = start_piece_table(encoder.id_to_piece, encoder.vocabulary_size())
+    table = word_start_table(encoder)
+    special_ids = encoder.special_ids
     rng = random.Random(seed + 1_000_003)
     stats = RecordStats(
         documents=len(documents),
@@ -188,18 +197,20 @@ def write_pretraining_records(
     )
     with tf.io.TFRecordWriter(str(output)) as writer:
         for pair in pairs:
-            tokens, segments = pack_pair(pair)
-            starts = word_starts(tokens, table).tolist()
+            tokens, segments = pack_pair(pair, special_ids)
+            starts = word_starts(tokens, table, special_ids).tolist()
             if dynamic:
-                example = dynamic_example(tokens, segments, starts, pair.label, max_seq_length)
+                example = dynamic_example(tokens, segments, starts, pair.label, max_seq_length, special_ids.pad)
             else:
                 result = create_masked_lm_predictions(
                     tokens, starts, encoder.vocabulary_size(), rng,
                     masked_lm_prob=masked_lm_prob, max_predictions=max_predictions,
-                    max_ngram=max_ngram, favor_shorter_ngram=favor_shorter_ngram,
+                    max_ngram=max_ngram, favor_shorter_ngram=favor_shorter_ngram, special_ids=special_ids,
                 )
                 stats.masked_tokens += len(result.positions)
-                example = static_example(tokens, segments, result, pair.label, max_seq_length, max_predictions)
+                example = static_example(
+                    tokens, segments, result, pair.label, max_seq_length, max_predictions, special_ids.pad
+                )
             writer.write(example.SerializeToString(deterministic=True))
             stats.examples += 1
             stats.swapped += pair.label

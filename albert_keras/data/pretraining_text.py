@@ -24,8 +24,9 @@ from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
 from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.dynamic_masking import dynamic_mask
-from albert_keras.masking.word_boundaries import start_piece_table, word_starts_in_graph
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.masking.word_boundaries import word_start_table, word_starts_in_graph
+from albert_keras.tokenizer.loading import Encoder
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 
 @dataclasses.dataclass
@@ -56,7 +57,7 @@ class PretrainExamples:
 
 def build_examples(
     documents: list[str],
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     sequence_length: int,
     short_seq_prob: float = 0.1,
     seed: int = 0,
@@ -65,7 +66,8 @@ def build_examples(
 
     Args:
         documents: a list of document strings.
-        encoder: a `SentencePieceEncoder` (its `encode(text) -> ids`).
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder` (its
+            `encode(text) -> ids` and `special_ids`).
         sequence_length: T.
         short_seq_prob: chance that a chunk targets a random shorter length.
         seed: Python RNG seed.
@@ -91,7 +93,7 @@ def build_examples(
                     label = 0
                     if rng.random() < 0.5:
                         a, b, label = b, a, 1
-                    rows.append(pack(a, b, sequence_length) + (label,))
+                    rows.append(pack(a, b, sequence_length, encoder.special_ids) + (label,))
                 chunk, length = [], 0
                 target = rng.randint(2, max_tokens) if rng.random() < short_seq_prob else max_tokens
     if not rows:
@@ -131,7 +133,7 @@ def split_documents(documents: list[str], eval_fraction: float, seed: int = 0) -
 
 
 def dynamic_masking(
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     max_predictions: int,
     masking_probability: float = 0.15,
     seed: int = 0,
@@ -150,8 +152,8 @@ def dynamic_masking(
     uninterrupted one.
 
     Args:
-        encoder: the `SentencePieceEncoder` (for the vocabulary size and the
-            word-start pieces).
+        encoder: the `SentencePieceEncoder` or `WordPieceEncoder` (for the
+            vocabulary size, the special ids and the word-start pieces).
         max_predictions: P.
         masking_probability: fraction of tokens masked.
         seed: the masking seed.
@@ -161,16 +163,17 @@ def dynamic_masking(
         A function `(index, example) -> (x, y)`.
     """
     vocabulary_size = encoder.vocabulary_size()
-    table = start_piece_table(encoder.id_to_piece, vocabulary_size)
+    table = word_start_table(encoder)
+    special_ids = encoder.special_ids
 
     def mask(index: tf.Tensor, example: dict[str, tf.Tensor]) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
         token_ids = tf.cast(example[features.TOKEN_IDS], tf.int32)
         padding = tf.cast(example[features.PADDING_MASK], tf.int32)
-        starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table)[0]
+        starts = word_starts_in_graph(token_ids[tf.newaxis], padding[tf.newaxis], table, special_ids)[0]
         seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
         out = dynamic_mask(
             token_ids, padding, starts, seeds, vocabulary_size, max_predictions, masked_lm_prob=masking_probability,
-            max_ngram=max_ngram,
+            max_ngram=max_ngram, special_ids=special_ids,
         )
         x = {
             features.TOKEN_IDS: out[features.TOKEN_IDS],
@@ -190,7 +193,7 @@ def dynamic_masking(
 
 def masked_dataset(
     examples: PretrainExamples,
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     data_config: Any,  # a config.PretrainDataConfig (config sits above data: no import)
     batch_size: int,
     seed: int,
@@ -200,7 +203,7 @@ def masked_dataset(
 
     Args:
         examples: a `PretrainExamples`.
-        encoder: the `SentencePieceEncoder` of the vocabulary.
+        encoder: the `SentencePieceEncoder` or `WordPieceEncoder` of the vocabulary.
         data_config: a `PretrainDataConfig`.
         batch_size: the global batch size of one step.
         seed: masking and shuffling seed.
@@ -228,8 +231,10 @@ def masked_dataset(
     return ds.enumerate().map(mask).batch(batch_size).cache()
 
 
-def unigram_counts(examples: PretrainExamples, vocabulary_size: int) -> np.ndarray:
+def unigram_counts(
+    examples: PretrainExamples, vocabulary_size: int, special_ids: SpecialIds = SENTENCEPIECE
+) -> np.ndarray:
     """Counts of each id among the real (non-special) tokens, int64 `[V]`."""
     ids = examples.token_ids[examples.padding_mask > 0]
-    ids = ids[(ids != features.CLS_ID) & (ids != features.SEP_ID)]
+    ids = ids[(ids != special_ids.cls) & (ids != special_ids.sep)]
     return np.bincount(ids, minlength=vocabulary_size)

@@ -3,7 +3,8 @@
 Layout of `output_dir` (one TF Serving version directory, e.g. `BASE/1`):
 
     saved_model.pb, variables/, fingerprint.pb
-    assets/spiece.model                      the SentencePiece model
+    assets/spiece.model                      the SentencePiece model, or
+    assets/vocab.txt                         the WordPiece vocabulary (as the model dir has)
     assets/labels.txt                        classifiers: one label per line
     assets.extra/tf_serving_warmup_requests  PredictionLog TFRecord
     assets.extra/model.keras                 the full Keras task model
@@ -27,12 +28,13 @@ import albert_keras.export.module as m
 from albert_keras.export.op_allowlist import check_ops, prefetch_core_ops
 from albert_keras.export.warmup import WARMUP_DIR, write_warmup
 from albert_keras.model_dir import load_model_dir
-from albert_keras.model_dir import spm_path as model_dir_spm
+from albert_keras.model_dir import vocab_path as model_dir_vocab
 from albert_keras.models.backbone import AlbertBackbone
 from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
-from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from albert_keras.tokenizer import loading
 
 SPM_ASSET = "spiece.model"
+WORDPIECE_ASSET = "vocab.txt"
 LABELS_ASSET = "labels.txt"
 KERAS_FILE = "model.keras"
 EXPORT_INFO = "export.json"
@@ -60,16 +62,18 @@ def export_saved_model(
         output_dir: the SavedModel directory to create, normally
             `BASE/VERSION` with a numeric VERSION. It must not exist or be
             empty, unless `overwrite`.
-        spm_path: the SentencePiece model (`spiece.model` file or vocabulary
-            dir). Defaults to the model directory's `spiece.model`; required
-            for an in-memory model.
+        spm_path: the vocabulary: a `spiece.model`, a WordPiece `vocab.txt`
+            or a vocabulary dir of either kind.
+            Defaults to the model directory's vocabulary; required for an
+            in-memory model. The tokenizer kind follows the files
+            (`load_tokenizer`).
         top_k: K of `fill_mask`.
         sequence_length: T, the packed length (inputs are truncated to it).
             Defaults to the backbone's `max_sequence_length`; use the
             training T (e.g. 128) for faster serving.
         tokenizer_options: `{"lowercase": bool, "strip_accents": bool}`.
-            Defaults to the `tokenizer.json` next to the SentencePiece model
-            (model dir or vocab dir), else lowercase and strip accents.
+            Defaults to the `tokenizer.json` next to the vocabulary (model dir
+            or vocab dir), else lowercase and strip accents.
         keras_output: where to write the full `.keras` model: "default"
             (`output_dir/assets.extra/model.keras`), a path, or None/False
             for none.
@@ -82,29 +86,34 @@ def export_saved_model(
     output_dir = os.fspath(output_dir)
     if check:
         prefetch_core_ops()  # a subprocess; runs while we trace
+    vocabulary = spm_path
     if isinstance(model_or_dir, str | os.PathLike):
         model_dir = os.fspath(model_or_dir)
         model = load_model_dir(model_dir)
-        if spm_path is None:
-            spm_path = model_dir_spm(model_dir)
-            if spm_path is None:
-                raise ValueError(f"Model directory {model_dir!r} has no spiece.model; pass spm_path.")
+        if vocabulary is None:
+            vocabulary = model_dir_vocab(model_dir)
+            if vocabulary is None:
+                raise ValueError(
+                    f"Model directory {model_dir!r} has no vocabulary (spiece.model or vocab.txt); pass spm_path."
+                )
     else:
         model = model_or_dir
-        if spm_path is None:
-            raise ValueError("spm_path is required to export an in-memory model.")
+        if vocabulary is None:
+            raise ValueError("spm_path (the vocabulary) is required to export an in-memory model.")
     _check_output(output_dir, overwrite)
 
     options = dict(tokenizer_options or {})
-    tokenizer = AlbertTokenizer(
-        os.fspath(spm_path), lowercase=options.get("lowercase"), strip_accents=options.get("strip_accents")
+    vocabulary = os.fspath(vocabulary)
+    tokenizer = loading.load_tokenizer(
+        vocabulary, lowercase=options.get("lowercase"), strip_accents=options.get("strip_accents")
     )
+    tokenizer_kind = loading.tokenizer_kind(vocabulary)
     kind = m.model_kind(model)
     backbone = model if isinstance(model, AlbertBackbone) else model.backbone
     vocab_size = tokenizer.vocabulary_size()
     if vocab_size > backbone.vocabulary_size or (kind == m.PRETRAINER and vocab_size != backbone.vocabulary_size):
         raise ValueError(
-            f"The SentencePiece model has {vocab_size} pieces but the model's vocabulary_size is "
+            f"The vocabulary ({vocabulary}) has {vocab_size} tokens but the model's vocabulary_size is "
             f"{backbone.vocabulary_size}."
         )
     if sequence_length is None:
@@ -121,7 +130,7 @@ def export_saved_model(
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(output_dir)) + ".tmp-", dir=parent)
     try:
-        _save(serving, staging, tokenizer)
+        _save(serving, staging, tokenizer, tokenizer_kind)
         if check:
             check_ops(staging)
         write_warmup(staging, sorted(serving.signatures_names), serving.serving_default_method())
@@ -133,7 +142,14 @@ def export_saved_model(
             "sequence_length": sequence_length,
             "top_k": serving.top_k,
             "vocabulary_size": vocab_size,
-            "tokenizer": {"lowercase": tokenizer.lowercase, "strip_accents": tokenizer.strip_accents},
+            "tokenizer": {
+                "kind": tokenizer_kind,
+                "lowercase": tokenizer.lowercase,
+                "strip_accents": tokenizer.strip_accents,
+                "special_ids": {
+                    name: getattr(tokenizer.special_ids, name) for name in ("pad", "unk", "cls", "sep", "mask")
+                },
+            },
             "class_labels": serving.labels,
             "padding": {
                 "mask_positions": m.PAD_POSITION,
@@ -173,13 +189,19 @@ def _check_output(output_dir, overwrite):
         raise ValueError(f"Output {output_dir!r} exists and is not empty (pass overwrite=True / --overwrite).")
 
 
-def _save(serving, path, tokenizer):
+def _save(serving, path, tokenizer, tokenizer_kind):
     """Saves the module with its signatures and assets, then fixes method names."""
     with tempfile.TemporaryDirectory() as assets:
-        spm_file = os.path.join(assets, SPM_ASSET)
-        with open(spm_file, "wb") as f:
-            f.write(tokenizer.proto)
-        serving.spm_asset = tf.saved_model.Asset(spm_file)
+        if tokenizer_kind == loading.SENTENCEPIECE:
+            spm_file = os.path.join(assets, SPM_ASSET)
+            with open(spm_file, "wb") as f:
+                f.write(tokenizer.proto)
+            serving.spm_asset = tf.saved_model.Asset(spm_file)
+        else:
+            wordpiece_file = os.path.join(assets, WORDPIECE_ASSET)
+            with open(wordpiece_file, "w", encoding="utf-8", newline="\n") as f:
+                f.write("".join(token + "\n" for token in tokenizer.vocabulary))
+            serving.vocab_asset = tf.saved_model.Asset(wordpiece_file)
         if serving.labels is not None:
             labels_file = os.path.join(assets, LABELS_ASSET)
             with open(labels_file, "w", encoding="utf-8") as f:

@@ -1,6 +1,7 @@
 """`AlbertServingModule`: the `tf.Module` that is saved as the SavedModel.
 
-It holds the Keras 3 task model, the in-graph `AlbertTokenizer` (inside an
+It holds the Keras 3 task model, the in-graph tokenizer (`AlbertTokenizer`
+or `WordPieceTokenizer`, as the model dir has; inside an
 `AlbertPreprocessor`, the same code path as training) and the serving
 functions. `signatures()` gives the concrete functions that become the
 SavedModel's `SignatureDef`s; the attributes `fill_mask`, `embed`,
@@ -156,11 +157,12 @@ class AlbertServingModule(tf.Module):
         text = tf.convert_to_tensor(text, tf.string)
         tokenizer = self.preprocessor.tokenizer
         ids_a = tokenizer.tokenize(text)
-        single = pack(ids_a, None, self.sequence_length)
+        special_ids = tokenizer.special_ids
+        single = pack(ids_a, None, self.sequence_length, special_ids)
         if text_b is None:
             return _trim_padding(single)
         text_b = tf.convert_to_tensor(text_b, tf.string)
-        pair = pack(ids_a, tokenizer.tokenize(text_b), self.sequence_length)
+        pair = pack(ids_a, tokenizer.tokenize(text_b), self.sequence_length, special_ids)
         has_b = tf.strings.length(text_b) > 0
         return _trim_padding({k: tf.where(has_b[:, tf.newaxis], pair[k], single[k]) for k in single})
 
@@ -170,7 +172,8 @@ class AlbertServingModule(tf.Module):
         inputs = self.model_inputs(text, text_b)
         token_ids = inputs[features.TOKEN_IDS]
         batch = tf.shape(token_ids, out_type=tf.int64)[0]
-        where = tf.where(tf.equal(token_ids, features.MASK_ID))  # [N, 2], row-major
+        mask_id = self.preprocessor.tokenizer.special_ids.mask  # the vocabulary's [MASK]
+        where = tf.where(tf.equal(token_ids, mask_id))  # [N, 2], row-major
         positions = tf.RaggedTensor.from_value_rowids(
             tf.cast(where[:, 1], tf.int32), where[:, 0], nrows=batch
         ).to_tensor(default_value=PAD_POSITION)  # [B, most masks]

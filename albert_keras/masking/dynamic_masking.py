@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from albert_keras import features
-from albert_keras.masking.static_masking import NUM_SPECIAL_IDS, ngram_probabilities
-from albert_keras.masking.word_boundaries import NON_MASKABLE_IDS
+from albert_keras.masking.static_masking import check_vocab_size, ngram_probabilities
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 TensorLike = Any  # a tf.Tensor, np.ndarray or nested list that tf.convert_to_tensor takes
 
@@ -66,6 +66,7 @@ def dynamic_mask(
     favor_shorter_ngram: bool = True,
     mask_token_rate: float = 0.8,
     random_token_rate: float = 0.1,
+    special_ids: SpecialIds = SENTENCEPIECE,
 ) -> dict[str, tf.Tensor]:
     """Draws n-gram whole-word masks.
 
@@ -75,13 +76,16 @@ def dynamic_mask(
         word_starts: int `[batch, T]`, 1 where a word starts (0 on
             continuation pieces; special tokens are never masked anyway).
         seed: int `[2]` stateless seed.
-        vocab_size: random replacements come from ids 5..vocab_size-1.
+        vocab_size: random replacements are drawn uniformly from the ids
+            0..vocab_size-1 that are not special (5.. for SentencePiece).
         max_predictions: P, the length of the prediction outputs.
         masked_lm_prob: the fraction of tokens to mask.
         max_ngram: the longest n-gram, in words.
         favor_shorter_ngram: p(n) ∝ 1/n when True, reversed when False.
         mask_token_rate: probability a masked token becomes [MASK].
         random_token_rate: probability it becomes a random id (else kept).
+        special_ids: the vocabulary's special ids (the tokenizer's
+            `special_ids`): which ids are never masked, and [MASK]'s id.
 
     Returns:
         A dict: `token_ids` int32 `[batch, T]` (masked), `mask_positions`
@@ -91,8 +95,7 @@ def dynamic_mask(
     """
     if not isinstance(max_predictions, int) or max_predictions < 1:
         raise ValueError(f"max_predictions must be an int >= 1, got {max_predictions!r}")
-    if vocab_size <= NUM_SPECIAL_IDS:
-        raise ValueError(f"vocab_size must be > {NUM_SPECIAL_IDS}, got {vocab_size!r}")
+    specials = check_vocab_size(vocab_size, special_ids)
     if mask_token_rate < 0 or random_token_rate < 0 or mask_token_rate + random_token_rate > 1:
         raise ValueError(
             f"mask_token_rate and random_token_rate must be >= 0 with sum <= 1, "
@@ -115,6 +118,8 @@ def dynamic_mask(
         favor_shorter_ngram,
         mask_token_rate,
         random_token_rate,
+        specials,
+        special_ids,
     )
     if single:
         out = {k: v[0] for k, v in out.items()}
@@ -134,14 +139,15 @@ def _segment_sum_rows(values, segments, num_segments):
 
 
 def _mask_batch(ids, padding_mask, word_starts, seeds, vocab_size, max_predictions,
-                masked_lm_prob, max_ngram, favor_shorter_ngram, mask_token_rate, random_token_rate):
+                masked_lm_prob, max_ngram, favor_shorter_ngram, mask_token_rate, random_token_rate,
+                specials, special_ids):
     shape = tf.shape(ids)
     seq_len = shape[1]
     positions = tf.broadcast_to(tf.range(seq_len)[tf.newaxis], shape)
 
     # Words: maskable tokens grouped from each word start.
     maskable = padding_mask > 0
-    for special in NON_MASKABLE_IDS:
+    for special in special_ids.non_maskable():
         maskable &= ids != special
     previous = tf.concat([tf.zeros_like(maskable[:, :1]), maskable[:, :-1]], axis=1)
     starts = maskable & ((word_starts > 0) | ~previous)
@@ -205,9 +211,11 @@ def _mask_batch(ids, padding_mask, word_starts, seeds, vocab_size, max_predictio
     # 80% [MASK], 10% random id, 10% kept.
     draw = tf.random.stateless_uniform(shape, seeds[2])
     random_ids = tf.random.stateless_uniform(
-        shape, seeds[3], minval=NUM_SPECIAL_IDS, maxval=vocab_size, dtype=tf.int32
+        shape, seeds[3], minval=0, maxval=vocab_size - len(specials), dtype=tf.int32
     )
-    masked = tf.where(selected & (draw < mask_token_rate), features.MASK_ID, ids)
+    for special in specials:  # ascending: the draw-th non-special id (draw + 5 for SentencePiece)
+        random_ids += tf.cast(random_ids >= special, tf.int32)
+    masked = tf.where(selected & (draw < mask_token_rate), special_ids.mask, ids)
     masked = tf.where(
         selected & (draw >= mask_token_rate) & (draw < mask_token_rate + random_token_rate), random_ids, masked
     )

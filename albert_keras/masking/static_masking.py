@@ -29,9 +29,36 @@ from collections.abc import Sequence
 import numpy as np
 
 from albert_keras import features
-from albert_keras.masking.word_boundaries import NON_MASKABLE_IDS
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 NUM_SPECIAL_IDS = len(features.SPECIAL_TOKENS)
+
+
+def special_id_set(special_ids: SpecialIds = SENTENCEPIECE) -> tuple[int, ...]:
+    """The distinct ids of pad, unk, cls, sep and mask, ascending (0..4 for SentencePiece)."""
+    return tuple(sorted({special_ids.pad, special_ids.unk, special_ids.cls, special_ids.sep, special_ids.mask}))
+
+
+def check_vocab_size(vocab_size: int, special_ids: SpecialIds) -> tuple[int, ...]:
+    """Returns `special_id_set(special_ids)`; raises ValueError unless `vocab_size` has room past them."""
+    specials = special_id_set(special_ids)
+    if not isinstance(vocab_size, (int, np.integer)) or vocab_size <= max(len(specials), specials[-1]):
+        raise ValueError(
+            f"vocab_size must be > {max(len(specials), specials[-1])}, got {vocab_size!r} (special ids {specials})"
+        )
+    return specials
+
+
+def skip_special_ids(draw: int, specials: Sequence[int]) -> int:
+    """Maps a draw in [0, V - len(specials)) to the draw-th non-special id of [0, V).
+
+    `specials` ascending: 0..4 for SentencePiece, so the result is ``draw + 5``;
+    a uniform draw gives a uniform regular id wherever the vocabulary keeps
+    its special tokens (a BERT vocab.txt: [PAD]=0, [UNK]..[MASK]=100..103).
+    """
+    for special in specials:
+        draw += draw >= special
+    return draw
 
 
 @dataclasses.dataclass
@@ -67,11 +94,14 @@ def draw_ngram_size(rng: random.Random, pvals: np.ndarray | Sequence[float]) -> 
     return min(bisect.bisect_right(cumulative, rng.random()) + 1, len(pvals))
 
 
-def word_candidates(token_ids: Sequence[int], word_starts: Sequence[int]) -> list[list[int]]:
+def word_candidates(
+    token_ids: Sequence[int], word_starts: Sequence[int], special_ids: SpecialIds = SENTENCEPIECE
+) -> list[list[int]]:
     """Groups maskable positions into words: a list of lists of positions."""
     words = []
+    non_maskable = special_ids.non_maskable()
     for i, (token, start) in enumerate(zip(token_ids, word_starts, strict=False)):
-        if token in NON_MASKABLE_IDS:
+        if token in non_maskable:
             continue
         if start or not words or words[-1][-1] != i - 1:
             words.append([i])
@@ -96,13 +126,15 @@ def create_masked_lm_predictions(
     favor_shorter_ngram: bool = True,
     mask_token_rate: float = 0.8,
     random_token_rate: float = 0.1,
+    special_ids: SpecialIds = SENTENCEPIECE,
 ) -> MaskedLmResult:
     """Masks n-grams of whole words in one unpadded packed sequence.
 
     Args:
         token_ids: list of ints `[seq_len]`, e.g. ``[CLS] A [SEP] B [SEP]``.
         word_starts: list of 0/1 `[seq_len]`, 1 where a word starts.
-        vocab_size: random replacements are drawn from ids 5..vocab_size-1.
+        vocab_size: random replacements are drawn uniformly from the ids
+            0..vocab_size-1 that are not special (5.. for SentencePiece).
         rng: a `random.Random`.
         masked_lm_prob: the fraction of tokens to mask.
         max_predictions: the most positions to mask.
@@ -110,21 +142,22 @@ def create_masked_lm_predictions(
         favor_shorter_ngram: p(n) ∝ 1/n when True, reversed when False.
         mask_token_rate: probability a masked token becomes [MASK].
         random_token_rate: probability it becomes a random id (else kept).
+        special_ids: the vocabulary's special ids (the tokenizer's
+            `special_ids`): which ids are never masked, and [MASK]'s id.
 
     Returns:
         A `MaskedLmResult`.
     """
     if len(token_ids) != len(word_starts):
         raise ValueError(f"token_ids and word_starts differ in length: {len(token_ids)} vs {len(word_starts)}")
-    if vocab_size <= NUM_SPECIAL_IDS:
-        raise ValueError(f"vocab_size must be > {NUM_SPECIAL_IDS}, got {vocab_size!r}")
+    specials = check_vocab_size(vocab_size, special_ids)
     if mask_token_rate < 0 or random_token_rate < 0 or mask_token_rate + random_token_rate > 1:
         raise ValueError(
             f"mask_token_rate and random_token_rate must be >= 0 with sum <= 1, "
             f"got {mask_token_rate!r} and {random_token_rate!r}"
         )
     pvals = ngram_probabilities(max_ngram, favor_shorter_ngram)
-    words = word_candidates(token_ids, word_starts)
+    words = word_candidates(token_ids, word_starts, special_ids)
     output = list(token_ids)
     budget = num_to_predict(len(token_ids), masked_lm_prob, max_predictions)
     if masked_lm_prob == 0 or not words:
@@ -152,9 +185,9 @@ def create_masked_lm_predictions(
             covered.add(index)
             draw = rng.random()
             if draw < mask_token_rate:
-                output[index] = features.MASK_ID
+                output[index] = special_ids.mask
             elif draw < mask_token_rate + random_token_rate:
-                output[index] = rng.randint(NUM_SPECIAL_IDS, vocab_size - 1)
+                output[index] = skip_special_ids(rng.randint(0, vocab_size - 1 - len(specials)), specials)
             masked.append(index)
     masked.sort()
     return MaskedLmResult(output, masked, [token_ids[i] for i in masked], ngram_sizes)

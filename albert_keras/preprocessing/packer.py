@@ -9,6 +9,7 @@ from typing import Any
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE, SpecialIds
 
 Ids = Any  # a tf.RaggedTensor `[batch, (n)]`, or dense `[batch, n]` ids tf.convert_to_tensor takes
 
@@ -34,17 +35,21 @@ def truncated_lengths(len_a: tf.Tensor, len_b: tf.Tensor, budget: int | tf.Tenso
     return tf.where(fits, len_a, new_a), tf.where(fits, len_b, new_b)
 
 
-def pack(ids_a: Ids, ids_b: Ids | None = None, sequence_length: int = 128) -> dict[str, tf.Tensor]:
+def pack(
+    ids_a: Ids, ids_b: Ids | None = None, sequence_length: int = 128, special_ids: SpecialIds = SENTENCEPIECE
+) -> dict[str, tf.Tensor]:
     """Packs one or two segments into fixed-length model inputs.
 
     Args:
         ids_a: int ids of segment A, ragged `[batch, (n)]`.
         ids_b: optional int ids of segment B, ragged `[batch, (m)]`.
         sequence_length: T, the output length (at least 2, or 3 with B).
+        special_ids: the [CLS], [SEP] and padding ids (the tokenizer's
+            `special_ids`; SentencePiece's 2, 3, 0 by default).
 
     Returns:
         A dict of int32 `[batch, T]` tensors: `token_ids`
-        (``[CLS] A [SEP] B [SEP]`` then 0s), `segment_ids` (0 for CLS, A and
+        (``[CLS] A [SEP] B [SEP]`` then pad ids), `segment_ids` (0 for CLS, A and
         the first SEP; 1 for B and its SEP; 0 on padding) and `padding_mask`
         (1 on real tokens). Longer inputs are truncated, the longer segment
         first, from its end.
@@ -54,8 +59,8 @@ def pack(ids_a: Ids, ids_b: Ids | None = None, sequence_length: int = 128) -> di
         raise ValueError(f"sequence_length must be an int >= {minimum}, got {sequence_length!r}")
     ids_a = _as_ragged(ids_a, "ids_a")
     batch = ids_a.nrows()
-    cls = tf.fill([batch, 1], features.CLS_ID)
-    sep = tf.fill([batch, 1], features.SEP_ID)
+    cls = tf.fill([batch, 1], special_ids.cls)
+    sep = tf.fill([batch, 1], special_ids.sep)
     if ids_b is None:
         a = ids_a[:, : sequence_length - 2]
         tokens = tf.concat([cls, a, sep], axis=1)
@@ -71,7 +76,7 @@ def pack(ids_a: Ids, ids_b: Ids | None = None, sequence_length: int = 128) -> di
         segments = tf.concat([tf.zeros_like(first), tf.ones_like(second)], axis=1)
     shape = [None, sequence_length]
     return {
-        features.TOKEN_IDS: tokens.to_tensor(features.PAD_ID, shape=shape),
+        features.TOKEN_IDS: tokens.to_tensor(special_ids.pad, shape=shape),
         features.SEGMENT_IDS: segments.to_tensor(0, shape=shape),
         features.PADDING_MASK: tf.ones_like(tokens).to_tensor(0, shape=shape),
     }

@@ -8,7 +8,9 @@ import tensorflow as tf
 
 from albert_keras import features
 from albert_keras.preprocessing.packer import pack
-from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from albert_keras.tokenizer import loading
+
+Tokenizer = loading.Tokenizer  # an `AlbertTokenizer` (SentencePiece) or a `WordPieceTokenizer`
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -19,7 +21,9 @@ class AlbertPreprocessor(keras.layers.Layer):
     `tf.function` serving signature.
 
     Args:
-        tokenizer: an `AlbertTokenizer` (its own `sequence_length` must be None).
+        tokenizer: an `AlbertTokenizer` (SentencePiece) or a
+            `WordPieceTokenizer` (its own `sequence_length` must be None).
+            The packed [CLS], [SEP] and padding ids are its `special_ids`.
         sequence_length: T, the packed length.
         **kwargs: base `keras.layers.Layer` arguments.
 
@@ -36,12 +40,15 @@ class AlbertPreprocessor(keras.layers.Layer):
     """
 
     def __init__(
-        self, tokenizer: AlbertTokenizer | dict[str, Any], sequence_length: int = 128, **kwargs: Any
+        self, tokenizer: Tokenizer | dict[str, Any], sequence_length: int = 128, **kwargs: Any
     ) -> None:
+        classes = loading.tokenizer_classes()  # imported: so registered for deserialization
         if isinstance(tokenizer, dict):
             tokenizer = keras.saving.deserialize_keras_object(tokenizer)
-        if not isinstance(tokenizer, AlbertTokenizer):
-            raise ValueError(f"tokenizer must be an AlbertTokenizer, got {type(tokenizer).__name__}")
+        if not isinstance(tokenizer, classes):
+            raise ValueError(
+                f"`tokenizer` must be one of {[c.__name__ for c in classes]}. Received: a {type(tokenizer).__name__}"
+            )
         if tokenizer.sequence_length is not None:
             raise ValueError(
                 f"tokenizer must give ragged ids (sequence_length=None), got {tokenizer.sequence_length}"
@@ -60,8 +67,12 @@ class AlbertPreprocessor(keras.layers.Layer):
     def from_vocab_dir(
         cls, vocab_dir: str | os.PathLike, sequence_length: int = 128, **kwargs: Any
     ) -> "AlbertPreprocessor":
-        """Builds the preprocessor from a vocabulary dir (`albert vocab` output)."""
-        return cls(AlbertTokenizer(vocab_dir), sequence_length=sequence_length, **kwargs)
+        """Builds the preprocessor from a vocabulary dir (`albert vocab` output) or a model dir.
+
+        The tokenizer kind follows the files: ``spiece.model`` gives an
+        `AlbertTokenizer`, ``vocab.txt`` a `WordPieceTokenizer`.
+        """
+        return cls(loading.load_tokenizer(vocab_dir), sequence_length=sequence_length, **kwargs)
 
     def call(self, inputs: Any, text_b: Any = None) -> dict[str, tf.Tensor]:
         if text_b is not None:
@@ -88,7 +99,7 @@ class AlbertPreprocessor(keras.layers.Layer):
             if scalar:
                 text_b = text_b[tf.newaxis]
             ids_b = self.tokenizer.tokenize(text_b)
-        packed = pack(ids_a, ids_b, self.sequence_length)
+        packed = pack(ids_a, ids_b, self.sequence_length, self.tokenizer.special_ids)
         if scalar:
             packed = {k: v[0] for k, v in packed.items()}
         return packed

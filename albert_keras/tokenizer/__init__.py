@@ -1,1 +1,5 @@
-"""The SentencePiece vocabulary and the in-graph ALBERT tokenizer."""
+"""The tokenizers and their vocabularies.
+
+SentencePiece (`AlbertTokenizer`, `SentencePieceEncoder`, `vocab`) and BERT WordPiece
+(`WordPieceTokenizer`, `WordPieceEncoder`, `wordpiece_vocab`).
+"""

@@ -4,7 +4,7 @@
 a run dir like pretraining's (run_config.yaml, checkpoints/, logs/,
 history.jsonl, training_curves.png, metrics.json) and RUN_DIR/model, a model
 dir of the task (with `class_labels` for classification and token
-classification, and spiece.model).
+classification, and the vocabulary: spiece.model or vocab.txt).
 """
 
 import dataclasses
@@ -20,8 +20,7 @@ from albert_keras.config import ConfigError, FinetuneConfig, coerce
 from albert_keras.data.readers import conll, multiple_choice, squad, table
 from albert_keras.model_dir import save_model_dir
 from albert_keras.tasks import AlbertClassifier, AlbertMultipleChoice, AlbertQuestionAnswerer, AlbertTokenClassifier
-from albert_keras.tokenizer import vocab
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer import loading
 from albert_keras.training import metrics as task_metrics
 from albert_keras.training import run_files
 from albert_keras.training.loop import train
@@ -81,7 +80,7 @@ def _labels(config):
     return None
 
 
-def encode(config: FinetuneConfig, path: str, encoder: SentencePieceEncoder, labels: list[str] | None) -> TaskData:
+def encode(config: FinetuneConfig, path: str, encoder: loading.Encoder, labels: list[str] | None) -> TaskData:
     """Reads and encodes one file for `config.task.name`; returns `TaskData`."""
     d, name = config.data, config.task.name
     if name in ("classification", "regression"):
@@ -174,7 +173,7 @@ def run_finetuning(config: FinetuneConfig | dict[str, Any], fresh: bool = False)
         run_files.write_run_config(t.run_dir, config)
 
     spm = d.spm or config.model.init
-    encoder = SentencePieceEncoder(spm)
+    encoder = loading.load_encoder(spm)
     labels = _labels(config)
     train_data = encode(config, d.train_file, encoder, labels)
     eval_data = encode(config, d.eval_file, encoder, labels) if d.eval_file else None
@@ -221,8 +220,8 @@ def run_finetuning(config: FinetuneConfig | dict[str, Any], fresh: bool = False)
     save_model_dir(
         model,
         writable_dir(strategy, model_dir),
-        spm_path=vocab.model_path(spm),
-        tokenizer_options=vocab.tokenizer_options(spm),
+        vocab_path=loading.vocab_file(spm),
+        tokenizer_options=loading.tokenizer_options(spm),
         metadata={"source": "albert finetune", "task": config.task.name, "step": outcome.final_step,
                   "init": config.model.init, "labels": labels},
     )

@@ -11,7 +11,8 @@ a run dir:
     RUN_DIR/training_curves.png
     RUN_DIR/metrics.json          final train scalars + held-out evaluation
     RUN_DIR/model/                the final model dir (AlbertPretrainer +
-                                  spiece.model), for export and fine-tuning
+                                  spiece.model or vocab.txt), for export
+                                  and fine-tuning
 """
 
 import dataclasses
@@ -26,8 +27,7 @@ from albert_keras.data import pretraining_dataset, pretraining_text
 from albert_keras.data.corpus import read_corpus
 from albert_keras.distillation.training import build_distiller, export_student
 from albert_keras.model_dir import save_model_dir
-from albert_keras.tokenizer import vocab
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer import loading, vocab
 from albert_keras.training import run_files
 from albert_keras.training.evaluation import evaluate_pretrainer
 from albert_keras.training.loop import train
@@ -98,7 +98,7 @@ def run_pretraining(
         run_files.write_run_config(t.run_dir, config)
 
     spm = _resolve_vocab(config, strategy)
-    encoder = SentencePieceEncoder(spm)
+    encoder = loading.load_encoder(spm)
     vocabulary_size = encoder.vocabulary_size()
 
     counts = None
@@ -111,7 +111,7 @@ def run_pretraining(
         train_examples = pretraining_text.build_examples(
             train_docs, encoder, d.sequence_length, d.short_seq_prob, seed=t.seed
         )
-        counts = pretraining_text.unigram_counts(train_examples, vocabulary_size)
+        counts = pretraining_text.unigram_counts(train_examples, vocabulary_size, encoder.special_ids)
         train_ds = pretraining_text.masked_dataset(train_examples, encoder, d, micro_batch, t.seed, True)
         eval_ds = None
         if eval_docs:
@@ -122,11 +122,14 @@ def run_pretraining(
                 eval_examples, encoder, d, t.eval_batch_size or micro_batch, t.seed + 1, False
             )
     else:
-        train_ds = pretraining_dataset.records_dataset(d.train_files, d, micro_batch, t.seed, True, vocabulary_size)
+        train_ds = pretraining_dataset.records_dataset(
+            d.train_files, d, micro_batch, t.seed, True, vocabulary_size, encoder.special_ids
+        )
         eval_ds = None
         if d.eval_files:
             eval_ds = pretraining_dataset.records_dataset(
-                d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False, vocabulary_size
+                d.eval_files, d, t.eval_batch_size or micro_batch, t.seed, False, vocabulary_size,
+                encoder.special_ids,
             )
 
     with strategy.scope():
@@ -173,8 +176,8 @@ def run_pretraining(
     save_model_dir(
         model,
         export_dir,
-        spm_path=vocab.model_path(spm),
-        tokenizer_options=vocab.tokenizer_options(spm),
+        vocab_path=loading.vocab_file(spm),
+        tokenizer_options=loading.tokenizer_options(spm),
         metadata={"source": "albert pretrain", "step": outcome.final_step, "run_dir": os.path.abspath(t.run_dir)},
     )
     return PretrainResult(
@@ -189,18 +192,21 @@ def run_pretraining(
 
 
 def _resolve_vocab(config, strategy):
-    """`data.spm`, the model dir's spiece.model, or a vocabulary trained into RUN_DIR/vocab."""
+    """`data.spm`, the model dir's vocabulary (spiece.model or vocab.txt), or one trained into RUN_DIR/vocab."""
     d, t = config.data, config.training
     if d.spm is not None:
         return d.spm
     if config.distill.teacher is not None:
-        if not vocab.has_model(config.distill.teacher):
-            raise ConfigError(f"distill.teacher {config.distill.teacher!r} has no spiece.model: the student needs it.")
+        if not loading.has_vocabulary(config.distill.teacher):
+            raise ConfigError(
+                f"distill.teacher {config.distill.teacher!r} has no vocabulary (spiece.model or vocab.txt): "
+                "the student needs it."
+            )
         return config.distill.teacher
-    if vocab.has_model(config.model.init):
+    if loading.has_vocabulary(config.model.init):
         return config.model.init
     vocab_dir = os.path.join(t.run_dir, VOCAB_DIR)
-    if vocab.has_model(vocab_dir):
+    if loading.has_vocabulary(vocab_dir):
         return vocab_dir
     documents = read_corpus(d.train_files, d.format)
     target = writable_dir(strategy, vocab_dir)

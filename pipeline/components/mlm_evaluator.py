@@ -19,6 +19,8 @@ from albert_keras.config import PretrainDataConfig
 from albert_keras.data.pretraining_dataset import records_dataset
 from albert_keras.model_dir import load_model_dir
 from albert_keras.tasks.pretrainer import AlbertPretrainer
+from albert_keras.tokenizer import loading
+from albert_keras.tokenizer.special_ids import SENTENCEPIECE
 from albert_keras.training.evaluation import evaluate_pretrainer
 from pipeline import features
 from pipeline.components import examples_io
@@ -56,7 +58,9 @@ def evaluate(
         masking_probability=masked_lm_prob, max_ngram=max_ngram,
     )
     vocabulary_size = model.backbone.vocabulary_size
-    dataset = records_dataset([eval_pattern], data, batch_size, EVAL_MASK_SEED, False, vocabulary_size)
+    # Dynamic records are masked with the special ids of the model dir's vocabulary (either kind).
+    special_ids = loading.load_encoder(model_dir).special_ids if loading.has_vocabulary(model_dir) else SENTENCEPIECE
+    dataset = records_dataset([eval_pattern], data, batch_size, EVAL_MASK_SEED, False, vocabulary_size, special_ids)
     return evaluate_pretrainer(model, dataset, max_batches=max_batches)
 
 

@@ -4,8 +4,9 @@
 `tensorflow_text` (which registers the SentencePiece/regex TF ops): workers
 of the multi-processing DirectRunner, Dataflow, Flink or Spark are fresh
 processes that never ran the launcher's imports, but they import this module
-to unpickle the DoFn. Its `setup` builds the in-graph `AlbertTokenizer`, the very tokenizer the served
-model runs, so pretraining ids and serving ids cannot drift apart.
+to unpickle the DoFn. Its `setup` builds the in-graph tokenizer of the vocabulary (`AlbertTokenizer` for
+spiece.model, `WordPieceTokenizer` for vocab.txt: `load_tokenizer`), the very tokenizer the served model
+runs, so pretraining ids and serving ids cannot drift apart; the special ids and word starts come from it.
 
 Per document and per `dupe_factor` pass it makes SOP pairs
 (`albert_keras.data.pretraining_pairs`) and either static n-gram whole-word
@@ -28,8 +29,8 @@ from albert_keras.data.pretraining_pairs import create_pairs_from_document
 from albert_keras.data.pretraining_records import dynamic_example, pack_pair, static_example
 from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.static_masking import create_masked_lm_predictions
-from albert_keras.masking.word_boundaries import start_piece_table, word_starts
-from albert_keras.tokenizer.albert_tokenizer import AlbertTokenizer
+from albert_keras.masking.word_boundaries import word_start_table, word_starts
+from albert_keras.tokenizer.loading import load_tokenizer
 from pipeline import features
 
 STATIC = "static"
@@ -40,7 +41,7 @@ class PretrainingExamplesDoFn(beam.DoFn):
     """Document text -> serialized pretraining `tf.Example`s.
 
     Args:
-        spm_path: the vocabulary dir or spiece.model (readable by workers).
+        spm_path: the vocabulary dir, spiece.model or vocab.txt (readable by workers).
         masking: "static" or "dynamic".
         sequence_length: T.
         max_predictions: P (static).
@@ -81,9 +82,10 @@ class PretrainingExamplesDoFn(beam.DoFn):
         self._skipped = beam.metrics.Metrics.counter("albert_pretraining", "documents_without_pairs")
 
     def setup(self) -> None:
-        self._tokenizer = AlbertTokenizer(self._spm_path)
+        self._tokenizer = load_tokenizer(self._spm_path)
         self._vocab_size = self._tokenizer.vocabulary_size()
-        self._table = start_piece_table(self._tokenizer.id_to_piece, self._vocab_size)
+        self._special_ids = self._tokenizer.special_ids
+        self._table = word_start_table(self._tokenizer)
 
     def tokenize(self, sentences: list[str]) -> list[list[int]]:
         """Ids of each sentence, from the in-graph tokenizer (TF Text ops)."""
@@ -100,16 +102,17 @@ class PretrainingExamplesDoFn(beam.DoFn):
         for dupe in range(self._dupe):
             rng = random.Random(f"{self._seed}:{digest}:{dupe}")
             for pair in create_pairs_from_document(document, self._t, self._short_seq_prob, rng):
-                tokens, segments = pack_pair(pair)
-                starts = word_starts(tokens, self._table).tolist()
+                special = self._special_ids
+                tokens, segments = pack_pair(pair, special)
+                starts = word_starts(tokens, self._table, special).tolist()
                 if self._masking == DYNAMIC:
-                    example = dynamic_example(tokens, segments, starts, pair.label, self._t)
+                    example = dynamic_example(tokens, segments, starts, pair.label, self._t, special.pad)
                 else:
                     result = create_masked_lm_predictions(
                         tokens, starts, self._vocab_size, rng, masked_lm_prob=self._masked_lm_prob,
-                        max_predictions=self._p, max_ngram=self._max_ngram,
+                        max_predictions=self._p, max_ngram=self._max_ngram, special_ids=special,
                     )
-                    example = static_example(tokens, segments, result, pair.label, self._t, self._p)
+                    example = static_example(tokens, segments, result, pair.label, self._t, self._p, special.pad)
                 made += 1
                 yield example.SerializeToString(deterministic=True)
         self._examples.inc(made)

@@ -20,20 +20,24 @@ import tensorflow as tf
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
+from albert_keras.tokenizer import loading
 from pipeline import features
 from pipeline.artifacts import SentencePieceVocabulary
 from pipeline.components import examples_io
 from pipeline.components.pretraining_beam import PretrainingExamplesDoFn, WritePretrainingRecords
 
 VOCAB_SUBDIR = "vocab"
-_VOCAB_FILES = ("spiece.model", "spiece.vocab", "tokenizer.json")
+_VOCAB_FILES = loading.VOCAB_FILES  # spiece.model, spiece.vocab, vocab.txt, vocab_chinese.txt, tokenizer.json
+_REQUIRED = (loading.SPM_FILE, *loading.WORDPIECE_FILES)  # one of them
 
 
 def copy_vocabulary(source_dir: str, target_dir: str) -> str:
-    """Copies the vocabulary files present in `source_dir` (spiece.model required)."""
+    """Copies the vocabulary files present in `source_dir` (spiece.model or vocab.txt required)."""
     tf.io.gfile.makedirs(target_dir)
-    if not tf.io.gfile.exists(os.path.join(source_dir, "spiece.model")):
-        raise FileNotFoundError(f"Vocabulary {source_dir!r} has no spiece.model")
+    if not any(tf.io.gfile.exists(os.path.join(source_dir, name)) for name in _REQUIRED):
+        raise FileNotFoundError(
+            f"Vocabulary {source_dir!r} has no tokenizer vocabulary: looked for {' or '.join(_REQUIRED)}"
+        )
     for name in _VOCAB_FILES:
         src = os.path.join(source_dir, name)
         if tf.io.gfile.exists(src):

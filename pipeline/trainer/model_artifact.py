@@ -3,7 +3,7 @@
     <model uri>/Format-Serving/   the TF Serving SavedModel (what Pusher pushes
                                   and TFMA runs), from `export_saved_model`
     <model uri>/AlbertModelDir/   the albert_keras model dir (config.json,
-                                  model.weights.h5, spiece.model): the MLM
+                                  model.weights.h5, spiece.model or vocab.txt): the MLM
                                   evaluator and fine-tuning read it
 """
 

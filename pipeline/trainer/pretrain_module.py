@@ -20,6 +20,7 @@ import copy
 import os
 from typing import Any
 
+from albert_keras.tokenizer import loading
 from albert_keras.training.pretrain import run_pretraining
 from pipeline.trainer import model_artifact
 
@@ -36,8 +37,10 @@ def _input_files(fn_args):
     if not fn_args.train_files:
         raise ValueError("The Trainer got no train files")
     vocab_dir = os.path.join(_examples_root(fn_args.train_files), VOCAB_SUBDIR)
-    if not os.path.isfile(os.path.join(vocab_dir, "spiece.model")):
-        raise FileNotFoundError(f"The pretraining examples carry no vocabulary at {vocab_dir!r}")
+    if not loading.has_vocabulary(vocab_dir):
+        raise FileNotFoundError(
+            f"The pretraining examples carry no vocabulary (spiece.model or vocab.txt) at {vocab_dir!r}"
+        )
     return list(fn_args.train_files), list(fn_args.eval_files or []), vocab_dir
 
 

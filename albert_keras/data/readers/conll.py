@@ -14,7 +14,7 @@ import numpy as np
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer.loading import Encoder
 
 IGNORE = -100
 
@@ -57,13 +57,13 @@ def collect_tags(path: str | os.PathLike) -> list[str]:
 
 
 def encode_conll(
-    path: str | os.PathLike, encoder: SentencePieceEncoder, sequence_length: int, tags: list[str]
+    path: str | os.PathLike, encoder: Encoder, sequence_length: int, tags: list[str]
 ) -> tuple[dict[str, np.ndarray], np.ndarray, list[tuple[list[str], list[str]]]]:
     """Reads and encodes a CoNLL file.
 
     Args:
         path: the file.
-        encoder: a `SentencePieceEncoder`.
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder` (its ids and `special_ids`).
         sequence_length: T (longer sentences are truncated; their cut-off
             words get no label and are not scored).
         tags: tag names in id order.
@@ -74,20 +74,22 @@ def encode_conll(
     """
     index = {t: i for i, t in enumerate(tags)}
     sentences = read_conll(path)
-    tokens = np.zeros((len(sentences), sequence_length), np.int32)
+    special = encoder.special_ids
+    tokens = np.full((len(sentences), sequence_length), special.pad, np.int32)
+    padding = np.zeros((len(sentences), sequence_length), np.int32)
     labels = np.full((len(sentences), sequence_length), IGNORE, np.int32)
     for row, (words, word_tags) in enumerate(sentences):
-        ids, labs = [features.CLS_ID], [IGNORE]
+        ids, labs = [special.cls], [IGNORE]
         for word, tag in zip(words, word_tags, strict=True):
             if tag not in index:
                 raise DataError(f"The tag of {word!r} in sentence {row + 1} must be one of {tags}. Received: {tag!r}",
                                 path)
-            pieces = encoder.encode(word) or [features.UNK_ID]
+            pieces = encoder.encode(word) or [special.unk]
             ids.extend(pieces)
             labs.extend([index[tag]] + [IGNORE] * (len(pieces) - 1))
-        ids, labs = ids[: sequence_length - 1] + [features.SEP_ID], labs[: sequence_length - 1] + [IGNORE]
+        ids, labs = ids[: sequence_length - 1] + [special.sep], labs[: sequence_length - 1] + [IGNORE]
         tokens[row, : len(ids)] = ids
+        padding[row, : len(ids)] = 1
         labels[row, : len(labs)] = labs
-    padding = (tokens != features.PAD_ID).astype(np.int32)
     x = {features.TOKEN_IDS: tokens, features.SEGMENT_IDS: np.zeros_like(tokens), features.PADDING_MASK: padding}
     return x, labels, sentences

@@ -14,17 +14,17 @@ from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer.loading import Encoder
 
 
 def encode_multiple_choice(
-    path: str | os.PathLike, encoder: SentencePieceEncoder, sequence_length: int
+    path: str | os.PathLike, encoder: Encoder, sequence_length: int
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Reads and encodes a multiple-choice file.
 
     Args:
         path: the JSONL file.
-        encoder: a `SentencePieceEncoder`.
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder`.
         sequence_length: T.
 
     Returns:
@@ -55,7 +55,7 @@ def encode_multiple_choice(
             raise row.error(f"`label` must be an int in [0, {num_choices}). Received: {label!r}", "label")
         first = (str(row.get("context", "")) + " " + str(question)).strip()
         ids_a = encoder.encode(first)
-        packed.append([pack(ids_a, encoder.encode(str(c)), sequence_length) for c in choices])
+        packed.append([pack(ids_a, encoder.encode(str(c)), sequence_length, encoder.special_ids) for c in choices])
         labels.append(label)
     arrays = np.asarray(packed, np.int32)  # [N, C, 3, T]
     x = {

@@ -18,7 +18,7 @@ import numpy as np
 from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer.loading import Encoder
 
 
 @dataclasses.dataclass
@@ -126,7 +126,7 @@ def read_squad(path: str | os.PathLike) -> list[SquadExample]:
 
 def encode_squad(
     examples: list[SquadExample],
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     sequence_length: int,
     doc_stride: int,
     max_query_length: int,
@@ -137,13 +137,14 @@ def encode_squad(
         A `SquadFeatures`.
     """
     T = sequence_length
+    special = encoder.special_ids
     rows, starts, ends, impossible, example_index, token_to_word, max_context = [], [], [], [], [], [], []
     for ex_i, ex in enumerate(examples):
         query = encoder.encode(ex.question)[:max_query_length]
         word_tokens, token_word, word_first = [], [], []
         for w, word in enumerate(ex.words):
             word_first.append(len(word_tokens))
-            pieces = encoder.encode(word) or [features.UNK_ID]
+            pieces = encoder.encode(word) or [special.unk]
             word_tokens.extend(pieces)
             token_word.extend([w] * len(pieces))
         tok_start = tok_end = -1
@@ -164,7 +165,7 @@ def encode_squad(
                 break
             offset += min(length, doc_stride)
         for span_i, (offset, length) in enumerate(spans):
-            tokens = [features.CLS_ID] + query + [features.SEP_ID]
+            tokens = [special.cls] + query + [special.sep]
             segments = [0] * len(tokens)
             mapping, best = {}, {}
             for i in range(length):
@@ -172,7 +173,7 @@ def encode_squad(
                 mapping[pos] = token_word[offset + i]
                 best[pos] = _is_max_context(spans, span_i, offset + i)
                 tokens.append(word_tokens[offset + i])
-            tokens.append(features.SEP_ID)
+            tokens.append(special.sep)
             segments += [1] * (length + 1)
             context_start = len(query) + 2
             if ex.is_impossible or not (offset <= tok_start and tok_end < offset + length):
@@ -181,7 +182,7 @@ def encode_squad(
                 s = tok_start - offset + context_start
                 e = tok_end - offset + context_start
             pad = T - len(tokens)
-            rows.append((tokens + [0] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad))
+            rows.append((tokens + [special.pad] * pad, segments + [0] * pad, [1] * len(tokens) + [0] * pad))
             starts.append(s)
             ends.append(e)
             impossible.append(int(s == 0))

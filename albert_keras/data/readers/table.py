@@ -15,7 +15,7 @@ from albert_keras import features
 from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
-from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
+from albert_keras.tokenizer.loading import Encoder
 
 
 def collect_labels(path: str | os.PathLike, label_field: str = "label") -> list[str]:
@@ -25,7 +25,7 @@ def collect_labels(path: str | os.PathLike, label_field: str = "label") -> list[
 
 def encode_table(
     path: str | os.PathLike,
-    encoder: SentencePieceEncoder,
+    encoder: Encoder,
     sequence_length: int,
     labels: list | None = None,
     regression: bool = False,
@@ -37,7 +37,7 @@ def encode_table(
 
     Args:
         path: the file.
-        encoder: a `SentencePieceEncoder`.
+        encoder: a `SentencePieceEncoder` or `WordPieceEncoder`.
         sequence_length: T.
         labels: class names in id order (classification).
         regression: labels are numbers.
@@ -62,7 +62,7 @@ def encode_table(
         text_b = row.get(text_b_field)
         label = row.require(label_field)
         ids_b = encoder.encode(str(text_b)) if text_b not in (None, "") else None
-        packed.append(pack(encoder.encode(text), ids_b, sequence_length))
+        packed.append(pack(encoder.encode(text), ids_b, sequence_length, encoder.special_ids))
         if regression:
             try:
                 targets.append([float(label)])

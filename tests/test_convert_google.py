@@ -10,6 +10,7 @@ import pytest
 from albert_keras import convert
 from albert_keras.cli import main
 from albert_keras.model_dir import load_model_dir, read_config
+from albert_keras.tokenizer.loading import load_tokenizer
 from tests.test_convert_reference import (
     google_state_dict,
     hf_config_dict,
@@ -85,8 +86,8 @@ def test_from_google_parity(name, hub, tmp_path):
                                              "bert/encoder/embedding_hidden_mapping_in/bias"]
 
 
-def test_google_backbone_only_checkpoint_and_wordpiece_warning(tmp_path, caplog):
-    """A checkpoint without heads (zh-style relu + WordPiece) gives a backbone, and says so."""
+def test_google_backbone_only_checkpoint_with_wordpiece_vocab(tmp_path, caplog):
+    """A checkpoint without heads (zh-style relu + WordPiece) gives a backbone, says so, and keeps the vocab."""
     heads = [k for k in google_state_dict(pt_state_dict(make_reference("h15_heads5_relu")),
                                           _original_config("h15_heads5_relu")) if k.startswith("cls/")]
     reference, prefix, config_path = _training_checkpoint(
@@ -97,9 +98,13 @@ def test_google_backbone_only_checkpoint_and_wordpiece_warning(tmp_path, caplog)
         model = convert.from_google_checkpoint(prefix, config_path, output=str(tmp_path / "ours"), vocab=str(vocab))
     assert type(model).__name__ == "AlbertBackbone"
     assert "no MLM/SOP heads" in caplog.text
-    assert "WordPiece vocabularies" in caplog.text and "not supported" in caplog.text
     assert read_config(str(tmp_path / "ours"))["class_name"] == "AlbertBackbone"
     assert (tmp_path / "ours" / "vocab.txt").read_text().startswith("[PAD]")
+    # The model dir's tokenizer is WordPiece, its special ids read from vocab_chinese.txt.
+    tokenizer = load_tokenizer(str(tmp_path / "ours"))
+    assert type(tokenizer).__name__ == "WordPieceTokenizer"
+    assert (tokenizer.special_ids.cls, tokenizer.special_ids.mask) == (2, 4)
+    assert tokenizer.tokenize(["的[MASK]"]).to_list() == [[5, 4]]
     batch = inputs()
     diffs = record("google/no-heads h15_heads5_relu",
                    max_diffs(our_outputs(model, batch), reference_outputs(reference, batch)))

@@ -24,7 +24,6 @@ Our `AlbertBackbone(embedding_projection="token_only")` and the
 import json
 import logging
 import os
-import shutil
 from typing import Any
 
 from albert_keras.convert.assign import load_tensors
@@ -212,7 +211,5 @@ def from_brightmart(
         if vocab is not None:
             metadata["vocabulary"] = "wordpiece vocab.txt"
             options = {"kind": "wordpiece", "lowercase": bool(lowercase), "strip_accents": bool(lowercase)}
-        save_model_dir(model, output, tokenizer_options=options, metadata=metadata)
-        if vocab is not None:
-            shutil.copyfile(vocab, os.path.join(output, "vocab.txt"))
+        save_model_dir(model, output, vocab_path=vocab, tokenizer_options=options, metadata=metadata)
     return model

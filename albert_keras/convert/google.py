@@ -4,7 +4,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from typing import Any
 
 import numpy as np
@@ -93,10 +92,11 @@ def from_google_checkpoint(
         output: when given, the model directory to write.
         spm: optional SentencePiece model (`30k-clean.model`), copied into
             the model directory as `spiece.model`.
-        vocab: optional WordPiece `vocab.txt` (the zh checkpoints); copied
-            as `vocab.txt` with a warning: our tokenizer cannot use it yet.
-        lowercase: the tokenizer option saved with `spm` (the released
-            English models are uncased: True).
+        vocab: optional WordPiece `vocab.txt` / `vocab_chinese.txt` (the zh
+            checkpoints); copied as `vocab.txt` with a tokenizer.json of
+            kind "wordpiece", so `load_tokenizer` gives a `WordPieceTokenizer`.
+        lowercase: the tokenizer option saved with the vocabulary (the
+            released English and Chinese models are uncased: True).
         allow_random_init: leave a missing pooler or head at random init
             (with a warning) instead of failing.
         backbone_only: drop the MLM/SOP heads; write an `AlbertBackbone`.
@@ -123,20 +123,22 @@ def from_google_checkpoint(
     model, report = load_tensors(
         backbone_config, tensors, "google", checkpoint, allow_random_init=allow_random_init, backbone_only=backbone_only
     )
-    if vocab is not None or spm is None:
-        logger.warning(
-            "No SentencePiece model%s: albert_keras's tokenizer supports only SentencePiece vocabularies; "
-            "WordPiece vocabularies (the zh ALBERT checkpoints' vocab_chinese.txt) are not supported yet. "
-            "The weights convert, but you need your own tokenizer.",
-            f" (given a WordPiece vocabulary {vocab!r})" if vocab is not None else "",
-        )
+    if spm is not None and vocab is not None:
+        raise ValueError(f"Give `spm` or `vocab`, not both. Received: spm={spm!r}, vocab={vocab!r}")
+    if spm is None and vocab is None:
+        logger.warning("No vocabulary given (`spm` or `vocab`): the model directory gets no tokenizer.")
     if output is not None:
         _write(model, output, checkpoint, spm, vocab, lowercase, report, len(skipped))
     return model
 
 
 def _write(model, output, checkpoint, spm, vocab, lowercase, report, num_skipped):
-    tokenizer_options = None if spm is None else {"lowercase": bool(lowercase), "strip_accents": True}
+    tokenizer_options = None
+    if spm is not None:
+        tokenizer_options = {"lowercase": bool(lowercase), "strip_accents": True}
+    elif vocab is not None:
+        # BERT's basic tokenizer strips accents exactly when it lowercases.
+        tokenizer_options = {"kind": "wordpiece", "lowercase": bool(lowercase), "strip_accents": bool(lowercase)}
     metadata = {
         "source": "google-research TF1 checkpoint",
         "checkpoint": os.path.abspath(checkpoint),
@@ -148,7 +150,5 @@ def _write(model, output, checkpoint, spm, vocab, lowercase, report, num_skipped
         "skipped_optimizer_variables": num_skipped,
     }
     if vocab is not None:
-        metadata["vocabulary"] = "wordpiece vocab.txt (not supported by albert_keras's tokenizer)"
-    save_model_dir(model, output, spm_path=spm, tokenizer_options=tokenizer_options, metadata=metadata)
-    if vocab is not None:
-        shutil.copyfile(vocab, os.path.join(output, "vocab.txt"))
+        metadata["vocabulary"] = f"wordpiece {os.path.basename(vocab)}"
+    save_model_dir(model, output, vocab_path=spm or vocab, tokenizer_options=tokenizer_options, metadata=metadata)

@@ -160,3 +160,19 @@ def test_component_progress_continues_after_a_saved_model_save(tmp_path):
         absl.info(RUNNING, "Pusher")
         absl.info(FINISHED, "Pusher")
     assert [line.split()[0] for line in progress.lines] == ["Trainer", "Pusher"]
+
+
+def test_cli_and_configs_import_without_tensorflow():
+    # The quiet console hides TensorFlow's start-up lines only if TensorFlow loads after `logs.setup`:
+    # building the CLI (every command's flags) and reading configs must not import it.
+    code = (
+        "import sys\n"
+        "from albert_keras.cli import build_parser\n"
+        "build_parser()\n"
+        "import albert_keras.config, albert_keras.tokenizer.loading, albert_keras.tokenizer.vocab\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env=dict(os.environ, PYTHONPATH=REPO), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

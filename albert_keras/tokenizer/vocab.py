@@ -27,7 +27,6 @@ from typing import Any
 import sentencepiece as spm
 
 from albert_keras import features
-from albert_keras.tokenizer.normalize import preprocess_text
 
 MODEL_FILE = "spiece.model"
 VOCAB_FILE = "spiece.vocab"
@@ -39,9 +38,12 @@ _MAX_SENTENCE_CHARS = 2000
 
 def training_lines(documents: Iterable[str], lowercase: bool = True, strip_accents: bool = True) -> Iterator[str]:
     """Yields the normalized, non-empty lines of `documents` to train on."""
+    # normalize also holds the TF twin (imports TensorFlow); configs and the CLI read this module without it.
+    from albert_keras.tokenizer import normalize
+
     for document in documents:
         for line in document.split("\n"):
-            line = preprocess_text(line, lowercase=lowercase, strip_accents=strip_accents)
+            line = normalize.preprocess_text(line, lowercase=lowercase, strip_accents=strip_accents)
             while line:
                 yield line[:_MAX_SENTENCE_CHARS]
                 line = line[_MAX_SENTENCE_CHARS:]

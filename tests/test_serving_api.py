@@ -113,9 +113,9 @@ def test_rest_metadata_is_tf_serving_json(server):
 
 
 @pytest.mark.parametrize("signature,inputs", [
-    ("fill_mask", {"text": ["Paris is the [MASK] of France.", "", "héllo wörld"]}),
+    ("fill_mask", {"text": ["Paris is the [MASK] of France.", "", "héllo wörld"], "text_b": [""] * 3}),
     ("embed", {"text": ["ab", "abcd"], "text_b": ["xyz", ""]}),
-    ("classify", {"text": ["odd", "even"]}),
+    ("classify", {"text": ["odd", "even"], "text_b": ["", ""]}),
     ("stats", {"text": ["ünïcode ✓", ""]}),
 ])
 def test_grpc_and_rest_predict_agree(grpc_client, rest_client, signature, inputs):
@@ -158,7 +158,7 @@ def test_rest_row_and_columnar_formats(server):
     ]}
     named = post({"signature_name": "embed", "instances": [{"text": "ab", "text_b": "c"}]})
     assert named["predictions"][0]["pooled_output"] == [2.0, 2.0, 1.0, 3.0]
-    columns = post({"signature_name": "classify", "inputs": {"text": ["abc", "ab"]}})
+    columns = post({"signature_name": "classify", "inputs": {"text": ["abc", "ab"], "text_b": ["", ""]}})
     assert columns["outputs"]["class_labels"] == ["positive", "negative"]
     assert columns["outputs"]["class_ids"] == [1, 0]
     b64 = post({"signature_name": "stats", "inputs": {"text": [{"b64": "aGk="}]}})

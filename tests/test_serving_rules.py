@@ -386,3 +386,19 @@ def test_every_rule_is_driven_and_documented():
         assert rule.grpc is not None or rule.rest is not None, rule.id
         assert ".cc" in rule.source or ".h" in rule.source, rule.id
         assert f"| {rule.id} |" in readme, f"serving/README.md lacks the row {rule.id!r}"
+
+
+def test_emulate_version_flag():
+    """`--emulate-version` takes 2.12 and later (patch releases too); defaults start at 2.14."""
+    import argparse
+
+    from serving.server.args import add_serve_arguments
+
+    parser = add_serve_arguments(argparse.ArgumentParser())
+    assert parser.parse_args([]).emulate_version == (2, 12)
+    assert parser.parse_args(["--emulate-version", "2.16.1"]).emulate_version == (2, 16)
+    assert not ServableOptions(emulate_version=(2, 13)).honours_defaults
+    assert ServableOptions(emulate_version=(2, 14)).honours_defaults
+    for bad in ("2.11", "latest", "3"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--emulate-version", bad])

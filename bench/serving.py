@@ -67,7 +67,7 @@ def bench_server(args, base, batching, workdir):
             return ServingClient(target, args.model_name, rest=args.rest, timeout=60)
 
         def request(client, _index, _n):
-            out = client.predict(args.signature, {"text": texts})
+            out = client.predict(args.signature, client.text_inputs(args.signature, texts))
             first = next(iter(out.values()))
             if first.shape[0] != len(texts):
                 raise AssertionError(f"asked {len(texts)} rows, got {first.shape[0]}")

@@ -48,7 +48,7 @@ def load(args, target):
 
     def request(client, index, n):
         texts = [TEXTS[(index + n) % len(TEXTS)], TEXTS[n % len(TEXTS)]]
-        out = client.predict(args.signature, {"text": texts})
+        out = client.predict(args.signature, client.text_inputs(args.signature, texts))
         rows = {v.shape[0] for v in out.values() if v.ndim}
         if rows != {len(texts)}:
             raise AssertionError(f"asked {len(texts)} rows, got {rows}")

@@ -47,18 +47,14 @@ def _query(args):
     from serving.client.printing import format_json, format_outputs
     from serving.errors import ServingError
 
-    inputs = {"text": args.text}
-    if args.text_b:
-        if len(args.text_b) != len(args.text):
-            print("error: give one --text-b per --text", file=sys.stderr)
-            return 2
-        inputs["text_b"] = args.text_b
+    if args.text_b and len(args.text_b) != len(args.text):
+        print("error: give one --text-b per --text", file=sys.stderr)
+        return 2
     client = ServingClient(args.server, args.model, rest=args.rest, timeout=args.timeout,
                            version=args.version, version_label=args.label,
                            wait_for_ready=args.wait_for_ready)
     try:
-        if "text_b" not in inputs and "text_b" in client.signature_inputs(args.signature):
-            inputs["text_b"] = [""] * len(args.text)  # real TF Serving requires every input
+        inputs = client.text_inputs(args.signature, args.text, args.text_b or None)
         outputs = client.predict(args.signature, inputs)
     except ServingError as err:
         print(f"error: {err.code.name}: {err.message}", file=sys.stderr)

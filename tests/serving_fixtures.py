@@ -96,12 +96,15 @@ class FakeAlbert(tf.Module):
         return {"probabilities": probabilities, "class_ids": positive, "class_labels": labels}
 
 
-def warmup_log(signature="fill_mask", texts=("warm [MASK] up",)):
-    """Returns a PredictionLog with one Predict request."""
+def warmup_log(signature="fill_mask", texts=("warm [MASK] up",), text_b=True):
+    """Returns a PredictionLog with one Predict request (with `text_b` "" unless told not to:
+    TF Serving wants every input of a pair signature)."""
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "albert"
     request.model_spec.signature_name = signature
     request.inputs["text"].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+    if text_b:
+        request.inputs["text_b"].CopyFrom(tf.make_tensor_proto([""] * len(texts), dtype=tf.string))
     return prediction_log_pb2.PredictionLog(
         predict_log=prediction_log_pb2.PredictLog(request=request)
     )
@@ -121,7 +124,8 @@ def save_fake_model(path, version, warmup=None):
         for name in ("fill_mask", "embed", "classify", "serving_default", "regress", "stats")
     }
     tf.saved_model.save(module, path, signatures=signatures)
-    _set_method_name(path, "serving_default", "tensorflow/serving/classify")
+    _edit_signatures(path, _mark_classify)
+    _edit_signatures(path, _default_text_b)
     extra = os.path.join(path, "assets.extra")
     os.makedirs(extra, exist_ok=True)
     with tf.io.TFRecordWriter(os.path.join(extra, "tf_serving_warmup_requests")) as writer:
@@ -130,14 +134,29 @@ def save_fake_model(path, version, warmup=None):
     return path
 
 
-def _set_method_name(path, signature, method):
-    """Marks a signature as Classify, as the exporter does (TF 2 saves all as Predict)."""
+DEFAULTED_SIGNATURE = "embed"
+"""The signature whose `text_b` has a SignatureDef default ([""]), for the rules of
+TF Serving 2.14+ (defaults honoured) and 2.12 (ignored)."""
+
+
+def _mark_classify(signature_defs):
+    """Marks serving_default as Classify, as the exporter does (TF 2 saves all as Predict)."""
+    signature_defs["serving_default"].method_name = "tensorflow/serving/classify"
+
+
+def _default_text_b(signature_defs):
+    defaults = signature_defs[DEFAULTED_SIGNATURE].defaults
+    defaults["text_b"].CopyFrom(tf.make_tensor_proto([""], dtype=tf.string))
+
+
+def _edit_signatures(path, edit):
+    """Applies `edit` to the SignatureDef map of `path/saved_model.pb` and writes it back."""
     pb = os.path.join(path, "saved_model.pb")
     saved_model = saved_model_pb2.SavedModel()
     with open(pb, "rb") as f:
         saved_model.ParseFromString(f.read())
     for meta_graph in saved_model.meta_graphs:
-        meta_graph.signature_def[signature].method_name = method
+        edit(meta_graph.signature_def)
     with open(pb, "wb") as f:
         f.write(saved_model.SerializeToString())
 

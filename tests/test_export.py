@@ -417,9 +417,9 @@ def test_local_server_servable_loads_and_replays_warmup(classifier_export, class
     servable = Servable("albert", 7, classifier_export, ServableOptions(max_batch_size=0))
     try:
         assert replay_warmup(servable) == len(read_warmup(classifier_export))
-        # text_b left out: the local server fills "" (one segment).
+        # text_b "" (one segment): TF Serving, and so the local server, wants every input.
         text = np.array([t.encode() for t in (ENGLISH_ONE, CHINESE)], dtype=object)
-        out = servable.predict("classify", {"text": text})
+        out = servable.predict("classify", {"text": text, "text_b": np.array([b"", b""], dtype=object)})
         inputs = _reference_inputs(_preprocessor(vocab_dir, MAX_LEN), [ENGLISH_ONE, CHINESE], ["", ""])
         probs = _softmax(np.asarray(classifier(inputs, training=False), "float64"))
         np.testing.assert_allclose(out["probabilities"], probs, atol=1e-5)

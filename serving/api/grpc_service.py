@@ -54,8 +54,8 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             for key, proto in request.inputs.items():
                 try:
                     inputs[key] = from_proto(proto)
-                except Exception as err:  # malformed TensorProto
-                    raise invalid(f"input {key!r} is not a valid tensor: {err}") from err
+                except Exception as err:  # malformed TensorProto (predict_util.cc)
+                    raise invalid(f"tensor parsing error: {key}") from err
             servable, signature, outputs = self._service.predict(
                 *_spec(request.model_spec),
                 request.model_spec.signature_name,

@@ -10,8 +10,9 @@ from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 
 from serving.api.rest_classify import decode_classify_request, encode_classify_response
-from serving.api.rest_json import decode_request, encode_response
-from serving.errors import ServingError, invalid, not_found
+from serving.api.rest_json import decode_request, encode_response, parse_body
+from serving.api.rest_json import signature_name as json_signature_name
+from serving.errors import ServingError, invalid
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class RestHandler(BaseHTTPRequestHandler):
     def _route(self, method, body):
         match = _PATH.match(self.path.split("?", 1)[0])
         if not match:
-            raise not_found(f"no such endpoint: {self.path}")
+            raise invalid(f"Malformed request: {method} {self.path}")  # http_rest_api_handler.cc
         service = self.server.service
         name = match["name"]
         version = int(match["version"]) if match["version"] else None
@@ -110,15 +111,16 @@ class RestHandler(BaseHTTPRequestHandler):
             signature_name, input_proto = decode_classify_request(_json(body))
             _, _, values = service.regress(name, version, label, signature_name, input_proto)
             return 200, {"results": values}
-        raise not_found(f"no such endpoint: {method} {self.path}")
+        raise invalid(f"Malformed request: {method} {self.path}")
 
     @staticmethod
     def _predict(service, name, version, label, body):
-        request = _json(body)
-        signature_name = request.get("signature_name", "") if isinstance(request, dict) else ""
+        # http_rest_api_handler.cc ProcessPredictRequest: parse, then the servable
+        # and signature (GetInfoMap), then the tensors (json_tensor.cc).
+        doc = parse_body(body)
         servable = service.manager.resolve(name, version, label)
-        signature = servable.signature(signature_name)
-        inputs, rows = decode_request(request, signature)
+        signature = servable.signature(json_signature_name(doc), api="rest")
+        inputs, rows = decode_request(doc, signature)
         _, _, outputs = service.predict_on(servable, signature.name, inputs)
         return encode_response(outputs, rows)
 

@@ -196,6 +196,22 @@ class ServingClient:
         spec = self._signatures.get(signature or "serving_default", {})
         return {k: v["dtype"] for k, v in spec.get("inputs", {}).items()}
 
+    def text_inputs(self, signature: str, texts: list[str], texts_b: list[str] | None = None) -> dict[str, list[str]]:
+        """Returns the inputs for raw texts: `text`, and `text_b` ("" per text unless given)
+        when the signature takes one (TF Serving wants every input a signature names).
+
+        Args:
+            signature: the signature to call.
+            texts: `[B]` first segments.
+            texts_b: `[B]` second segments, or None for single texts.
+        """
+        inputs = {"text": list(texts)}
+        if texts_b is not None:
+            inputs["text_b"] = list(texts_b)
+        elif "text_b" in self.signature_inputs(signature):
+            inputs["text_b"] = [""] * len(inputs["text"])
+        return inputs
+
     def _input_dtypes(self, signature):
         """Signature input dtypes, so Python ints/floats are sent as the model expects."""
         return {k: tf.dtypes.as_dtype(v) for k, v in self.signature_inputs(signature).items()}

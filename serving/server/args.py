@@ -1,6 +1,31 @@
 """The `serve` command-line flags (kept free of heavy imports so `albert --help` is fast)."""
 
 import argparse
+import re
+
+OLDEST_VERSION = (2, 12)
+"""The oldest TF Serving release the stand-in emulates (and its default)."""
+
+DEFAULTS_SINCE = (2, 14)
+"""TF Serving fills missing Predict inputs from `SignatureDef.defaults` from this release on
+(`predict_util.cc`, `VerifyRequestInputsSize` and `saved_model::GetInputValues`)."""
+
+
+def parse_emulated_version(text: str) -> tuple[int, int]:
+    """Returns (major, minor) of a `--emulate-version` value such as "2.14" or "2.16.1".
+
+    Raises:
+        argparse.ArgumentTypeError: if it does not parse or is older than `OLDEST_VERSION`.
+    """
+    match = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)?", text.strip())
+    version = (int(match[1]), int(match[2])) if match else None
+    if version is None or version < OLDEST_VERSION:
+        oldest = f"{OLDEST_VERSION[0]}.{OLDEST_VERSION[1]}"
+        raise argparse.ArgumentTypeError(
+            f"`--emulate-version` must be a TF Serving release MAJOR.MINOR, {oldest} or later. "
+            f"Received: {text!r}"
+        )
+    return version
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +49,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "batch_timeout_micros apply unless the flags above are given")
     parser.add_argument("--max-request-batch", type=int, default=1024,
                         help="largest batch one request may send (INVALID_ARGUMENT above)")
-    parser.add_argument("--optional-inputs", default="text_b",
-                        help="comma-separated string inputs filled with '' when omitted")
+    parser.add_argument("--emulate-version", type=parse_emulated_version, default=OLDEST_VERSION,
+                        metavar="MAJOR.MINOR",
+                        help="the TF Serving release whose request rules to follow (default "
+                             f"{OLDEST_VERSION[0]}.{OLDEST_VERSION[1]}, the oldest supported; "
+                             f"{DEFAULTS_SINCE[0]}.{DEFAULTS_SINCE[1]} and later fill inputs a "
+                             "request leaves out from the SignatureDef's defaults)")
     parser.add_argument("--threads", type=int, default=16, help="gRPC worker threads")
     parser.add_argument("--no-warmup", action="store_true", help="skip the warmup requests")
     parser.add_argument("--preload", default="tensorflow_text",

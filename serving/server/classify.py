@@ -20,7 +20,7 @@ def classify(
             (one string input; outputs `classes` and/or `scores`) or there are
             no examples.
     """
-    signature = servable.signature(signature_name)
+    signature = servable.signature(signature_name, api="examples")
     if not signature.classifiable:
         raise invalid(
             f"signature {signature.name!r} cannot serve Classify: it needs one string input "

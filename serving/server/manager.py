@@ -15,7 +15,7 @@ import time
 from tensorflow_serving.apis import get_model_status_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
-from serving.errors import not_found
+from serving.errors import invalid, not_found
 from serving.server.model_config import read_model_config
 from serving.server.policy import select_versions
 from serving.server.servable import Servable, ServableOptions
@@ -132,60 +132,58 @@ class ModelManager:
             return sorted(self._models)
 
     def resolve(self, name: str, version: int | None = None, label: str | None = None) -> Servable:
-        """Returns the `Servable` for a request's model spec.
+        """Returns the `Servable` for a request's model spec, as TF Serving's ServerCore does.
 
         Args:
             name: model name.
-            version: integer version, or None.
+            version: integer version, or None (the latest).
             label: version label from models.config, or "" / None.
 
         Raises:
-            ServingError: NOT_FOUND if the model, label or version is not served.
+            ServingError: INVALID_ARGUMENT for an unknown label (`server_core.cc`
+                `GetModelVersionForLabel`); NOT_FOUND "Servable not found for
+                request" if the model or version is not served (`basic_manager.cc`
+                `GetUntypedServableHandle`).
         """
-        model = self._model(name)
         with self._lock:
+            model = self._models.get(name)
             if label:
-                version = self._label_version(model, label)
-            live = {v: r.servable for v, r in model.records.items() if r.servable is not None}
-        if not live:
-            raise not_found(f"model {name!r} has no version available")
-        if version is None:
+                version = self._label_version(model, name, label)
+            live = {}
+            if model is not None:
+                live = {v: r.servable for v, r in model.records.items() if r.servable is not None}
+        request = f"Latest({name})" if version is None else f"Specific({name}, {version})"
+        if version is None and live:
             return live[max(live)]
-        if version not in live:
-            raise not_found(f"model {name!r} version {version} is not available")
-        return live[version]
+        if version in live:
+            return live[version]
+        raise not_found(f"Servable not found for request: {request}")
 
     def status(self, name: str, version: int | None = None, label: str | None = None) -> list[VersionRecord]:
         """Returns the `VersionRecord`s of a model (one if a version or label is given).
 
         Raises:
-            ServingError: NOT_FOUND for an unknown model, label or version.
+            ServingError: NOT_FOUND for an unknown model or version
+                (`get_model_status_impl.cc`), INVALID_ARGUMENT for an unknown label.
         """
-        model = self._model(name)
         with self._lock:
+            model = self._models.get(name)
             if label:
-                version = self._label_version(model, label)
-            records = sorted(model.records.values(), key=lambda r: r.version)
+                version = self._label_version(model, name, label)
+            records = [] if model is None else sorted(model.records.values(), key=lambda r: r.version)
         if version is not None:
             records = [r for r in records if r.version == version]
             if not records:
-                raise not_found(f"model {name!r} has no version {version}")
+                raise not_found(f"Could not find version {version} of model {name}")
         if not records:
-            raise not_found(f"could not find any versions of model {name!r}")
+            raise not_found(f"Could not find any versions of model {name}")
         return records
 
-    def _model(self, name):
-        with self._lock:
-            model = self._models.get(name)
-        if model is None:
-            raise not_found(f"model {name!r} is not served")
-        return model
-
     @staticmethod
-    def _label_version(model, label):
-        labels = model.config.version_labels
+    def _label_version(model, name, label):
+        labels = model.config.version_labels if model is not None else {}
         if label not in labels:
-            raise not_found(f"model {model.config.name!r} has no version label {label!r}")
+            raise invalid(f"Unrecognized servable version label: {label}")
         return labels[label]
 
     def _loop(self):

@@ -22,7 +22,7 @@ def regress(
             (one string input, the single output `outputs` of shape [B] or
             [B, 1]) or there are no examples.
     """
-    signature = servable.signature(signature_name)
+    signature = servable.signature(signature_name, api="examples")
     if not signature.regressable:
         raise invalid(
             f"signature {signature.name!r} cannot serve Regress: it needs one string input "

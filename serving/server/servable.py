@@ -2,14 +2,15 @@
 
 import logging
 import os
-from collections.abc import Iterable
 
+import grpc
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 from tensorflow_serving.apis import get_model_metadata_pb2
 
-from serving.errors import invalid
+from serving.errors import ServingError, invalid
+from serving.server.args import DEFAULTS_SINCE, OLDEST_VERSION
 from serving.server.batching import Batcher
 from serving.server.signature import Signature
 
@@ -40,9 +41,7 @@ class Servable:
         for key, signature_def in signature_defs.items():
             if key.startswith("__") or key not in loaded:
                 continue
-            self.signatures[key] = Signature(
-                key, signature_def, loaded[key], options.optional_inputs
-            )
+            self.signatures[key] = Signature(key, signature_def, loaded[key])
         self.signature_def_map = get_model_metadata_pb2.SignatureDefMap()
         for key, signature in self.signatures.items():
             self.signature_def_map.signature_def[key].CopyFrom(signature.signature_def)
@@ -56,19 +55,31 @@ class Servable:
                     name=f"{name}-v{version}-{key}",
                 )
 
-    def signature(self, key: str) -> Signature:
-        """Returns the `Signature` called `key`.
+    def signature(self, key: str, api: str = "predict") -> Signature:
+        """Returns the `Signature` called `key` ("" means serving_default).
+
+        Args:
+            key: the request's signature name.
+            api: who asks, for TF Serving's status of an unknown name: "predict"
+                (gRPC Predict: FAILED_PRECONDITION, `predict_util.cc` `RunPredict`),
+                "rest" (REST predict: INVALID_ARGUMENT, `http_rest_api_handler.cc`
+                `GetInfoMap`) or "examples" (Classify / Regress: INVALID_ARGUMENT,
+                `classifier.cc` / `regressor.cc`).
 
         Raises:
-            ServingError: INVALID_ARGUMENT if there is none.
+            ServingError: FAILED_PRECONDITION or INVALID_ARGUMENT if there is none.
         """
-        signature = self.signatures.get(key or "serving_default")
-        if signature is None:
-            raise invalid(
-                f"model {self.name!r} version {self.version} has no signature "
-                f"{key or 'serving_default'!r}; it has {sorted(self.signatures)}"
+        name = key or "serving_default"
+        signature = self.signatures.get(name)
+        if signature is not None:
+            return signature
+        if api == "predict":
+            raise ServingError(
+                grpc.StatusCode.FAILED_PRECONDITION, f'Serving signature key "{name}" not found.'
             )
-        return signature
+        if api == "rest":
+            raise invalid(f'Serving signature name: "{name}" not found in signature def')
+        raise invalid(f"No signature was found with the name: {name}")
 
     def predict(self, key: str, inputs: dict[str, np.ndarray], batching: bool = True) -> dict[str, np.ndarray]:
         """Checks and runs one request on signature `key`.
@@ -82,7 +93,12 @@ class Servable:
             dict of output name to numpy array.
         """
         signature = self.signature(key)
-        prepared = signature.prepare(inputs, self.options.max_request_batch)
+        prepared = signature.prepare(
+            inputs,
+            self.options.max_request_batch,
+            honour_defaults=self.options.honours_defaults,
+            batched=signature.name in self._batchers,
+        )
         batcher = self._batchers.get(signature.name) if batching else None
         if batcher is not None:
             return batcher.run(prepared)
@@ -102,7 +118,8 @@ class ServableOptions:
         max_batch_size: dynamic batching limit (<= 1 disables batching).
         batch_timeout_ms: how long a batch waits to fill.
         max_request_batch: largest dimension 0 one request may send.
-        optional_inputs: string inputs filled with "" when a request omits them.
+        emulate_version: (major, minor) of the TF Serving release whose Predict
+            rules apply (see `honours_defaults`).
         warmup: whether to replay `assets.extra/tf_serving_warmup_requests`.
     """
 
@@ -111,14 +128,19 @@ class ServableOptions:
         max_batch_size: int = 0,
         batch_timeout_ms: float = 5.0,
         max_request_batch: int = 1024,
-        optional_inputs: Iterable[str] = ("text_b",),
+        emulate_version: tuple[int, int] = OLDEST_VERSION,
         warmup: bool = True,
     ) -> None:
         self.max_batch_size = max_batch_size
         self.batch_timeout_ms = batch_timeout_ms
         self.max_request_batch = max_request_batch
-        self.optional_inputs = tuple(optional_inputs)
+        self.emulate_version = tuple(emulate_version)
         self.warmup = warmup
+
+    @property
+    def honours_defaults(self) -> bool:
+        """Whether a Predict request may leave out inputs that `SignatureDef.defaults` holds."""
+        return self.emulate_version >= DEFAULTS_SINCE
 
 
 def read_signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:

@@ -79,7 +79,7 @@ def serve(args: argparse.Namespace) -> int:
         max_batch_size=max_batch_size,
         batch_timeout_ms=batch_timeout_ms,
         max_request_batch=args.max_request_batch,
-        optional_inputs=[s for s in args.optional_inputs.split(",") if s],
+        emulate_version=args.emulate_version,
         warmup=not args.no_warmup,
     )
     manager = ModelManager(_config(args), options, args.model_config_file, args.poll_seconds)

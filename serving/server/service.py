@@ -52,9 +52,16 @@ class InferenceService:
     ) -> tuple[Servable, str, dict[str, np.ndarray]]:
         """Runs a Predict request on an already resolved version (see `predict`)."""
         signature = servable.signature(signature_name)
-        unknown = sorted(set(output_filter) - set(signature.outputs))
-        if unknown:
-            raise invalid(f"output_filter names outputs {unknown} that {signature.name!r} lacks")
+        seen = set()
+        for alias in output_filter:  # predict_util.cc, PreProcessPrediction
+            if alias not in signature.outputs:
+                raise invalid(
+                    f"output tensor alias not found in signature: {alias} Outputs expected to be "
+                    f"in the set {{{','.join(sorted(signature.outputs))}}}."
+                )
+            if alias in seen:
+                raise invalid(f"duplicate output tensor alias: {alias}")
+            seen.add(alias)
         outputs = guarded(servable.predict, signature.name, inputs)
         if output_filter:
             outputs = {k: v for k, v in outputs.items() if k in set(output_filter)}
@@ -65,7 +72,7 @@ class InferenceService:
     ) -> tuple[Servable, str, list[list[tuple[bytes, float]]]]:
         """Runs a Classify request; returns (servable, signature name, rows of (label, score))."""
         servable = self.manager.resolve(name, version, label)
-        signature = servable.signature(signature_name)
+        signature = servable.signature(signature_name, api="examples")
         return servable, signature.name, guarded(classify, servable, signature.name, input_proto)
 
     def regress(
@@ -73,7 +80,7 @@ class InferenceService:
     ) -> tuple[Servable, str, list[float]]:
         """Runs a Regress request; returns (servable, signature name, list of floats)."""
         servable = self.manager.resolve(name, version, label)
-        signature = servable.signature(signature_name)
+        signature = servable.signature(signature_name, api="examples")
         return servable, signature.name, guarded(regress, servable, signature.name, input_proto)
 
     def metadata(

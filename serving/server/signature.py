@@ -1,7 +1,7 @@
 """One signature of a loaded SavedModel: its specs, input checks and a call."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ class Signature:
         name: signature key.
         signature_def: its `SignatureDef` proto.
         function: the loaded concrete function (called with keyword tensors).
-        optional_inputs: input names filled with empty strings when missing.
     """
 
     def __init__(
@@ -50,7 +49,6 @@ class Signature:
         name: str,
         signature_def: meta_graph_pb2.SignatureDef,
         function: Callable[..., dict[str, tf.Tensor]],
-        optional_inputs: Iterable[str] = (),
     ) -> None:
         self.name = name
         self.signature_def = signature_def
@@ -59,9 +57,6 @@ class Signature:
         self.inputs = {k: TensorSpec(v) for k, v in signature_def.inputs.items()}
         self.outputs = {k: TensorSpec(v) for k, v in signature_def.outputs.items()}
         self.defaults = {k: tf.make_ndarray(v) for k, v in signature_def.defaults.items()}
-        self.optional_inputs = {
-            k for k in optional_inputs if k in self.inputs and self.inputs[k].dtype == tf.string
-        }
 
     @property
     def takes_examples(self) -> bool:
@@ -92,52 +87,81 @@ class Signature:
             and set(self.outputs) == {"outputs"}
         )
 
-    def prepare(self, inputs: dict[str, np.ndarray], max_batch: int) -> dict[str, np.ndarray]:
-        """Checks a request's inputs and fills optional ones.
+    def prepare(
+        self,
+        inputs: dict[str, np.ndarray],
+        max_batch: int,
+        honour_defaults: bool = False,
+        batched: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """Checks a request's inputs as TF Serving's Predict does and fills defaults.
+
+        The checks, in TF Serving's order: the number and names of the inputs
+        (`predict_util.cc` `VerifyRequestInputsSize`, then before 2.14 the alias
+        loop of `PreProcessPrediction`, from 2.14 `saved_model::GetInputValues`,
+        which takes a left-out input from `SignatureDef.defaults`); under
+        dynamic batching, rank >= 1 and one dimension 0 for every input
+        (`batching_util.h` `ComputeTensorBatchSize`); then each input's dtype
+        and shape, as the TensorFlow runtime checks a fed argument.
 
         Args:
-            inputs: dict of input name to numpy array.
-            max_batch: largest allowed size of dimension 0.
+            inputs: dict of input name to numpy array, shapes `[B, ...]`.
+            max_batch: largest allowed size of dimension 0 (a stand-in limit).
+            honour_defaults: fill left-out inputs from `SignatureDef.defaults`
+                (TF Serving 2.14 and later).
+            batched: the signature runs through dynamic batching.
 
         Returns:
-            dict of input name to numpy array, ready for `run`.
+            dict of every signature input name to a numpy array, ready for `run`.
 
         Raises:
-            ServingError: INVALID_ARGUMENT with the reason.
+            ServingError: INVALID_ARGUMENT with TF Serving's reason.
         """
-        extra = sorted(set(inputs) - set(self.inputs))
-        missing = sorted(
-            set(self.inputs) - set(inputs) - set(self.defaults) - self.optional_inputs
-        )
-        if extra or missing:
-            raise invalid(
-                f"signature {self.name!r} takes inputs {sorted(self.inputs)}; "
-                f"extra: {extra}, missing but required: {missing}"
-            )
-        batch = None
-        for key, value in inputs.items():
-            spec = self.inputs[key]
-            _check_dtype(key, value, spec)
+        self._check_names(inputs, honour_defaults)
+        prepared = {k: inputs.get(k, self.defaults.get(k)) for k in self.inputs}
+        if batched:
+            _check_batchable(prepared)
+        for index, key in enumerate(sorted(self.inputs)):
+            value, spec = prepared[key], self.inputs[key]
+            _check_dtype(index, value, spec)
             _check_shape(key, value, spec)
-            if spec.dtype == tf.string and not self.takes_examples:
-                _check_utf8(key, value)
-            if value.ndim >= 1:
-                if value.shape[0] > max_batch:
-                    raise invalid(
-                        f"input {key!r} has batch size {value.shape[0]}, over the limit {max_batch}"
-                    )
-                if batch is not None and value.shape[0] != batch:
-                    raise invalid(f"inputs disagree on batch size: {batch} vs {value.shape[0]}")
-                batch = value.shape[0]
-        prepared = dict(inputs)
-        for key in self.inputs:
-            if key in prepared:
-                continue
-            if key in self.defaults:
-                prepared[key] = self.defaults[key]
-            else:
-                prepared[key] = np.array([b""] * (batch or 0), dtype=object)
+            if value.ndim >= 1 and value.shape[0] > max_batch:
+                raise invalid(
+                    f"input {key!r} has batch size {value.shape[0]}, over the limit {max_batch} "
+                    "(`albert serve --max-request-batch`)"
+                )
         return prepared
+
+    def _check_names(self, inputs, honour_defaults):
+        sent, wanted = set(inputs), set(self.inputs)
+        defaults = self.defaults if honour_defaults else {}
+        if len(sent) > len(wanted) or (len(sent) < len(wanted) and not defaults):
+            raise invalid(
+                f"input size does not match signature: {len(sent)}!={len(wanted)} "
+                f"len({_braces(sent)}) != len({_braces(wanted)}). "
+                f"Sent extra: {_braces(sent - wanted)}. "
+                f"Missing but required: {_braces(wanted - sent)}."
+            )
+        if not honour_defaults:
+            for key in sorted(sent - wanted):
+                raise invalid(
+                    f"input tensor alias not found in signature: {key}. "
+                    f"Inputs expected to be in the set {_braces(wanted)}."
+                )
+            return
+        for key in sorted(wanted - sent):
+            if key not in defaults:
+                raise invalid(
+                    f"Signature input alias: {key}(feed name: {self.signature_def.inputs[key].name}) "
+                    "not found in request and no default value "
+                    f"provided. Inputs expected to be in the request {_braces(sent)}, "
+                    f"or default input alias set: {_braces(defaults)}"
+                )
+        if sent and not sent <= wanted:
+            raise invalid(
+                f"Inputs contains invalid name. Used request inputs: "
+                f"{','.join(sorted(sent & wanted))}, request input: {','.join(sorted(sent))}"
+            )
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Calls the signature.
@@ -160,14 +184,35 @@ class Signature:
         return {k: v.numpy() for k, v in outputs.items()}
 
 
-def _check_dtype(key, value, spec):
-    if spec.dtype == tf.string:
-        ok = value.dtype == object or value.dtype.kind == "S"
-    else:
-        ok = value.dtype != object and tf.dtypes.as_dtype(value.dtype) == spec.dtype
-    if not ok:
-        got = "string" if value.dtype == object else value.dtype.name
-        raise invalid(f"input {key!r} must be {spec.dtype.name}, got {got}")
+def _braces(names):
+    return "{" + ",".join(sorted(names)) + "}"
+
+
+def _check_batchable(inputs):
+    sizes = set()
+    for value in inputs.values():
+        if value.ndim == 0:
+            raise invalid("Batching Run() input tensors must have at least one dimension")
+        sizes.add(value.shape[0])
+    if len(sizes) > 1:
+        raise invalid("Batching Run() input tensors must have equal 0th-dimension size")
+
+
+def _check_dtype(index, value, spec):
+    got = _dtype_of(value)
+    if got != spec.dtype:
+        raise invalid(
+            f"Expects arg[{index}] to be {spec.dtype.name} but {got.name} is provided"
+        )
+
+
+def _dtype_of(value):
+    if value.dtype == object or value.dtype.kind in "SU":
+        return tf.string
+    try:
+        return tf.dtypes.as_dtype(value.dtype)
+    except TypeError:
+        return tf.variant
 
 
 def _check_shape(key, value, spec):
@@ -181,16 +226,6 @@ def _check_shape(key, value, spec):
     for want, got in zip(spec.shape, value.shape, strict=False):
         if want >= 0 and want != got:
             raise invalid(f"input {key!r} must have shape {spec.shape}, got {list(value.shape)}")
-
-
-def _check_utf8(key, value):
-    for item in value.reshape(-1):
-        if not isinstance(item, bytes):
-            raise invalid(f"input {key!r} must hold strings, got {type(item).__name__}")
-        try:
-            item.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise invalid(f"input {key!r} is not valid UTF-8: {err}") from err
 
 
 def _short(err):

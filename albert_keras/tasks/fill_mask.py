@@ -90,6 +90,7 @@ def candidates(
     id_to_text: Any,
     mask_token: str,
     target_ids: Sequence[int] | None = None,
+    vocabulary_size: int | None = None,
 ) -> list[Candidate]:
     """The best `top_k` candidates for one mask.
 
@@ -101,12 +102,16 @@ def candidates(
         id_to_text: id → `token_str`.
         mask_token: the mask's literal text ("[MASK]").
         target_ids: optional ids the candidates are restricted to.
+        vocabulary_size: the tokenizer's size, when the logits may be wider
+            (the scores are still the softmax over every logit).
 
     Returns:
         The candidates, best first (see the module docstring).
     """
     probs = softmax(logits)
-    ids = np.arange(probs.shape[-1]) if target_ids is None else np.asarray(list(target_ids), np.int64)
+    # A model's table may be wider than its vocabulary (padded): those ids are never candidates.
+    count = probs.shape[-1] if vocabulary_size is None else min(vocabulary_size, probs.shape[-1])
+    ids = np.arange(count) if target_ids is None else np.asarray(list(target_ids), np.int64)
     scores = probs[ids]
     order = np.argsort(-scores, kind="stable")[: max(0, min(top_k, len(ids)))]
     out = []

@@ -214,7 +214,8 @@ class AlbertPretrainer(AlbertTask):
             for row, (text, count) in enumerate(zip(batch, counts, strict=True)):
                 per_text.append([
                     fill_mask_lib.candidates(
-                        logits[row, j], text, j, top_k, self._token_str, special.mask_token, target_ids
+                        logits[row, j], text, j, top_k, self._token_str, special.mask_token, target_ids,
+                        vocabulary_size=preprocessor.tokenizer.vocabulary_size(),
                     )
                     for j in range(count)
                 ])

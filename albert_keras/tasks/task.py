@@ -118,6 +118,20 @@ class AlbertTask(keras.Model):
             )
         self.preprocessor = preprocessor
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "preprocessor":
+            # Kept out of TF's object tracking, so a SavedModel of the task (or of the export
+            # module, which holds its own preprocessor) does not carry a second tokenizer. Keras
+            # saving still finds it through the `preprocessor` property (its `.keras` assets).
+            object.__setattr__(self, "_task_preprocessor", value)
+            return
+        super().__setattr__(name, value)
+
+    @property
+    def preprocessor(self) -> AlbertPreprocessor | None:
+        """The `AlbertPreprocessor` raw strings go through, or None (token ids only)."""
+        return self.__dict__.get("_task_preprocessor")
+
     def get_config(self) -> dict[str, Any]:
         config = {"name": self.name, "trainable": self.trainable}
         config["backbone"] = keras.layers.serialize(self.backbone)

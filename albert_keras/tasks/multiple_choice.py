@@ -107,7 +107,8 @@ class AlbertMultipleChoice(AlbertTask):
             padded,
             decoding.task_sequence_length(self, sequence_length),
         )
-        probabilities = [[float(p) for p in row[: len(r)]] for row, r in zip(out["probabilities"].numpy(), rows, strict=True)]
+        table = out["probabilities"].numpy()
+        probabilities = [[float(p) for p in row[: len(r)]] for row, r in zip(table, rows, strict=True)]
         return probabilities[0] if single else probabilities
 
     def compile(

@@ -317,3 +317,26 @@ def test_task_exports_use_allowed_ops_and_replay_their_warmup(exports):
             assert set(request.inputs) == set(signature.structured_input_signature[1])  # exactly its inputs
             out = signature(**{k: tf.constant(tf.make_ndarray(v)) for k, v in request.inputs.items()})
             assert all(v.shape[0] == 4 for v in out.values())
+
+
+# === albert query ===
+
+
+def test_albert_query_prints_answers_entities_and_choices():
+    from serving.client.printing import format_outputs
+
+    qa = {"answer": np.array([b"\xe5\x8c\x97\xe4\xba\xac", b""], object), "start": np.array([6, -1]),
+          "end": np.array([8, -1]), "score": np.array([0.93, 0.1]), "no_answer_score": np.array([0.02, 0.6])}
+    text = format_outputs("answer_question", ["Q: 首都？  C: 中国的首都是北京。", "Q: x  C: y"], qa)
+    assert 'answer: "北京" [6, 8) score 0.93 (no answer 0.02)' in text
+    assert "no answer (no answer 0.60" in text
+    tags = {"entity_labels": np.array([[b"LOC"], [b""]], object),
+            "entity_texts": np.array([[b"New York"], [b""]], object),
+            "entity_starts": np.array([[14], [-1]]), "entity_ends": np.array([[22], [-1]]),
+            "entity_scores": np.array([[0.9], [0.0]]), "num_entities": np.array([1, 0])}
+    text = format_outputs("tag", ["John lives in New York.", ""], tags)
+    assert 'LOC: "New York" [14, 22) score 0.90' in text and "(no entities)" in text
+    choose = {"probabilities": np.array([[0.7, 0.3, 0.0]]), "choice": np.array([0]),
+              "choice_text": np.array([b"blue"], object)}
+    text = format_outputs("choose", ["The sky is"], choose, {"choices": [["blue", "green", ""]]})
+    assert "* 0.700  blue" in text and "0.300  green" in text and text.count("\n") == 2

@@ -12,6 +12,9 @@ A model directory holds:
     tokenizer.json     tokenizer options (lowercase, ...; `"kind": "wordpiece"`
                        next to vocab.txt), when there is one
     metadata.json      free-form provenance (source, created, ...)
+    preprocessor.json  `{"sequence_length": T}` of the task's preprocessor,
+                       when it had one (the preprocessor itself is rebuilt
+                       from the vocabulary; config.json never holds it)
 
 Loading goes through the Keras registry, as KerasHub's `preset_utils` does:
 the class is `keras.saving.get_registered_object(config["registered_name"])`
@@ -35,6 +38,7 @@ from typing import Any
 
 import keras
 
+from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
 from albert_keras.tokenizer import loading
 
 FORMAT_VERSION = 2
@@ -44,6 +48,7 @@ SPM_FILE = "spiece.model"
 WORDPIECE_FILE = loading.WORDPIECE_FILE
 TOKENIZER_FILE = "tokenizer.json"
 METADATA_FILE = "metadata.json"
+PREPROCESSOR_FILE = "preprocessor.json"
 
 PACKAGE = "albert_keras"
 BACKBONE_CLASS = "AlbertBackbone"
@@ -59,8 +64,24 @@ def _without_state(serialized):
     serialized = {k: v for k, v in serialized.items() if k not in _DROPPED_KEYS}
     inner = serialized.get("config")
     if isinstance(inner, dict) and isinstance(inner.get("backbone"), dict):
+        # The preprocessor is rebuilt from the directory's vocabulary, not kept in config.json.
+        inner = {k: v for k, v in inner.items() if k != "preprocessor"}
         serialized["config"] = dict(inner, backbone=_without_state(inner["backbone"]))
     return serialized
+
+
+def _write_tokenizer_vocabulary(tokenizer, path):
+    """Writes a tokenizer layer's own vocabulary (spiece.model or vocab.txt + tokenizer.json) into `path`."""
+    options = {"lowercase": tokenizer.lowercase, "strip_accents": tokenizer.strip_accents}
+    if hasattr(tokenizer, "proto"):
+        with open(os.path.join(path, SPM_FILE), "wb") as f:
+            f.write(tokenizer.proto)
+    else:
+        with open(os.path.join(path, WORDPIECE_FILE), "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(t + "\n" for t in tokenizer.vocabulary))
+        options["kind"] = loading.WORDPIECE
+    with open(os.path.join(path, TOKENIZER_FILE), "w") as f:
+        json.dump(options, f, indent=2)
 
 
 def save_model_dir(
@@ -72,6 +93,10 @@ def save_model_dir(
     vocab_path: str | None = None,
 ) -> None:
     """Writes `model` (a backbone or a task) as a model directory.
+
+    A task's `preprocessor` is kept as `preprocessor.json` (its sequence
+    length) and, when no vocabulary is given, as its tokenizer's own
+    vocabulary files.
 
     Args:
         model: an `AlbertBackbone` or a task model (any `keras.Model`
@@ -114,6 +139,12 @@ def save_model_dir(
     if tokenizer_options is not None:
         with open(os.path.join(path, TOKENIZER_FILE), "w") as f:
             json.dump(tokenizer_options, f, indent=2)
+    preprocessor = getattr(model, "preprocessor", None)
+    if preprocessor is not None:
+        if source is None and not loading.has_vocabulary(path):
+            _write_tokenizer_vocabulary(preprocessor.tokenizer, path)
+        with open(os.path.join(path, PREPROCESSOR_FILE), "w") as f:
+            json.dump({"sequence_length": preprocessor.sequence_length}, f, indent=2)
     meta = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(), "task": type(model).__name__}
     meta.update(metadata or {})
     with open(os.path.join(path, METADATA_FILE), "w") as f:
@@ -292,7 +323,33 @@ def load_model_dir(path: str, **backbone_overrides: Any) -> keras.Model:
     if not isinstance(model, cls):
         raise ValueError(f"{path}/{CONFIG_FILE} built a {type(model).__name__}, expected a {cls.__name__}.")
     model.load_weights(weights)
+    if hasattr(model, "preprocessor") and model.preprocessor is None:
+        model.preprocessor = load_preprocessor(path)
     return model
+
+
+def load_preprocessor(path: str, sequence_length: int | None = None) -> AlbertPreprocessor | None:
+    """The `AlbertPreprocessor` of a model directory's vocabulary, or None when it has none.
+
+    Args:
+        path: a model directory.
+        sequence_length: T; None reads preprocessor.json, else the
+            backbone's `max_sequence_length`.
+
+    Returns:
+        A preprocessor with the directory's tokenizer (SentencePiece or
+        WordPiece, whichever it holds), or None.
+    """
+    if not loading.has_vocabulary(path):
+        return None
+    if sequence_length is None:
+        file = os.path.join(path, PREPROCESSOR_FILE)
+        if os.path.isfile(file):
+            with open(file) as f:
+                sequence_length = json.load(f).get("sequence_length")
+    if sequence_length is None:
+        sequence_length = int(backbone_config(read_config(path)).get("max_sequence_length", 512))
+    return AlbertPreprocessor.from_vocab_dir(path, sequence_length=sequence_length)
 
 
 def load_backbone_dir(path: str, **overrides: Any) -> keras.Model:

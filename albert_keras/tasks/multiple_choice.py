@@ -14,6 +14,8 @@ from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
 Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 Shape = tuple[int | None, ...]
+CONTEXT = "context"  # raw-text feature: tf.string [batch]
+CHOICES = "choices"  # raw-text feature: tf.string [batch, num_choices]
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -52,9 +54,14 @@ class AlbertMultipleChoice(AlbertTask):
 
     Labels (y): int `[batch]`, the index of the right choice.
 
+    Raw text (with a `preprocessor`): a dict `{"context": [batch],
+    "choices": [batch, num_choices]}` or a tuple `(contexts, choices)`; each
+    choice is packed as the pair (context, choice).
+
     Args:
         backbone: an `AlbertBackbone`.
         dropout: dropout rate before the scorer.
+        **kwargs: `preprocessor` and base `keras.Model` arguments.
     """
 
     _task_args = ("dropout",)
@@ -126,3 +133,28 @@ class AlbertMultipleChoice(AlbertTask):
         if metrics == "auto":
             metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def _preprocess_texts(self, x: Any, y: Any = None, training: bool = False) -> tuple[dict[str, tf.Tensor], Any]:
+        del training
+        preprocessor = self._require_preprocessor()
+        if isinstance(x, dict):
+            missing = {CONTEXT, CHOICES} - set(x)
+            if missing:
+                raise ValueError(
+                    f"Raw multiple-choice input must have the keys {sorted(missing)}. Received: {sorted(x)}"
+                )
+            context, choices = x[CONTEXT], x[CHOICES]
+        elif isinstance(x, tuple) and len(x) == 2:
+            context, choices = x
+        else:
+            raise ValueError(
+                "Raw multiple-choice input must be `(contexts, choices)` or a dict with "
+                f"{CONTEXT!r} and {CHOICES!r}. Received: a {type(x).__name__}"
+            )
+        choices = tf.convert_to_tensor(choices, tf.string)
+        context = tf.convert_to_tensor(context, tf.string)
+        num_choices = tf.shape(choices)[1]
+        repeated = tf.reshape(tf.repeat(context[:, tf.newaxis], num_choices, axis=1), [-1])
+        packed = preprocessor((repeated, tf.reshape(choices, [-1])))
+        length = preprocessor.sequence_length
+        return {k: tf.reshape(v, [-1, num_choices, length]) for k, v in packed.items()}, y

@@ -1,16 +1,25 @@
 """ALBERT pretraining: masked-LM plus sentence-order prediction."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from albert_keras import features
 from albert_keras.layers.masked_lm_head import MaskedLMHead
+from albert_keras.masking.dynamic_masking import dynamic_mask
+from albert_keras.masking.word_boundaries import word_start_table, word_starts_in_graph
 from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks import fill_mask as fill_mask_lib
 from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
-from albert_keras.tasks.task import AlbertTask, backbone_inputs
+from albert_keras.tasks.task import AlbertTask, backbone_inputs, trim_padding
+
+# Predictions per sequence of raw-text batches (ALBERT's max_predictions_per_seq).
+MAX_PREDICTIONS = 20
 
 Tensor = Any  # a backend tf.Tensor, or a keras.KerasTensor while a functional model is built
 
@@ -35,8 +44,16 @@ class AlbertPretrainer(AlbertTask):
 
     Metrics: loss, mlm_loss, sop_loss, mlm_accuracy, sop_accuracy.
 
+    Raw text (with a `preprocessor`): `predict(texts)` predicts at each
+    literal ``[MASK]`` (up to `MAX_PREDICTIONS` per text, `mask_positions`
+    0-padded); `fit(texts)` and `evaluate(texts)` draw fresh whole-word
+    masks for every batch (`dynamic_mask`) and, for pairs `(text, text_b)`,
+    swap half of them for SOP (single texts give `sop_label` 0).
+    `fill_mask(texts)` decodes like HF's fill-mask pipeline.
+
     Args:
         backbone: an `AlbertBackbone`.
+        **kwargs: `preprocessor` and base `keras.Model` arguments.
     """
 
     def __init__(self, backbone: AlbertBackbone, **kwargs: Any) -> None:
@@ -73,6 +90,136 @@ class AlbertPretrainer(AlbertTask):
         self.sop_loss_tracker = keras.metrics.Mean(name="sop_loss")
         self.mlm_accuracy_tracker = keras.metrics.Mean(name="mlm_accuracy")
         self.sop_accuracy_tracker = keras.metrics.Mean(name="sop_accuracy")
+
+    # === Raw text ===
+
+    def _word_starts(self) -> np.ndarray:
+        tokenizer = self._require_preprocessor().tokenizer
+        cached = getattr(self, "_word_start_cache", None)
+        if cached is None or cached[0] != id(tokenizer):
+            cached = (id(tokenizer), word_start_table(tokenizer))
+            self._word_start_cache = cached
+        return cached[1]
+
+    def _preprocess_texts(self, x: Any, y: Any = None, training: bool = False) -> tuple[dict[str, tf.Tensor], Any]:
+        preprocessor = self._require_preprocessor()
+        special = preprocessor.tokenizer.special_ids
+        if not training or y is not None:
+            packed = dict(preprocessor(x))
+            packed[features.MASK_POSITIONS] = _mask_positions_in_graph(
+                packed[features.TOKEN_IDS], special.mask, MAX_PREDICTIONS
+            )
+            return packed, y
+        text, text_b = _text_pair(x)
+        if text_b is None:
+            packed = preprocessor(text)
+            sop_label = tf.zeros_like(packed[features.TOKEN_IDS][:, 0])
+        else:
+            swap = tf.random.uniform(tf.shape(text)) < 0.5
+            packed = preprocessor((tf.where(swap, text_b, text), tf.where(swap, text, text_b)))
+            sop_label = tf.cast(swap, tf.int32)
+        starts = word_starts_in_graph(
+            packed[features.TOKEN_IDS], packed[features.PADDING_MASK], self._word_starts(), special
+        )
+        seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int64)
+        masked = dynamic_mask(
+            packed[features.TOKEN_IDS], packed[features.PADDING_MASK], starts, seed,
+            vocab_size=self.backbone.vocabulary_size, max_predictions=MAX_PREDICTIONS, special_ids=special,
+        )
+        inputs = {
+            features.TOKEN_IDS: masked[features.TOKEN_IDS],
+            features.SEGMENT_IDS: packed[features.SEGMENT_IDS],
+            features.PADDING_MASK: packed[features.PADDING_MASK],
+            features.MASK_POSITIONS: masked[features.MASK_POSITIONS],
+        }
+        labels = {
+            features.MLM_IDS: masked[features.MLM_IDS],
+            features.MLM_WEIGHTS: masked[features.MLM_WEIGHTS],
+            features.SOP_LABEL: sop_label,
+        }
+        return inputs, labels
+
+    def _token_str(self, token_id: int) -> str:
+        tokenizer = self.preprocessor.tokenizer
+        return fill_mask_lib.piece_text(tokenizer.id_to_piece(token_id), wordpiece=not hasattr(tokenizer, "proto"))
+
+    def _target_ids(self, targets: str | Sequence[str]) -> list[int]:
+        tokenizer = self.preprocessor.tokenizer
+        special = tokenizer.special_ids
+        targets = [targets] if isinstance(targets, str) else list(targets)
+        if not targets:
+            raise ValueError("`targets` must name at least one token. Received: []")
+        ids = []
+        for target in targets:
+            token_id = tokenizer.token_to_id(target)
+            if token_id == special.unk and target != special.unk_token:
+                # Not a piece as written (e.g. "the" for "▁the"): its first piece, as HF takes.
+                pieces = [int(i) for i in np.asarray(tokenizer.tokenize(tf.constant([target]))[0])]
+                pieces = [i for i in pieces if tokenizer.id_to_piece(i) != "\u2581"]
+                if not pieces:
+                    raise ValueError(f"`targets` must be tokens of the vocabulary. Received: {target!r}")
+                token_id = pieces[0]
+            if token_id not in ids:
+                ids.append(int(token_id))
+        return ids
+
+    def fill_mask(
+        self,
+        texts: str | Sequence[str],
+        top_k: int = 5,
+        targets: str | Sequence[str] | None = None,
+        batch_size: int = 32,
+    ) -> list:
+        """Predicts each ``[MASK]`` of raw text, in the format of HF's fill-mask pipeline.
+
+        Args:
+            texts: a string or a list of strings, each with at least one
+                ``[MASK]`` (several are allowed).
+            top_k: candidates per mask (capped at the number of targets).
+            targets: optional tokens (a string or a list) to restrict the
+                candidates to; a target that is not a vocabulary piece as
+                written stands for its first piece (``"the"`` → ``▁the``).
+            batch_size: texts per model call.
+
+        Returns:
+            See `albert_keras.tasks.fill_mask`: for one text with one mask a
+            list of `{score, token, token_id, token_str, sequence}`; with
+            several masks a list of such lists; for several texts a list of
+            those, one per text.
+
+        Raises:
+            ValueError: no preprocessor, a text without ``[MASK]``, a bad
+                `top_k` or an unknown target.
+        """
+        preprocessor = self._require_preprocessor()
+        if not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"`top_k` must be an int >= 1. Received: top_k={top_k!r}")
+        single = isinstance(texts, str)
+        texts = [texts] if single else [str(t) for t in texts]
+        special = preprocessor.tokenizer.special_ids
+        target_ids = None if targets is None else self._target_ids(targets)
+        per_text = []
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            inputs = {k: np.asarray(v) for k, v in preprocessor(tf.constant(batch)).items()}
+            positions, counts = fill_mask_lib.mask_positions(inputs[features.TOKEN_IDS], special.mask)
+            for text, count in zip(batch, counts, strict=True):
+                if count == 0:
+                    raise ValueError(
+                        f"Every text must hold {special.mask_token} (within the first "
+                        f"{preprocessor.sequence_length} tokens). Received: {text!r}"
+                    )
+            inputs[features.MASK_POSITIONS] = positions
+            logits = np.asarray(self(trim_padding(inputs), training=False)["mlm_logits"], np.float32)
+            for row, (text, count) in enumerate(zip(batch, counts, strict=True)):
+                per_text.append([
+                    fill_mask_lib.candidates(
+                        logits[row, j], text, j, top_k, self._token_str, special.mask_token, target_ids,
+                        vocabulary_size=preprocessor.tokenizer.vocabulary_size(),
+                    )
+                    for j in range(count)
+                ])
+        return fill_mask_lib.nest(per_text, single)
 
     def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in MLM + SOP loss (no `loss` argument needed).
@@ -114,3 +261,23 @@ class AlbertPretrainer(AlbertTask):
         for extra in self.losses:
             total_loss = total_loss + ops.cast(extra, "float32")
         return scale_for_distribution(total_loss)
+
+
+def _text_pair(x: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """`(text, text_b or None)` of raw-text input: a tensor, a tuple or a dict."""
+    if isinstance(x, dict):
+        return x[features.TEXT], x.get(features.TEXT_B)
+    if isinstance(x, tuple):
+        return x[0], (x[1] if len(x) > 1 else None)
+    return x, None
+
+
+def _mask_positions_in_graph(token_ids: tf.Tensor, mask_id: int, width: int) -> tf.Tensor:
+    """The positions of `mask_id` in each row, ascending, 0-padded to `width`: int32 `[batch, width]`."""
+    length = tf.shape(token_ids)[-1]
+    index = tf.broadcast_to(tf.range(length), tf.shape(token_ids))
+    key = tf.where(token_ids == mask_id, index, length + index)  # masks first, in order
+    ordered = tf.sort(key, axis=-1)
+    pad = tf.maximum(width - length, 0)
+    ordered = tf.pad(ordered, [[0, 0], [0, pad]], constant_values=2 * length)[:, :width]
+    return tf.where(ordered < length, ordered, 0)

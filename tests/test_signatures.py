@@ -340,3 +340,20 @@ def test_albert_query_prints_answers_entities_and_choices():
               "choice_text": np.array([b"blue"], object)}
     text = format_outputs("choose", ["The sky is"], choose, {"choices": [["blue", "green", ""]]})
     assert "* 0.700  blue" in text and "0.300  green" in text and text.count("\n") == 2
+
+
+def test_python_methods_use_the_tasks_preprocessor(wordpiece):
+    from albert_keras import AlbertQuestionAnswerer
+    from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
+
+    preprocessor = AlbertPreprocessor.from_vocab_dir(WORDPIECE_DIR, sequence_length=T)
+    model = AlbertQuestionAnswerer(_backbone(wordpiece), preprocessor=preprocessor)
+    randomize_weights(model, seed=4)
+    with_preprocessor = model.answer_question(CHINESE_QUESTION, CHINESE_CONTEXT)
+    explicit = model.answer_question(CHINESE_QUESTION, CHINESE_CONTEXT, tokenizer=wordpiece, sequence_length=T)
+    assert with_preprocessor == explicit
+    if explicit["start"] >= 0:
+        assert CHINESE_CONTEXT[explicit["start"]:explicit["end"]] == explicit["answer"]
+    bare = AlbertQuestionAnswerer(_backbone(wordpiece))
+    with pytest.raises(ValueError, match="tokenizer"):
+        bare.answer_question(CHINESE_QUESTION, CHINESE_CONTEXT)

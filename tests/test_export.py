@@ -129,8 +129,11 @@ def _softmax(x):
 
 
 def _call(loaded, name, text, text_b=None):
-    text_b = [""] * len(text) if text_b is None else text_b
-    out = loaded.signatures[name](text=tf.constant(text), text_b=tf.constant(text_b))
+    """Calls the single-text signature `name`, or with `text_b` its `name_pair` sibling."""
+    if text_b is None:
+        out = loaded.signatures[name](text=tf.constant(text))
+    else:
+        out = loaded.signatures[name + "_pair"](text=tf.constant(text), text_b=tf.constant(text_b))
     return {k: v.numpy() for k, v in out.items()}
 
 
@@ -140,15 +143,21 @@ def _call(loaded, name, text, text_b=None):
 def test_signatures_inputs_outputs_and_assets(pretrainer_export, pretrainer_loaded):
     from tensorflow.core.protobuf import saved_model_pb2
 
-    assert set(pretrainer_loaded.signatures) == {"fill_mask", "embed", "serving_default"}
+    assert set(pretrainer_loaded.signatures) == {
+        "fill_mask", "fill_mask_pair", "embed", "embed_pair", "serving_default"
+    }
     with open(os.path.join(pretrainer_export, "saved_model.pb"), "rb") as f:
         meta = saved_model_pb2.SavedModel.FromString(f.read()).meta_graphs[0]
     for name in ("fill_mask", "embed"):
-        sig = meta.signature_def[name]
-        assert set(sig.inputs) == {"text", "text_b"}
-        assert all(v.dtype == tf.string.as_datatype_enum for v in sig.inputs.values())
-    fill_mask_outputs = {"top_k_ids", "top_k_tokens", "top_k_scores", "mask_positions"}
+        # Single texts need no text_b (TF Serving 2.12/2.13 ignore SignatureDef defaults).
+        assert set(meta.signature_def[name].inputs) == {"text"}
+        assert set(meta.signature_def[name + "_pair"].inputs) == {"text", "text_b"}
+        for sig in (meta.signature_def[name], meta.signature_def[name + "_pair"]):
+            assert all(v.dtype == tf.string.as_datatype_enum for v in sig.inputs.values())
+            assert not getattr(sig, "defaults", {})
+    fill_mask_outputs = {"top_k_ids", "top_k_tokens", "top_k_strings", "top_k_scores", "mask_positions"}
     assert set(meta.signature_def["fill_mask"].outputs) == fill_mask_outputs
+    assert set(meta.signature_def["fill_mask_pair"].outputs) == fill_mask_outputs
     assert set(meta.signature_def["serving_default"].inputs) == {"inputs"}
     assert set(meta.signature_def["serving_default"].outputs) == {"pooled_output", "mean_embedding"}
     assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/predict"
@@ -257,7 +266,7 @@ def test_python_attributes_take_text_or_dict(pretrainer_loaded):
     text = tf.constant([ENGLISH_TWO, CHINESE])
     alone = pretrainer_loaded.fill_mask(text)
     with_b = pretrainer_loaded.fill_mask({"text": text, "text_b": tf.constant(["", ""])})
-    signature = pretrainer_loaded.signatures["fill_mask"](text=text, text_b=tf.constant(["", ""]))
+    signature = pretrainer_loaded.signatures["fill_mask"](text=text)
     for key in ("top_k_scores", "mask_positions"):
         np.testing.assert_allclose(alone[key].numpy(), signature[key].numpy(), atol=1e-6)
         np.testing.assert_allclose(with_b[key].numpy(), signature[key].numpy(), atol=1e-6)
@@ -348,7 +357,7 @@ def test_keras_file_loads_and_matches(pretrainer_export, pretrainer):
 def test_classifier_signatures_assets_and_method(classifier_export, classifier_loaded):
     from tensorflow.core.protobuf import saved_model_pb2
 
-    assert set(classifier_loaded.signatures) == {"classify", "embed", "serving_default"}
+    assert set(classifier_loaded.signatures) == {"classify", "classify_pair", "embed", "embed_pair", "serving_default"}
     with open(os.path.join(classifier_export, "saved_model.pb"), "rb") as f:
         meta = saved_model_pb2.SavedModel.FromString(f.read()).meta_graphs[0]
     default = meta.signature_def["serving_default"]
@@ -383,7 +392,7 @@ def test_classifier_warmup_has_classify_log(classifier_export):
     kinds = [log.WhichOneof("log_type") for log in logs]
     assert kinds.count("classify_log") == 1
     predict_names = {log.predict_log.request.model_spec.signature_name for log in logs if log.HasField("predict_log")}
-    assert predict_names == {"classify", "embed", "serving_default"}
+    assert predict_names == {"classify", "classify_pair", "embed", "embed_pair", "serving_default"}
 
 
 # === Errors ===
@@ -417,9 +426,9 @@ def test_local_server_servable_loads_and_replays_warmup(classifier_export, class
     servable = Servable("albert", 7, classifier_export, ServableOptions(max_batch_size=0))
     try:
         assert replay_warmup(servable) == len(read_warmup(classifier_export))
-        # text_b "" (one segment): TF Serving, and so the local server, wants every input.
+        # The single-text signature takes only text.
         text = np.array([t.encode() for t in (ENGLISH_ONE, CHINESE)], dtype=object)
-        out = servable.predict("classify", {"text": text, "text_b": np.array([b"", b""], dtype=object)})
+        out = servable.predict("classify", {"text": text})
         inputs = _reference_inputs(_preprocessor(vocab_dir, MAX_LEN), [ENGLISH_ONE, CHINESE], ["", ""])
         probs = _softmax(np.asarray(classifier(inputs, training=False), "float64"))
         np.testing.assert_allclose(out["probabilities"], probs, atol=1e-5)

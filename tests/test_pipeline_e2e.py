@@ -205,11 +205,10 @@ def test_pretraining_pipeline_pushed_savedmodel_answers_fill_mask_and_embed(pret
     (version,) = pretraining_runs.first.versions
     loaded = tf.saved_model.load(str(pretraining_runs.serving / version))
     assert {"fill_mask", "embed", "serving_default"} <= set(loaded.signatures)
-    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food .", "猫是[MASK]。"]),
-                                         text_b=tf.constant(["", ""]))
+    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food .", "猫是[MASK]。"]))
     tokens = out["top_k_tokens"].numpy()
     assert tokens.shape[0] == 2 and tokens.shape[-1] == 5 and tokens[0, 0, 0]
-    pooled = loaded.signatures["embed"](text=tf.constant(["hello"]), text_b=tf.constant([""]))
+    pooled = loaded.signatures["embed"](text=tf.constant(["hello"]))
     assert all(v.shape[0] == 1 for v in pooled.values())
 
 
@@ -312,7 +311,7 @@ def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(distill_run
     assert run.blessings[-1] == 1
     (version,) = run.versions
     loaded = tf.saved_model.load(str(run.serving / version))
-    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food ."]), text_b=tf.constant([""]))
+    out = loaded.signatures["fill_mask"](text=tf.constant(["i like [MASK] food ."]))
     assert out["top_k_ids"].shape[-1] == 5
 
 

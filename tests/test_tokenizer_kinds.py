@@ -287,7 +287,7 @@ def test_model_dir_and_export_of_a_wordpiece_albert(tmp_path):
     texts = ["the [MASK] played.", "[MASK] is a [MASK] word", "no mask"]
     loaded = tf.saved_model.load(out)
     got = {k: v.numpy() for k, v in loaded.signatures["fill_mask"](
-        text=tf.constant(texts), text_b=tf.constant([""] * 3)).items()}
+        text=tf.constant(texts)).items()}
     inputs = AlbertPreprocessor.from_vocab_dir(model_dir, sequence_length=16)(tf.constant(texts))
     token_ids = inputs[features.TOKEN_IDS].numpy()
     for row in range(3):

@@ -56,9 +56,11 @@ def export_saved_model(
 
     Args:
         model_or_dir: a model directory (`save_model_dir` output) or an
-            in-memory `AlbertPretrainer`, `AlbertClassifier`, other task
-            model or `AlbertBackbone` (other tasks and the backbone export
-            `embed` only).
+            in-memory task model (`AlbertPretrainer`: fill_mask;
+            `AlbertClassifier`: classify or regress; `AlbertQuestionAnswerer`:
+            answer_question; `AlbertTokenClassifier`: tag;
+            `AlbertMultipleChoice`: choose; all also embed) or an
+            `AlbertBackbone` (embed only).
         output_dir: the SavedModel directory to create, normally
             `BASE/VERSION` with a numeric VERSION. It must not exist or be
             empty, unless `overwrite`.
@@ -133,11 +135,13 @@ def export_saved_model(
         _save(serving, staging, tokenizer, tokenizer_kind)
         if check:
             check_ops(staging)
-        write_warmup(staging, sorted(serving.signatures_names), serving.serving_default_method())
+        signature_inputs = serving.signature_inputs()
+        write_warmup(staging, signature_inputs, serving.serving_default_method())
         info = {
             "task": type(model).__name__,
             "kind": kind,
             "signatures": sorted(serving.signatures_names),
+            "signature_inputs": signature_inputs,
             "serving_default_method": serving.serving_default_method(),
             "sequence_length": sequence_length,
             "top_k": serving.top_k,
@@ -157,7 +161,8 @@ def export_saved_model(
                 "top_k_tokens": m.PAD_TOKEN,
                 "top_k_scores": m.PAD_SCORE,
             },
-            "empty_text_b_means": "single segment",
+            "empty_text_b_means": "single segment (in the *_pair signatures)",
+            "max_answer_length": serving.max_answer_length if kind == m.QUESTION_ANSWERER else None,
         }
         keras_path = None
         if keras_output == DEFAULT_KERAS:

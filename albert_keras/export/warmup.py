@@ -8,7 +8,7 @@ on `serving_default`.
 """
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import tensorflow as tf
 from tensorflow_serving.apis import (
@@ -27,6 +27,16 @@ WARMUP_FILE = "tf_serving_warmup_requests"
 # Sample inputs: English with a mask, Chinese with a mask, empty, and a pair.
 SAMPLE_TEXT = ["The capital of France is [MASK].", "猫是[MASK]。", "", "Paris is a [MASK] city."]
 SAMPLE_TEXT_B = ["", "", "", "It is the capital of France."]
+SAMPLE_QUESTION = ["What is the capital of France?", "中国的首都是哪里？", "", "Who wrote it?"]
+SAMPLE_CONTEXT = ["Paris is the capital of France.", "北京是中国的首都。", "", ""]
+SAMPLE_CHOICES = [["Paris", "Lyon"], ["北京", "上海"], ["", ""], ["yes", ""]]
+SAMPLES = {
+    features.TEXT: SAMPLE_TEXT,
+    features.TEXT_B: SAMPLE_TEXT_B,
+    m.QUESTION: SAMPLE_QUESTION,
+    m.CONTEXT: SAMPLE_CONTEXT,
+    m.CHOICES: SAMPLE_CHOICES,
+}
 
 
 def sample_examples(text: list[str] = SAMPLE_TEXT, text_b: list[str] = SAMPLE_TEXT_B) -> list[tf.train.Example]:
@@ -41,22 +51,30 @@ def sample_examples(text: list[str] = SAMPLE_TEXT, text_b: list[str] = SAMPLE_TE
 
 
 def warmup_logs(
-    signature_names: Iterable[str], serving_default_method: str, model_name: str = "albert"
+    signature_inputs: Mapping[str, Iterable[str]], serving_default_method: str, model_name: str = "albert"
 ) -> list[prediction_log_pb2.PredictionLog]:
-    """The `PredictionLog`s to write, one PredictLog per signature first."""
+    """The `PredictionLog`s to write, one PredictLog per signature (sorted by name) first.
+
+    Args:
+        signature_inputs: each signature's input names
+            (`AlbertServingModule.signature_inputs()`); each request sends
+            exactly those inputs, with the `SAMPLES` of that name.
+        serving_default_method: serving_default's method name.
+        model_name: the `model_spec.name` of the requests.
+    """
     logs = []
-    text = tf.make_tensor_proto(SAMPLE_TEXT, dtype=tf.string)
-    text_b = tf.make_tensor_proto(SAMPLE_TEXT_B, dtype=tf.string)
     serialized = [e.SerializeToString() for e in sample_examples()]
-    for name in signature_names:
+    for name in sorted(signature_inputs):
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model_name
         request.model_spec.signature_name = name
-        if name == m.SERVING_DEFAULT:
-            request.inputs[m.EXAMPLES_KEY].CopyFrom(tf.make_tensor_proto(serialized, dtype=tf.string))
-        else:
-            request.inputs[features.TEXT].CopyFrom(text)
-            request.inputs[features.TEXT_B].CopyFrom(text_b)
+        for key in signature_inputs[name]:
+            if key == m.EXAMPLES_KEY:
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(serialized, dtype=tf.string))
+            elif key in SAMPLES:
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(SAMPLES[key], dtype=tf.string))
+            else:
+                raise ValueError(f"No warmup sample for input `{key}` of signature `{name}`.")
         logs.append(prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request)))
     if serving_default_method == m.CLASSIFY_METHOD:
         request = classification_pb2.ClassificationRequest()
@@ -74,14 +92,17 @@ def warmup_logs(
 
 
 def write_warmup(
-    saved_model_dir: str, signature_names: Iterable[str], serving_default_method: str, model_name: str = "albert"
+    saved_model_dir: str,
+    signature_inputs: Mapping[str, Iterable[str]],
+    serving_default_method: str,
+    model_name: str = "albert",
 ) -> str:
     """Writes `saved_model_dir/assets.extra/tf_serving_warmup_requests`; returns its path."""
     directory = os.path.join(saved_model_dir, WARMUP_DIR)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, WARMUP_FILE)
     with tf.io.TFRecordWriter(path) as writer:
-        for log in warmup_logs(signature_names, serving_default_method, model_name):
+        for log in warmup_logs(signature_inputs, serving_default_method, model_name):
             writer.write(log.SerializeToString())
     return path
 

@@ -1,5 +1,6 @@
 """Multiple choice: one score per (context, choice) pair."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -7,6 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks import decoding
 from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
 
@@ -79,6 +81,42 @@ class AlbertMultipleChoice(AlbertTask):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
         self.dropout = dropout
+
+    def choose(
+        self,
+        context: str | Sequence[str],
+        choices: Sequence[str] | Sequence[Sequence[str]],
+        tokenizer: Any = None,
+        sequence_length: int | None = None,
+    ) -> list[float] | list[list[float]]:
+        """The probability of each choice (the served `choose`).
+
+        Args:
+            context: a string, or a list of strings.
+            choices: the choices of the context (a list of strings), or one
+                such list per context; "" pads a shorter list.
+            tokenizer: the tokenizer layer; defaults to the task's preprocessor's.
+            sequence_length: T; defaults to the preprocessor's, else the
+                backbone's `max_sequence_length`.
+
+        Returns:
+            The probabilities (one list per context, or one list for a single
+            string), 0 for padding choices.
+        """
+        contexts, single = decoding.as_batch(context)
+        rows = [list(choices)] if single else [list(c) for c in choices]
+        width = max(1, max(len(r) for r in rows))
+        padded = tf.constant([r + [""] * (width - len(r)) for r in rows], tf.string)
+        out = decoding.choose(
+            self,
+            decoding.task_tokenizer(self, tokenizer),
+            contexts,
+            padded,
+            decoding.task_sequence_length(self, sequence_length),
+        )
+        table = out["probabilities"].numpy()
+        probabilities = [[float(p) for p in row[: len(r)]] for row, r in zip(table, rows, strict=True)]
+        return probabilities[0] if single else probabilities
 
     def compile(
         self,

@@ -1,5 +1,6 @@
 """Extractive span QA (SQuAD v1.1 and v2.0) on the sequence output."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -7,6 +8,7 @@ from keras import ops
 
 from albert_keras import features
 from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks import decoding
 from albert_keras.tasks.heads import head_dense
 from albert_keras.tasks.losses import scale_for_distribution, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
@@ -51,6 +53,53 @@ class AlbertQuestionAnswerer(AlbertTask):
             "answerable_logits": ops.cast(self.answerable_dense(encoded["pooled_output"])[..., 0], "float32"),
         }
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    def answer_question(
+        self,
+        question: str | Sequence[str],
+        context: str | Sequence[str],
+        tokenizer: Any = None,
+        sequence_length: int | None = None,
+        max_answer_length: int = decoding.DEFAULT_MAX_ANSWER_LENGTH,
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """Answers questions about contexts, SQuAD 2.0 style (the served `answer_question`).
+
+        Args:
+            question: a string or a list of strings.
+            context: a string or a list (one per question).
+            tokenizer: the tokenizer layer; defaults to the task's preprocessor's.
+            sequence_length: T; defaults to the preprocessor's, else the
+                backbone's `max_sequence_length`. Longer contexts are truncated.
+            max_answer_length: the most tokens an answer may have.
+
+        Returns:
+            For each question (a single dict for a single string):
+            `{"answer": str, "start": int, "end": int, "score": float,
+            "no_answer_score": float}`; `context[start:end] == answer`, and
+            `answer == ""`, `start == end == -1` when the null answer wins.
+        """
+        questions, single = decoding.as_batch(question)
+        contexts, _ = decoding.as_batch(context)
+        out = decoding.answer_question(
+            self,
+            decoding.task_tokenizer(self, tokenizer),
+            questions,
+            contexts,
+            decoding.task_sequence_length(self, sequence_length),
+            max_answer_length,
+        )
+        out = {k: v.numpy() for k, v in out.items()}
+        results = [
+            {
+                "answer": out["answer"][i].decode("utf-8"),
+                "start": int(out["start"][i]),
+                "end": int(out["end"][i]),
+                "score": float(out["score"][i]),
+                "no_answer_score": float(out["no_answer_score"][i]),
+            }
+            for i in range(len(out["answer"]))
+        ]
+        return results[0] if single else results
 
     def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in span loss; "auto" gives AdamW at 5e-5."""

@@ -8,6 +8,7 @@ from keras import ops
 
 from albert_keras import features
 from albert_keras.models.backbone import AlbertBackbone
+from albert_keras.tasks import decoding
 from albert_keras.tasks.heads import head_dense, head_dropout
 from albert_keras.tasks.losses import scale_for_distribution, weighted_accuracy, weighted_sparse_ce
 from albert_keras.tasks.task import AlbertTask, backbone_inputs
@@ -60,6 +61,51 @@ class AlbertTokenClassifier(AlbertTask):
         self.dropout = dropout
         self.class_labels = list(class_labels) if class_labels is not None else None
         self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
+
+    def tag(
+        self, text: str | Sequence[str], tokenizer: Any = None, sequence_length: int | None = None
+    ) -> list[dict[str, Any]] | list[list[dict[str, Any]]]:
+        """Named entities of raw texts (the served `tag`): BIO decoding of the word labels.
+
+        Words are split at whitespace and every CJK character is a word, as
+        in the CoNLL reader; a word's label is its first piece's.
+
+        Args:
+            text: a string or a list of strings.
+            tokenizer: the tokenizer layer; defaults to the task's preprocessor's.
+            sequence_length: T; defaults to the preprocessor's, else the
+                backbone's `max_sequence_length`.
+
+        Returns:
+            For each text (one list for a single string), its entities
+            `{"label": str, "text": str, "start": int, "end": int, "score": float}`
+            with `text[start:end] == entity text`; labels are `class_labels`
+            without the ``B-``/``I-`` prefix.
+        """
+        texts, single = decoding.as_batch(text)
+        labels = self.class_labels or [str(i) for i in range(self.num_classes)]
+        out = decoding.tag(
+            self,
+            decoding.task_tokenizer(self, tokenizer),
+            texts,
+            decoding.task_sequence_length(self, sequence_length),
+            labels,
+        )
+        out = {k: v.numpy() for k, v in out.items()}
+        results = [
+            [
+                {
+                    "label": out["entity_labels"][i, j].decode("utf-8"),
+                    "text": out["entity_texts"][i, j].decode("utf-8"),
+                    "start": int(out["entity_starts"][i, j]),
+                    "end": int(out["entity_ends"][i, j]),
+                    "score": float(out["entity_scores"][i, j]),
+                }
+                for j in range(int(out["num_entities"][i]))
+            ]
+            for i in range(len(out["num_entities"]))
+        ]
+        return results[0] if single else results
 
     def compile(self, optimizer: str | keras.optimizers.Optimizer = "auto", **kwargs: Any) -> None:
         """Compiles with the built-in masked token loss; "auto" gives AdamW at 5e-5."""

@@ -74,6 +74,7 @@ _TF_PUNCT = "[\\p{P}" + _re2_class(_ASCII_PUNCT_RANGES)[1:]
 # U+FFFD, and the unassigned code points (Cn, which RE2 has no name for).
 _TF_CONTROL = "[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}\\x{fffd}]|[^\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}\\p{Z}\\p{C}]"
 _TF_WHITESPACE = "[\\t\\n\\r\\p{Z}]"
+TF_WHITESPACE = _TF_WHITESPACE  # the whitespace BERT splits words at (an RE2 class)
 TF_SPLIT_PATTERN = " +|" + _TF_PUNCT + "|" + _TF_CJK
 TF_KEEP_PATTERN = _TF_PUNCT + "|" + _TF_CJK
 _TF_NO_SPACE = _re2_class(_NO_SPACE_RANGES)

@@ -24,6 +24,8 @@ import tensorflow_text as tf_text
 
 # Python's str.split() whitespace: ASCII whitespace, \x1c-\x1f, \x85 and Z*.
 _WS_CLASS = r"[\t\n\x{0b}\x{0c}\r \x{1c}-\x{1f}\x{85}\p{Z}]"
+# The whitespace that `normalize` collapses (an RE2 character class).
+WHITESPACE_CLASS = _WS_CLASS
 _PY_WS = re.compile(r"[\t\n\x0b\x0c\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 
 

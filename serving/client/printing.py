@@ -26,14 +26,23 @@ def format_json(outputs: dict[str, np.ndarray]) -> str:
     return json.dumps(to_jsonable(outputs), ensure_ascii=False, indent=2)
 
 
-def format_outputs(signature: str, texts: list[str], outputs: dict[str, np.ndarray]) -> str:
+def format_outputs(
+    signature: str, texts: list[str], outputs: dict[str, np.ndarray], inputs: dict[str, Any] | None = None
+) -> str:
     """Returns a readable rendering of one Predict answer.
 
     Args:
         signature: the signature name (picks the layout by the outputs present).
-        texts: the input texts, one per batch row.
+        texts: a description of each batch row (its input text).
         outputs: dict of output name to numpy array.
+        inputs: the request's inputs (`choose` prints its `choices`).
     """
+    if "answer" in outputs and "no_answer_score" in outputs:
+        return _answer(texts, outputs)
+    if "entity_labels" in outputs:
+        return _tag(texts, outputs)
+    if "choice_text" in outputs:
+        return _choose(texts, outputs, (inputs or {}).get("choices"))
     if "top_k_tokens" in outputs:
         return _fill_mask(texts, outputs)
     if "probabilities" in outputs or "class_labels" in outputs:
@@ -43,8 +52,56 @@ def format_outputs(signature: str, texts: list[str], outputs: dict[str, np.ndarr
     return _generic(signature, texts, outputs)
 
 
+def _answer(texts, outputs):
+    lines = []
+    for i, text in enumerate(texts):
+        no_answer = float(outputs["no_answer_score"][i])
+        start, end = int(outputs["start"][i]), int(outputs["end"][i])
+        if start < 0:
+            answer = f"no answer (no answer {no_answer:.2f}; best span score {float(outputs['score'][i]):.2f})"
+        else:
+            answer = (
+                f"answer: {json.dumps(as_text(outputs['answer'][i]), ensure_ascii=False)} [{start}, {end}) "
+                f"score {float(outputs['score'][i]):.2f} (no answer {no_answer:.2f})"
+            )
+        lines.append(f"[{i}] {text}\n    {answer}")
+    return "\n".join(lines)
+
+
+def _tag(texts, outputs):
+    lines = []
+    for i, text in enumerate(texts):
+        lines.append(f"[{i}] {text}")
+        count = int(outputs["num_entities"][i])
+        if not count:
+            lines.append("    (no entities)")
+        for j in range(count):
+            entity = json.dumps(as_text(outputs["entity_texts"][i, j]), ensure_ascii=False)
+            lines.append(
+                f"    {as_text(outputs['entity_labels'][i, j])}: {entity} "
+                f"[{int(outputs['entity_starts'][i, j])}, {int(outputs['entity_ends'][i, j])}) "
+                f"score {float(outputs['entity_scores'][i, j]):.2f}"
+            )
+    return "\n".join(lines)
+
+
+def _choose(texts, outputs, choices):
+    lines = []
+    probabilities = outputs["probabilities"]
+    for i, text in enumerate(texts):
+        best = int(outputs["choice"][i])
+        lines.append(f"[{i}] {text}")
+        for n in range(probabilities.shape[1]):
+            name = as_text(choices[i][n]) if choices is not None else f"choice {n}"
+            if choices is not None and not name:
+                continue  # a padding choice
+            mark = "*" if n == best else " "
+            lines.append(f"  {mark} {float(probabilities[i, n]):.3f}  {name}")
+    return "\n".join(lines)
+
+
 def _fill_mask(texts, outputs):
-    tokens = outputs["top_k_tokens"]
+    tokens = outputs.get("top_k_strings", outputs["top_k_tokens"])
     scores = outputs.get("top_k_scores")
     positions = outputs.get("mask_positions")
     lines = []

@@ -11,9 +11,9 @@ from albert_keras import convert
 from albert_keras.cli import main
 from albert_keras.model_dir import load_model_dir, read_config
 from albert_keras.tokenizer.loading import load_tokenizer
+from tests.hub_fixtures import original_config
 from tests.test_convert_reference import (
     google_state_dict,
-    hf_config_dict,
     inputs,
     make_reference,
     max_diffs,
@@ -29,22 +29,10 @@ from tests.test_convert_reference import (
 TOL = 1e-5
 
 
-def _original_config(name):
-    """The `albert_config.json` of a named config (original keys only)."""
-    hf = hf_config_dict(name)
-    config = {k: hf[k] for k in (
-        "attention_probs_dropout_prob", "hidden_dropout_prob", "embedding_size", "hidden_size",
-        "initializer_range", "intermediate_size", "max_position_embeddings", "num_attention_heads",
-        "num_hidden_layers", "num_hidden_groups", "inner_group_num", "type_vocab_size", "vocab_size")}
-    config.update(hidden_act="relu" if hf["hidden_act"] == "relu" else "gelu", net_structure_type=0, gap_size=0,
-                  num_memory_blocks=0, down_scale_factor=1)
-    return config
-
-
 def _training_checkpoint(name, tmp_path, hub=False, drop=(), extra=None):
     """A reference and its TF1 training checkpoint (with Adam/LAMB slots and global_step)."""
     reference = make_reference(name)
-    config = _original_config(name)
+    config = original_config(name)
     if config["embedding_size"] == config["hidden_size"]:
         set_identity_projection(reference)
     tensors = google_state_dict(pt_state_dict(reference), config)
@@ -89,7 +77,7 @@ def test_from_google_parity(name, hub, tmp_path):
 def test_google_backbone_only_checkpoint_with_wordpiece_vocab(tmp_path, caplog):
     """A checkpoint without heads (zh-style relu + WordPiece) gives a backbone, says so, and keeps the vocab."""
     heads = [k for k in google_state_dict(pt_state_dict(make_reference("h15_heads5_relu")),
-                                          _original_config("h15_heads5_relu")) if k.startswith("cls/")]
+                                          original_config("h15_heads5_relu")) if k.startswith("cls/")]
     reference, prefix, config_path = _training_checkpoint(
         "h15_heads5_relu", tmp_path, drop=heads + [f"{k}/adam_m" for k in heads] + [f"{k}/adam_v" for k in heads])
     vocab = tmp_path / "vocab_chinese.txt"

@@ -48,13 +48,14 @@ from albert_keras.tokenizer import pieces as piece_rules
 from albert_keras.tokenizer import sentencepiece_encoder as spe
 from albert_keras.tokenizer import special_ids as special_ids_lib
 from albert_keras.tokenizer import vocab
+from albert_keras.tokenizer.layer import TokenizerLayer
 from albert_keras.tokenizer.normalize import normalize, starts_with_space_in_graph
 
 ASSET_FILE = "spiece.model"
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
-class AlbertTokenizer(keras.layers.Layer):
+class AlbertTokenizer(TokenizerLayer):
     """Tokenizes strings to ALBERT SentencePiece ids.
 
     Args:
@@ -85,14 +86,8 @@ class AlbertTokenizer(keras.layers.Layer):
         sequence_length: int | None = None,
         **kwargs: Any,
     ) -> None:
-        if sequence_length is not None and (not isinstance(sequence_length, int) or sequence_length < 1):
-            raise ValueError(f"sequence_length must be a positive int or None, got {sequence_length!r}")
-        kwargs.setdefault("dtype", "int32")
-        super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
-        self.lowercase, self.strip_accents = spe.resolve_options(proto, lowercase, strip_accents)
-        self.sequence_length = sequence_length
+        lowercase, strip_accents = spe.resolve_options(proto, lowercase, strip_accents)
+        super().__init__(lowercase, strip_accents, sequence_length, **kwargs)
         self._proto = None
         self._encoder = None
         self._sentencepiece = None
@@ -245,15 +240,6 @@ class AlbertTokenizer(keras.layers.Layer):
             return self._sentencepiece.detokenize(tf.cast(ids, tf.int32))
         return self._sentencepiece.detokenize(tf.cast(tf.convert_to_tensor(ids), tf.int32))
 
-    def call(self, inputs: Any) -> tf.Tensor | tf.RaggedTensor:
-        return self.tokenize(inputs)
-
-    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
-        if self.sequence_length is None:
-            raise ValueError("AlbertTokenizer needs sequence_length to be used on symbolic inputs")
-        shape = tuple(inputs.shape) + (self.sequence_length,)
-        return keras.KerasTensor(shape, dtype="int32")
-
     def save_assets(self, dir_path: str) -> None:
         with open(os.path.join(dir_path, ASSET_FILE), "wb") as f:
             f.write(self.proto)
@@ -263,14 +249,7 @@ class AlbertTokenizer(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "proto": None,
-                "lowercase": self.lowercase,
-                "strip_accents": self.strip_accents,
-                "sequence_length": self.sequence_length,
-            }
-        )
+        config["proto"] = None  # restored from the asset file by `load_assets`
         return config
 
 

@@ -34,6 +34,7 @@ import tensorflow_text as tf_text
 
 from albert_keras.tokenizer import bert_text
 from albert_keras.tokenizer import wordpiece_vocab as wpv
+from albert_keras.tokenizer.layer import TokenizerLayer
 from albert_keras.tokenizer.special_ids import SpecialIds
 from albert_keras.tokenizer.wordpiece_encoder import WordPieceEncoder
 
@@ -43,7 +44,7 @@ _MAX_BYTES_PER_WORD = 4 * wpv.MAX_CHARS_PER_WORD
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
-class WordPieceTokenizer(keras.layers.Layer):
+class WordPieceTokenizer(TokenizerLayer):
     """Tokenizes strings to BERT WordPiece ids.
 
     Args:
@@ -75,14 +76,8 @@ class WordPieceTokenizer(keras.layers.Layer):
         sequence_length: int | None = None,
         **kwargs: Any,
     ) -> None:
-        if sequence_length is not None and (not isinstance(sequence_length, int) or sequence_length < 1):
-            raise ValueError(f"`sequence_length` must be a positive int or None. Received: {sequence_length!r}")
-        kwargs.setdefault("dtype", "int32")
-        super().__init__(**kwargs)
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
-        self.lowercase, self.strip_accents = wpv.resolve_options(vocabulary, lowercase, strip_accents)
-        self.sequence_length = sequence_length
+        lowercase, strip_accents = wpv.resolve_options(vocabulary, lowercase, strip_accents)
+        super().__init__(lowercase, strip_accents, sequence_length, **kwargs)
         self._encoder = None
         if vocabulary is not None:
             self.set_vocabulary(vocabulary)
@@ -232,15 +227,6 @@ class WordPieceTokenizer(keras.layers.Layer):
         text = bert_text.tf_join_tokens(self.id_to_token(tf.ragged.boolean_mask(ids, keep)))
         return text[0] if scalar else text
 
-    def call(self, inputs: Any) -> tf.Tensor | tf.RaggedTensor:
-        return self.tokenize(inputs)
-
-    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
-        if self.sequence_length is None:
-            raise ValueError("WordPieceTokenizer needs sequence_length to be used on symbolic inputs")
-        shape = tuple(inputs.shape) + (self.sequence_length,)
-        return keras.KerasTensor(shape, dtype="int32")
-
     def save_assets(self, dir_path: str) -> None:
         with open(os.path.join(dir_path, ASSET_FILE), "w", encoding="utf-8", newline="\n") as f:
             f.write("".join(t + "\n" for t in self.vocabulary))
@@ -250,12 +236,5 @@ class WordPieceTokenizer(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {
-                "vocabulary": None,
-                "lowercase": self.lowercase,
-                "strip_accents": self.strip_accents,
-                "sequence_length": self.sequence_length,
-            }
-        )
+        config["vocabulary"] = None  # restored from the asset file by `load_assets`
         return config

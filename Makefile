@@ -6,8 +6,9 @@ PY := .venv/bin/python
 setup:
 	@bash scripts/setup_env.sh
 
-# Two pytest-xdist workers, a test file each at a time (module fixtures are built once).
-PYTEST := $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile
+# Two pytest-xdist workers, a test file each at a time (module fixtures are built once), the longest
+# files first (tests/durations.json, see tests/conftest.py).
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder
 
 test: setup lint
 	$(PYTEST) --durations=15

@@ -66,6 +66,8 @@ MASKINGS = ("static", "dynamic")
 VOCABULARY_KINDS = loading.KINDS  # ("sentencepiece", "wordpiece")
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
 # Sections of `trainer.albert` that the pipeline fills in itself (left out of `dump_config`).
+# albert_keras.export writes the Keras model here (exporter.WARMUP_DIR/KERAS_FILE; importing it would import TF).
+EXPORT_KERAS_FILE = os.path.join("assets.extra", "model.keras")
 PIPELINE_OWNED_SECTIONS = ("data", "distribution")
 PIPELINE_OWNED_TRAINING_KEYS = ("run_dir", "train_steps")
 
@@ -375,11 +377,7 @@ class FinetuningPipelineConfig(PipelineConfig):
                 f"Received: {albert.task.name!r}"
             )
         base = _require("finetuning.base_model_dir", f.base_model_dir)
-        f.base_model_dir = _abspath(base)
-        if not os.path.isfile(os.path.join(f.base_model_dir, "config.json")):
-            raise ConfigError(f"`finetuning.base_model_dir` {base!r} is not a model dir (no config.json)")
-        if not loading.has_vocabulary(f.base_model_dir):
-            raise ConfigError(f"`finetuning.base_model_dir` {base!r} holds no vocabulary (spiece.model or vocab.txt)")
+        f.base_model_dir = _base_model(base)
         if not f.labels or not all(f.labels):
             raise ConfigError(
                 f"`finetuning.labels` must list the class names (non-empty strings). Received: {f.labels}"
@@ -393,6 +391,44 @@ class FinetuningPipelineConfig(PipelineConfig):
         for key in ("min_accuracy", "max_accuracy_drop"):
             if not 0.0 <= getattr(ev, key) <= 1.0:
                 raise ConfigError(f"`evaluator.{key}` must be in [0, 1]. Received: {getattr(ev, key)!r}")
+
+
+def _newest_export(path: str) -> str | None:
+    """The highest numeric version under a serving dir (what Pusher pushes to) that is a SavedModel."""
+    if not os.path.isdir(path):
+        return None
+    versions = sorted((int(n) for n in os.listdir(path) if n.isdigit()), reverse=True)
+    for version in versions:
+        candidate = os.path.join(path, str(version))
+        if os.path.isfile(os.path.join(candidate, "saved_model.pb")):
+            return candidate
+    return None
+
+
+def _base_model(base: str) -> str:
+    """`finetuning.base_model_dir` as an absolute model dir or SavedModel export.
+
+    A serving dir (numeric versions, e.g. a pretraining pipeline's
+    `pipeline.serving_dir`) is pinned to its newest version: each push is a
+    new path, so the pipeline's cache never reuses a run on an older model.
+    """
+    path = _abspath(base)
+    path = _newest_export(path) or path
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        if not os.path.isfile(os.path.join(path, EXPORT_KERAS_FILE)):
+            raise ConfigError(
+                f"`finetuning.base_model_dir` {base!r}: the SavedModel {path!r} has no {EXPORT_KERAS_FILE} "
+                "(export it with `albert export`, which writes the Keras model next to the signatures)"
+            )
+        return path
+    if not os.path.isfile(os.path.join(path, "config.json")):
+        raise ConfigError(
+            f"`finetuning.base_model_dir` must be a model dir (config.json), a SavedModel export or a serving "
+            f"dir of numeric versions. Received: {base!r}"
+        )
+    if not loading.has_vocabulary(path):
+        raise ConfigError(f"`finetuning.base_model_dir` {base!r} holds no vocabulary (spiece.model or vocab.txt)")
+    return path
 
 
 def _config_class(data: dict, overrides) -> type:

@@ -85,3 +85,43 @@ def pretraining_record_files(tmp_path_factory, sample_documents, corpus_vocab_di
         seed=7, dynamic=True,
     )
     return {"static": out / "static.tfrecord", "dynamic": out / "dynamic.tfrecord", "stats": stats}
+
+
+# === Longest files first ===
+# `make test` runs two xdist workers a file at a time (`--dist loadfile --no-loadscope-reorder`): the
+# wall time is the busier worker's, so the longest files start first and the short ones fill in
+# (longest-processing-time-first). `tests/durations.json` holds seconds per file, measured by a run with
+# ALBERT_TEST_DURATIONS=tests/durations.json; a file missing from it runs after the listed ones.
+
+DURATIONS_FILE = pathlib.Path(__file__).resolve().parent / "durations.json"
+_file_seconds = {}
+
+
+def _test_file(nodeid):
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    import json
+
+    try:
+        seconds = json.loads(DURATIONS_FILE.read_text())
+    except (OSError, ValueError):
+        return
+    files = list(dict.fromkeys(_test_file(item.nodeid) for item in items))
+    rank = {f: (-seconds.get(f, 0.0), i) for i, f in enumerate(files)}
+    items.sort(key=lambda item: rank[_test_file(item.nodeid)])
+
+
+def pytest_runtest_logreport(report):
+    _file_seconds[_test_file(report.nodeid)] = _file_seconds.get(_test_file(report.nodeid), 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    import json
+    import os
+
+    target = os.environ.get("ALBERT_TEST_DURATIONS")
+    if target and not hasattr(session.config, "workerinput") and _file_seconds:  # the xdist controller
+        pathlib.Path(target).write_text(json.dumps(
+            {f: round(s, 1) for f, s in sorted(_file_seconds.items(), key=lambda kv: -kv[1])}, indent=1) + "\n")

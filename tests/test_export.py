@@ -351,6 +351,28 @@ def test_keras_file_loads_and_matches(pretrainer_export, pretrainer):
         )
 
 
+def test_export_and_serving_dir_convert_back_to_a_model_dir(pretrainer_export, pretrainer, vocab_dir, tmp_path):
+    from albert_keras import convert, load_model_dir
+    from albert_keras.hub import layouts
+
+    serving_dir = os.path.dirname(pretrainer_export)  # versions: 1 (the export) and an empty 0
+    os.makedirs(os.path.join(serving_dir, "0"), exist_ok=True)
+    assert layouts.detect(pretrainer_export).name == "serving_export"
+    assert layouts.detect(serving_dir).name == "serving_versions"
+    out = str(tmp_path / "model")
+    convert.from_serving_export(serving_dir, out)
+    restored = load_model_dir(out)
+    with open(os.path.join(vocab_dir, "spiece.model"), "rb") as f, open(os.path.join(out, "spiece.model"), "rb") as g:
+        assert f.read() == g.read()
+    x = {k: v.numpy() for k, v in _preprocessor(out, PRETRAINER_T)(tf.constant(["猫是[MASK]。"])).items()}
+    x["mask_positions"] = np.array([[1, 2]], "int32")
+    np.testing.assert_allclose(
+        np.asarray(restored(x)["mlm_logits"]), np.asarray(pretrainer(x)["mlm_logits"]), atol=1e-5
+    )
+    with pytest.raises(ValueError, match="must be a SavedModel export"):
+        convert.from_serving_export(str(tmp_path), str(tmp_path / "x"))
+
+
 # === Classifier (exported with `albert export` from a model directory) ===
 
 

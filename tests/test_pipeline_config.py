@@ -86,7 +86,7 @@ def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"}))
     model_dir = tmp_path / "model"
     model_dir.mkdir()
-    with pytest.raises(ConfigError, match="is not a model dir"):
+    with pytest.raises(ConfigError, match="must be a model dir .*, a SavedModel export or a serving dir"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir), "labels": ["a"]}))
     (model_dir / "config.json").write_text("{}")
@@ -97,6 +97,23 @@ def test_finetuning_needs_a_model_dir_and_labels(tmp_path):
     with pytest.raises(ConfigError, match=r"`finetuning\.labels` must list"):
         pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
                                      finetuning={"base_model_dir": str(model_dir)}))
+
+
+def test_finetuning_base_model_may_be_a_pushed_serving_dir(tmp_path):
+    """A serving dir is pinned to its newest SavedModel version; an export needs its Keras model."""
+    serving = tmp_path / "serving"
+    for version in ("9", "10", "11"):
+        (serving / version).mkdir(parents=True)
+    for version in ("9", "10"):  # 11 is still being written (no saved_model.pb)
+        (serving / version / "saved_model.pb").write_bytes(b"")
+    (serving / "10" / "assets.extra").mkdir()
+    (serving / "10" / "assets.extra" / "model.keras").write_bytes(b"")
+    config = pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
+                                          finetuning={"base_model_dir": str(serving), "labels": ["a"]}))
+    assert config.finetuning.base_model_dir == str(serving / "10")
+    with pytest.raises(ConfigError, match=r"SavedModel .*9.* has no assets.extra/model.keras"):
+        pc.load_config(_write_config(tmp_path, pipeline={"kind": "finetuning"}, ingest={"label": "file"},
+                                     finetuning={"base_model_dir": str(serving / "9"), "labels": ["a"]}))
 
 
 def test_vocabulary_kind_and_a_wordpiece_import_dir(tmp_path):

@@ -105,3 +105,16 @@ def test_data_error_is_a_value_error_and_pickles():
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object, round-tripped in memory
     assert (str(copy), copy.path, copy.line, copy.field) == (str(error), "data/train.csv", 12, "label")
     assert str(DataError("No rows", "a.csv")) == "No rows (a.csv)" and str(DataError("Bad")) == "Bad"
+
+
+def test_gzipped_csv_reads_like_the_plain_file(tmp_path):
+    import gzip
+
+    content = 'review,label\n"好吃，但是送得慢",negative\n'
+    path = _write(tmp_path, "reviews.csv.gz", gzip.compress(content.encode("utf-8")))
+    assert tabular.format_of(path) == "csv"
+    rows = tabular.parse_rows(tabular.read_text(path), path, "csv")
+    assert [r.values for r in rows] == [{"review": "好吃，但是送得慢", "label": "negative"}]
+    broken = _write(tmp_path, "cut.csv.gz", gzip.compress(content.encode("utf-8"))[:-6])
+    with pytest.raises(DataError, match=r"complete gzip stream.*cut\.csv\.gz"):
+        tabular.read_text(broken)

@@ -15,6 +15,8 @@ Public API:
         directory → our `AlbertBackbone` (and model dir).
     to_keras_hub(model_dir, output): our model directory → a preset that
         `keras_hub.models.AlbertBackbone.from_preset` loads.
+    from_serving_export(directory, output): our SavedModel export (or the
+        newest version of a serving dir) → a model dir.
     backbone_config_from_json(config, source): original/HF config keys → ours.
 """
 
@@ -24,6 +26,7 @@ from albert_keras.convert.google import from_google_checkpoint
 from albert_keras.convert.hf_reader import from_hf
 from albert_keras.convert.hf_writer import to_hf
 from albert_keras.convert.keras_hub import from_keras_hub, is_keras_hub_preset, to_keras_hub
+from albert_keras.convert.saved_model import from_serving_export, is_serving_export, is_serving_versions
 
 __all__ = [
     "from_google_checkpoint",
@@ -34,6 +37,9 @@ __all__ = [
     "from_keras_hub",
     "to_keras_hub",
     "is_keras_hub_preset",
+    "from_serving_export",
+    "is_serving_export",
+    "is_serving_versions",
     "backbone_config_from_json",
     "hf_config_from_backbone",
 ]

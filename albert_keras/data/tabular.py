@@ -27,9 +27,11 @@ Example:
 
 import csv
 import dataclasses
+import gzip
 import io
 import json
 import os
+import zlib
 from typing import Any
 
 from albert_keras.data.errors import DataError
@@ -85,9 +87,18 @@ class Row:
 def decode_text(data: bytes, path: str) -> str:
     """Decodes the bytes of a data file (see the module docstring).
 
+    A `path` ending in ``.gz`` is gunzipped first (`format_of` looks
+    through the suffix: ``reviews.csv.gz`` is CSV).
+
     Raises:
-        DataError: bytes that are not UTF-8 (the message gives the byte offset).
+        DataError: a broken gzip stream, or bytes that are not UTF-8 (the
+            message gives the byte offset).
     """
+    if os.fspath(path).lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"The file must be a complete gzip stream ({e}); re-compress it with gzip", path) from e
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -118,8 +129,11 @@ def read_text(path: str | os.PathLike) -> str:
 
 
 def format_of(path: str | os.PathLike) -> str | None:
-    """The format of `path` by its extension ("csv", "tsv", "jsonl"), or None."""
-    return EXTENSIONS.get(os.path.splitext(os.fspath(path))[1].lower())
+    """The format of `path` by its extension ("csv", "tsv", "jsonl"), or None; a ``.gz`` suffix is looked through."""
+    name = os.fspath(path).lower()
+    if name.endswith(".gz"):
+        name = name[: -len(".gz")]
+    return EXTENSIONS.get(os.path.splitext(name)[1])
 
 
 def parse_rows(text: str, path: str | os.PathLike, fmt: str) -> list[Row]:

@@ -40,11 +40,14 @@ the exporter only emits long-standing ops (string, ragged, gather, top-k,
 softmax, matmul, parse-example ...), which the tests list.
 """
 
+import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
 
+import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 # Every op `tensorflow_text:ops_lib` registers at tensorflow/text v2.12.1
@@ -136,9 +139,46 @@ json.dump(sorted(o.name for o in ops.op), sys.stdout)
 _PENDING = None
 
 
+def _cache_file() -> str:
+    """Where the core-op list of this TensorFlow install is kept between processes.
+
+    Under `$ALBERT_KERAS_HOME` (default ``~/.cache/albert_keras``), named by
+    the TF version and a hash of the installed package's path and
+    modification time, so another install or an upgrade lists them again.
+    """
+    package = os.path.dirname(tf.__file__)
+    stamp = f"{package}:{os.stat(package).st_mtime_ns}:{tf.__version__}"
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
+    home = os.environ.get("ALBERT_KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "albert_keras")
+    return os.path.join(home, "core_ops", f"tf-{tf.__version__}-{digest}.json")
+
+
+def _read_cache() -> frozenset[str] | None:
+    try:
+        with open(_cache_file()) as f:
+            ops = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return frozenset(ops) if isinstance(ops, list) and len(ops) > 100 else None
+
+
+def _write_cache(ops: frozenset[str]) -> None:
+    path = _cache_file()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(sorted(ops), f)
+        os.replace(tmp, path)
+    except OSError as e:  # a read-only home: list them again next time
+        logging.getLogger(__name__).info("Could not cache the core op list at %s: %s", path, e)
+
+
 def prefetch_core_ops() -> None:
     """Starts listing the core ops in the background (`core_ops` collects it)."""
-    global _PENDING
+    global _CORE_OPS, _PENDING
+    if _CORE_OPS is None and _PENDING is None:
+        _CORE_OPS = _read_cache()
     if _CORE_OPS is None and _PENDING is None:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
         _PENDING = subprocess.Popen(
@@ -154,7 +194,8 @@ def core_ops() -> frozenset[str]:
     """The op names TensorFlow core registers (without TF Text); cached.
 
     Runs a subprocess that imports only `tensorflow`, because the calling
-    process usually has `tensorflow_text` (and its ops) loaded.
+    process usually has `tensorflow_text` (and its ops) loaded; the list is
+    kept on disk (`_cache_file`), so that happens once per TF install.
     """
     global _CORE_OPS, _PENDING
     if _CORE_OPS is None:
@@ -164,6 +205,7 @@ def core_ops() -> frozenset[str]:
         if process.returncode != 0:
             raise RuntimeError(f"Listing the TensorFlow core ops failed:\n{stderr[-2000:]}")
         _CORE_OPS = frozenset(json.loads(stdout))
+        _write_cache(_CORE_OPS)
     return _CORE_OPS
 
 

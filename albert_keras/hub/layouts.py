@@ -22,6 +22,10 @@ Known layouts:
     hf          a HF transformers directory: config.json with
                 `"model_type": "albert"` and `model.safetensors` (or its
                 shards' `model.safetensors.index.json`).
+    serving_export    a SavedModel written by `albert export` or a Pusher
+                (`assets.extra/model.keras` + the vocabulary in `assets/`).
+    serving_versions  a serving base dir (what Pusher pushes to): the
+                export of its newest numeric version.
     keras_hub   a KerasHub ALBERT preset: config.json with a `keras_hub>`
                 `registered_name`, `model.weights.h5`, `tokenizer.json` and
                 `assets/tokenizer/vocabulary.spm`.
@@ -166,8 +170,15 @@ def _convert_keras_hub(directory, output, options):
     convert.from_keras_hub(directory, output=output, lowercase=uncased, strip_accents=uncased)
 
 
+def _convert_serving_export(directory, output, options):
+    del options  # an export carries its tokenizer options in export.json
+    convert.from_serving_export(directory, output)
+
+
 LAYOUTS = [
     Layout("model_dir", _is_model_dir, None),
+    Layout("serving_export", convert.is_serving_export, _convert_serving_export),
+    Layout("serving_versions", convert.is_serving_versions, _convert_serving_export),
     Layout("brightmart_tf1", _is_brightmart_tf1, _convert_brightmart_tf1),
     Layout("google_tf1", _is_google_tf1, _convert_google_tf1),
     Layout("hf", _is_hf, _convert_hf),

@@ -51,7 +51,7 @@ def _build_config(fn_args):
     custom = fn_args.custom_config or {}
     if not fn_args.base_model:
         raise ValueError("The fine-tuning Trainer needs base_model (the pretrained model)")
-    base = model_artifact.resolve_model_dir(fn_args.base_model)
+    base = model_artifact.resolve_model_dir(fn_args.base_model, work_dir=fn_args.model_run_dir)
     data_dir = os.path.join(fn_args.model_run_dir, "data")
     train_file = os.path.join(data_dir, "train.jsonl")
     _input_fn(fn_args.train_files, train_file)

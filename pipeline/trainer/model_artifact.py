@@ -10,6 +10,7 @@
 import os
 import shutil
 
+from albert_keras import convert
 from albert_keras.export import export_saved_model
 
 MODEL_DIR_NAME = "AlbertModelDir"
@@ -20,18 +21,26 @@ def model_dir_of(serving_model_dir: str) -> str:
     return os.path.join(os.path.dirname(os.path.normpath(serving_model_dir)), MODEL_DIR_NAME)
 
 
-def resolve_model_dir(path: str) -> str:
+def resolve_model_dir(path: str, work_dir: str | None = None) -> str:
     """An albert model dir from a model dir, a Model artifact uri or its Format-Serving dir.
 
     An imported plain model dir reaches the Trainer as ``<dir>/Format-Serving``
-    (TFX's `serving_model_path`), hence the parent candidate.
+    (TFX's `serving_model_path`), hence the parent candidate. An imported
+    SavedModel export (a pushed pretrained model) is converted to a model dir
+    under `work_dir` (`albert_keras.convert.from_serving_export`).
     """
     parent = os.path.dirname(os.path.normpath(path))
     for candidate in (path, os.path.join(path, MODEL_DIR_NAME), model_dir_of(path), parent):
         if os.path.isfile(os.path.join(candidate, "config.json")):
             return candidate
+    for candidate in (path, parent):
+        if convert.is_serving_export(candidate) and work_dir is not None:
+            output = os.path.join(work_dir, "base_model")
+            convert.from_serving_export(candidate, output)
+            return output
     raise FileNotFoundError(
-        f"{path!r} is neither an albert model dir (config.json) nor a Model artifact holding {MODEL_DIR_NAME}/"
+        f"{path!r} is neither an albert model dir (config.json), a SavedModel export with assets.extra/model.keras "
+        f"nor a Model artifact holding {MODEL_DIR_NAME}/"
     )
 
 

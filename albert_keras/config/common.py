@@ -18,6 +18,7 @@ from albert_keras.data.corpus import FORMATS as CORPUS_FORMATS
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 OPTIMIZERS = ("lamb", "adamw")
+BUCKETING_MODES = ("auto", "on", "off")  # albert_keras.data.bucketing.MODES (that module imports TensorFlow)
 # What a text input file can be read as: a corpus format, or "csv" (a text/label table; TFX ingestion).
 INPUT_FORMATS = (*CORPUS_FORMATS, "csv")
 
@@ -163,6 +164,21 @@ def choice(key: str, value: Any, choices: Collection[Any]) -> None:
     """Raises `ConfigError` unless `value` is one of `choices`."""
     if value not in choices:
         raise ConfigError(f"`{key}` must be one of {list(choices)}. Received: {value!r}")
+
+
+def check_bucketing(section: str, mode: Any, boundaries: Any, sequence_length: Any) -> None:
+    """Raises `ConfigError` unless `SECTION.bucketing` / `SECTION.bucket_boundaries` are valid."""
+    choice(f"{section}.bucketing", mode, BUCKETING_MODES)
+    if boundaries and (
+        not isinstance(boundaries, list)
+        or not all(isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in boundaries)
+        or boundaries != sorted(set(boundaries))
+        or boundaries[-1] != sequence_length
+    ):
+        raise ConfigError(
+            f"`{section}.bucket_boundaries` must be increasing positive ints ending at `{section}.sequence_length` "
+            f"({sequence_length}), or empty to choose them from the data. Received: {boundaries!r}"
+        )
 
 
 def positive(key: str, value: Any) -> None:

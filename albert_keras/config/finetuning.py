@@ -13,6 +13,7 @@ from albert_keras.config.common import (
     ModelConfig,
     OptimizerConfig,
     TrainingConfig,
+    check_bucketing,
     check_common,
     check_files,
     choice,
@@ -41,6 +42,11 @@ class FinetuneDataConfig:
         doc_stride: SQuAD window stride in tokens.
         max_query_length: SQuAD question tokens kept.
         max_answer_length: SQuAD longest predicted answer, in tokens.
+        bucketing: length-aware training batches ("auto", "on", "off";
+            `albert_keras.data.bucketing`); "auto" buckets when the mean
+            example length is under 3/4 of T. Multiple choice never buckets.
+        bucket_boundaries: bucket widths, increasing, the last T; empty
+            chooses them from the training examples.
     """
 
     train_file: str = ""
@@ -54,6 +60,8 @@ class FinetuneDataConfig:
     doc_stride: int = 64
     max_query_length: int = 32
     max_answer_length: int = 30
+    bucketing: str = "auto"
+    bucket_boundaries: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -91,6 +99,7 @@ class FinetuneConfig:
         """Checks values; raises `ConfigError` naming the key."""
         check_common(self)
         choice("task.name", self.task.name, TASKS)
+        check_bucketing("data", self.data.bucketing, self.data.bucket_boundaries, self.data.sequence_length)
         if not self.data.train_file:
             raise ConfigError("data.train_file is empty: give the training file.")
         check_files("data.train_file", [self.data.train_file])

@@ -14,6 +14,7 @@ from albert_keras.config.common import (
     ModelConfig,
     OptimizerConfig,
     TrainingConfig,
+    check_bucketing,
     check_common,
     check_files,
     choice,
@@ -55,6 +56,12 @@ class PretrainDataConfig:
         short_seq_prob: chance of a shorter target length (as the original).
         eval_fraction: held-out document fraction when `eval_files` is empty.
         shuffle_buffer: examples in the shuffle buffer.
+        bucketing: length-aware batching of records ("auto", "on", "off";
+            `albert_keras.data.bucketing`): batches of similar length cut to
+            a bucket width. "auto" buckets when the records' mean length is
+            under 3/4 of T.
+        bucket_boundaries: bucket widths, increasing, the last T; empty
+            chooses them from the records' lengths.
     """
 
     source: str = "text"
@@ -71,6 +78,8 @@ class PretrainDataConfig:
     short_seq_prob: float = 0.1
     eval_fraction: float = 0.05
     shuffle_buffer: int = 10000
+    bucketing: str = "auto"
+    bucket_boundaries: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -91,6 +100,7 @@ class PretrainConfig:
         d = self.data
         choice("data.source", d.source, PRETRAIN_SOURCES)
         choice("data.format", d.format, CORPUS_FORMATS)
+        check_bucketing("data", d.bucketing, d.bucket_boundaries, d.sequence_length)
         if not d.train_files:
             raise ConfigError("data.train_files is empty: give corpus files (source text) or TFRecord files.")
         check_files("data.train_files", d.train_files, globs=d.source == "records")

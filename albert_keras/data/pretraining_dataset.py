@@ -21,6 +21,7 @@ from typing import Any
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.data import bucketing
 from albert_keras.data.errors import DataError
 from albert_keras.data.pretraining_records import WORD_STARTS, dynamic_feature_spec, static_feature_spec
 from albert_keras.masking.dynamic_masking import dynamic_mask
@@ -107,6 +108,7 @@ def load_pretraining_dataset(
     seed: int | None = None,
     shuffle_buffer: int = 10000,
     drop_remainder: bool = True,
+    boundaries: Sequence[int] | None = None,
 ) -> tf.data.Dataset:
     """Reads static pretraining records.
 
@@ -120,12 +122,16 @@ def load_pretraining_dataset(
         seed: the shuffle seed.
         shuffle_buffer: the shuffle buffer size.
         drop_remainder: drop the last partial batch (keep it for evaluation).
+        boundaries: length buckets (`albert_keras.data.bucketing`); None
+            pads every batch to T.
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches (see the module docstring).
     """
     ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder)
     ds = ds.map(lambda s: parse_static_batch(s, seq_len, max_predictions), num_parallel_calls=tf.data.AUTOTUNE)
+    if boundaries:
+        ds = bucketing.bucket_batches(ds.unbatch(), batch_size, boundaries, drop_remainder)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -191,6 +197,7 @@ def load_dynamic_pretraining_dataset(
     repeat: bool = False,
     shuffle_buffer: int = 10000,
     drop_remainder: bool = True,
+    boundaries: Sequence[int] | None = None,
     **mask_options: Any,
 ) -> tf.data.Dataset:
     """Reads dynamic records and masks them afresh at every read.
@@ -206,6 +213,8 @@ def load_dynamic_pretraining_dataset(
         repeat: repeat forever.
         shuffle_buffer: the shuffle buffer size.
         drop_remainder: drop the last partial batch (keep it for evaluation).
+        boundaries: length buckets (`albert_keras.data.bucketing`), cut
+            before masking; None pads every batch to T.
         **mask_options: `dynamic_mask` options (masked_lm_prob, max_ngram,
             favor_shorter_ngram, mask_token_rate, random_token_rate).
 
@@ -214,6 +223,8 @@ def load_dynamic_pretraining_dataset(
     """
     ds = _records(file_pattern, batch_size, shuffle, shuffle_buffer, seed, repeat, drop_remainder)
     ds = ds.map(lambda s: parse_dynamic_batch(s, seq_len), num_parallel_calls=tf.data.AUTOTUNE)
+    if boundaries:
+        ds = bucketing.bucket_batches(ds.unbatch(), batch_size, boundaries, drop_remainder)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     ds = tf.data.Dataset.zip((ds, seeds))
     ds = ds.map(
@@ -221,6 +232,24 @@ def load_dynamic_pretraining_dataset(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def sample_lengths(file_pattern: FilePattern, seq_len: int, limit: int = 4096) -> list[int]:
+    """Real-token counts (`input_mask` sums) of the first `limit` records."""
+    spec = {"input_mask": tf.io.FixedLenFeature([seq_len], tf.int64)}
+    ds = tf.data.TFRecordDataset(_files(file_pattern)).take(limit).batch(1024)
+    ds = ds.map(lambda s: tf.reduce_sum(tf.io.parse_example(s, spec)["input_mask"], axis=1))
+    return [int(n) for batch in ds for n in batch.numpy()]
+
+
+def record_boundaries(file_pattern: FilePattern, data_config: Any) -> list[int] | None:
+    """The length buckets of `data_config.bucketing` for these records, or None."""
+    d = data_config
+    mode, given = getattr(d, "bucketing", "off"), list(getattr(d, "bucket_boundaries", []) or [])
+    if mode == "off":
+        return None
+    lengths = sample_lengths(file_pattern, d.sequence_length)
+    return bucketing.resolve_bucketing(mode, given, lengths, d.sequence_length)
 
 
 def records_dataset(
@@ -231,6 +260,7 @@ def records_dataset(
     training: bool,
     vocabulary_size: int,
     special_ids: SpecialIds = SENTENCEPIECE,
+    boundaries: Sequence[int] | None = None,
 ) -> tf.data.Dataset:
     """A batched `(x, y)` dataset of pretraining records, static or dynamic.
 
@@ -253,25 +283,32 @@ def records_dataset(
         vocabulary_size: V, for random replacement tokens.
         special_ids: the vocabulary's special ids (the encoder's
             `special_ids`), for masking dynamic records.
+        boundaries: length buckets; None takes them from
+            `data.bucketing` / `data.bucket_boundaries` and a sample of the
+            records (`record_boundaries`).
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches: x token_ids, segment_ids,
-        padding_mask int32 `[B, T]`, mask_positions int32 `[B, P]`; y
+        padding_mask int32 `[B, T]` (`[B, w]`, w a bucket boundary, when
+        bucketed), mask_positions int32 `[B, P]`; y
         mlm_ids int32 `[B, P]`, mlm_weights float32 `[B, P]`, sop_label
         int32 `[B]`.
     """
     d = data_config
     kind = record_kind(files)
+    if boundaries is None:
+        boundaries = record_boundaries(files, d)
     if kind == "static":
         return load_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, shuffle=training, repeat=training,
-            seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training,
+            seed=seed, shuffle_buffer=d.shuffle_buffer, drop_remainder=training, boundaries=boundaries,
         )
 
     def dynamic(**options: Any) -> tf.data.Dataset:
         return load_dynamic_pretraining_dataset(
             files, batch_size, d.sequence_length, d.max_predictions, vocabulary_size, seed=seed,
-            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, special_ids=special_ids, **options,
+            masked_lm_prob=d.masking_probability, max_ngram=d.max_ngram, special_ids=special_ids,
+            boundaries=boundaries, **options,
         )
 
     if training and d.dynamic_masking:
@@ -280,4 +317,13 @@ def records_dataset(
     if not training:
         return once.cache()
     ds = once.unbatch().cache().shuffle(d.shuffle_buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+    if boundaries:  # masked once, cut per bucket: pad the cached examples back to T, then bucket again
+        ds = ds.map(lambda x, y: (_pad_to(x, d.sequence_length), y))
+        return bucketing.bucket_batches(ds, batch_size, boundaries).prefetch(tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _pad_to(x, seq_len):
+    return {
+        k: (tf.pad(v, [[0, seq_len - tf.shape(v)[0]]]) if k in bucketing.SEQUENCE_KEYS else v) for k, v in x.items()
+    }

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from albert_keras import features
+from albert_keras.data import bucketing
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
 from albert_keras.data.sentences import split_sentences
@@ -214,11 +215,23 @@ def masked_dataset(
     Returns:
         A `tf.data.Dataset`.
     """
-    ds = tf.data.Dataset.from_tensor_slices(examples.as_dict())
+    arrays = examples.as_dict()
+    ds = tf.data.Dataset.from_tensor_slices(arrays)
     mask = dynamic_masking(
         encoder, data_config.max_predictions, data_config.masking_probability, seed=seed,
         max_ngram=data_config.max_ngram,
     )
+    lengths = np.asarray(arrays[features.PADDING_MASK]).sum(axis=1).tolist()
+    boundaries = bucketing.resolve_bucketing(
+        getattr(data_config, "bucketing", "off"), list(getattr(data_config, "bucket_boundaries", []) or []),
+        lengths, data_config.sequence_length,
+    )
+
+    def batched(ds, drop_remainder):
+        if boundaries:
+            return bucketing.bucket_batches(ds, batch_size, boundaries, drop_remainder=drop_remainder)
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+
     if training:
         n = len(examples)
         if data_config.dynamic_masking:
@@ -227,8 +240,8 @@ def masked_dataset(
         else:
             ds = ds.enumerate().map(mask).cache()
             ds = ds.shuffle(min(n, data_config.shuffle_buffer), seed=seed, reshuffle_each_iteration=True).repeat()
-        return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return ds.enumerate().map(mask).batch(batch_size).cache()
+        return batched(ds, True).prefetch(tf.data.AUTOTUNE)
+    return batched(ds.enumerate().map(mask), False).cache()
 
 
 def unigram_counts(

@@ -16,7 +16,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from albert_keras import features
 from albert_keras.config import ConfigError, FinetuneConfig, coerce
+from albert_keras.data import bucketing
 from albert_keras.data.readers import conll, multiple_choice, squad, table
 from albert_keras.model_dir import save_model_dir
 from albert_keras.tasks import AlbertClassifier, AlbertMultipleChoice, AlbertQuestionAnswerer, AlbertTokenClassifier
@@ -139,10 +141,23 @@ def evaluate(
     return task_metrics.squad_metrics(examples, predictions)
 
 
-def _dataset(data, batch_size, seed):
+def boundaries_of(config: FinetuneConfig, data: TaskData) -> list[int] | None:
+    """The length buckets of `data.bucketing` for these examples, or None (also for multiple choice)."""
+    mask = data.x.get(features.PADDING_MASK)
+    if mask is None or np.ndim(mask) != 2:
+        return None
+    d = config.data
+    lengths = np.asarray(mask).sum(axis=1).tolist()
+    return bucketing.resolve_bucketing(d.bucketing, list(d.bucket_boundaries or []), lengths, d.sequence_length)
+
+
+def _dataset(data, batch_size, seed, boundaries=None):
     n = len(data)
     ds = tf.data.Dataset.from_tensor_slices((data.x, data.y))
     ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    if boundaries:
+        per_token = isinstance(data.y, np.ndarray) and data.y.ndim == 2  # token classification tags
+        return bucketing.bucket_batches(ds, batch_size, boundaries, trim_y=per_token).prefetch(tf.data.AUTOTUNE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
@@ -191,7 +206,7 @@ def run_finetuning(config: FinetuneConfig | dict[str, Any], fresh: bool = False)
 
     outcome = train(
         model,
-        _dataset(train_data, micro_batch, t.seed),
+        _dataset(train_data, micro_batch, t.seed, boundaries_of(config, train_data)),
         run_dir=t.run_dir,
         total_steps=total,
         steps_per_loop=loop,

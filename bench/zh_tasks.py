@@ -81,7 +81,7 @@ CUT_AFTER = set("，。；！？、,;!?")  # where a long NER sentence is prefer
 # Sizes of the full run (2 CPU cores, ~60 min) and of --quick (< 3 min); a flag given overrides either.
 FULL = {"max_train": 0, "max_eval": 0, "max_pretrain_texts": 0, "vocab_size": 8000, "seq_len": 64,
         "batch_size": 32, "num_layers": 4, "hidden_dim": 128, "embedding_dim": 64, "intermediate_dim": 512,
-        "num_heads": 4, "pretrain_steps": 2400, "pretrain_lr": 0.005, "finetune_steps": 800,
+        "num_heads": 4, "pretrain_steps": 2000, "pretrain_lr": 0.005, "finetune_steps": 600,
         "finetune_lr": 0.0005, "crf_iterations": 100, "xla": True}
 QUICK = {"max_train": 600, "max_eval": 200, "max_pretrain_texts": 3000, "vocab_size": 3000, "seq_len": 32,
          "batch_size": 16, "num_layers": 2, "hidden_dim": 64, "embedding_dim": 32, "intermediate_dim": 128,
@@ -480,7 +480,9 @@ def report(results, sizes, args, total_seconds):
     lines.append(f"| whole run (this invocation) | {total_seconds:.0f} s |")
     lines.append("")
     if pre is not None and pre.get("value") is not None:
-        lines.append(f"Pretraining: {pre['steps']} steps, held-out MLM accuracy {pre['value']:.4f}.")
+        constant = pre["details"].get("best_constant_accuracy")
+        beside = f" (the best constant answer: {constant:.4f})" if constant is not None else ""
+        lines.append(f"Pretraining: {pre['steps']} steps, held-out MLM accuracy {pre['value']:.4f}{beside}.")
     architecture_text = ", ".join(f"{k}={v}" for k, v in architecture(args).items())
     lines += [
         f"Model: {architecture_text}; vocabulary {'of ' + args.pretrained if args.pretrained else args.vocab_size}; "

@@ -3,7 +3,7 @@
 import collections
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -101,8 +101,59 @@ def entity_spans(tags: Iterable[str]) -> set[tuple[str, int, int]]:
     return spans
 
 
+def entity_scores(gold: Iterable[Sequence[str]], predicted: Iterable[Sequence[str]]) -> dict[str, float]:
+    """Entity-level micro precision, recall and F1 over sentences of BIO tags (the one copy of the rule).
+
+    An entity counts as found only when a predicted span has exactly the
+    gold span's start, end and type (`entity_spans`; an `I-` tag after `O`
+    or after another type opens an entity, as in conlleval). Counts are
+    summed over all sentences before dividing (micro average).
+
+    Args:
+        gold: one tag sequence per sentence, e.g. `[["B-PER", "I-PER", "O"], ...]`.
+        predicted: the predicted tag sequences, in the same order (each as
+            long as its gold sentence).
+
+    Returns:
+        A dict: entity_precision, entity_recall, entity_f1 (0.0 where a
+        ratio has no denominator), and the counts gold_entities,
+        predicted_entities, correct_entities.
+
+    Raises:
+        ValueError: different numbers of sentences, or a predicted sentence
+            whose length differs from its gold one.
+    """
+    gold, predicted = list(gold), list(predicted)
+    if len(gold) != len(predicted):
+        raise ValueError(
+            f"`gold` and `predicted` must have the same number of sentences. Received: {len(gold)} and "
+            f"{len(predicted)}"
+        )
+    tp = n_pred = n_gold = 0
+    for row, (gold_tags, pred_tags) in enumerate(zip(gold, predicted, strict=True)):
+        if len(gold_tags) != len(pred_tags):
+            raise ValueError(
+                f"Sentence {row} must have as many predicted tags as gold tags. Received: {len(pred_tags)} "
+                f"and {len(gold_tags)}"
+            )
+        gold_spans, pred_spans = entity_spans(gold_tags), entity_spans(pred_tags)
+        tp += len(gold_spans & pred_spans)
+        n_pred += len(pred_spans)
+        n_gold += len(gold_spans)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    return {
+        "entity_precision": precision,
+        "entity_recall": recall,
+        "entity_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "gold_entities": n_gold,
+        "predicted_entities": n_pred,
+        "correct_entities": tp,
+    }
+
+
 def token_classification_metrics(labels: np.ndarray, logits: np.ndarray, tag_names: list[str]) -> dict[str, float]:
-    """Accuracy on labelled (first-piece) tokens and entity-level micro F1.
+    """Accuracy on labelled (first-piece) tokens and entity-level micro F1 (`entity_scores`).
 
     Args:
         labels: int `[N, T]`, -100 where not scored.
@@ -115,19 +166,11 @@ def token_classification_metrics(labels: np.ndarray, logits: np.ndarray, tag_nam
     predictions = np.argmax(logits, -1)
     scored = labels >= 0
     result = {"accuracy": float((predictions[scored] == labels[scored]).mean())}
-    tp = n_pred = n_gold = 0
-    for row in range(labels.shape[0]):
-        keep = scored[row]
-        gold = entity_spans([tag_names[i] for i in labels[row][keep]])
-        pred = entity_spans([tag_names[i] for i in predictions[row][keep]])
-        tp += len(gold & pred)
-        n_pred += len(pred)
-        n_gold += len(gold)
-    precision = tp / n_pred if n_pred else 0.0
-    recall = tp / n_gold if n_gold else 0.0
-    result["entity_precision"] = precision
-    result["entity_recall"] = recall
-    result["entity_f1"] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    gold = [[tag_names[i] for i in labels[row][scored[row]]] for row in range(labels.shape[0])]
+    pred = [[tag_names[i] for i in predictions[row][scored[row]]] for row in range(labels.shape[0])]
+    scores = entity_scores(gold, pred)
+    for key in ("entity_precision", "entity_recall", "entity_f1"):
+        result[key] = scores[key]
     return result
 
 

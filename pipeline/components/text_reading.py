@@ -16,17 +16,16 @@ and a missing label as no `label` feature: the curated schema makes both
 anomalies.
 
 A record goes to ``eval`` when ``md5(text) % total_buckets <
-eval_buckets``, else to ``train``; the same text always lands in the same
-split. A missing, empty or malformed file raises
+eval_buckets``, else to ``train`` (`albert_keras.data.splits.split_of`, the
+one copy of the rule); the same text always lands in the same split. A missing, empty or malformed file raises
 `albert_keras.data.errors.DataError` naming the file (and line and field).
 """
 
-import hashlib
 import os
 
 import tensorflow as tf
 
-from albert_keras.data import corpus, tabular
+from albert_keras.data import corpus, splits, tabular
 from albert_keras.data.errors import DataError
 from pipeline import features
 
@@ -99,9 +98,8 @@ def to_example(text: str, label: str | None = None) -> tf.train.Example:
 
 
 def split_of(text: str, eval_buckets: int, total_buckets: int) -> str:
-    """"train" or "eval", by the md5 of the text."""
-    bucket = int(hashlib.md5(text.encode("utf-8")).hexdigest(), 16) % total_buckets
-    return features.EVAL_SPLIT if bucket < eval_buckets else features.TRAIN_SPLIT
+    """"train" or "eval", by the md5 of the text (`albert_keras.data.splits.split_of`)."""
+    return splits.split_of(text, eval_buckets, total_buckets)
 
 
 def write_examples(

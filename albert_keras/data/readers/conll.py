@@ -2,7 +2,10 @@
 
 One token a line, whitespace-separated columns, the first the word and the
 last its tag (e.g. `EU NNP B-NP B-ORG` or `Paris B-LOC`); a blank line ends
-a sentence; `-DOCSTART-` lines are skipped. Each word is tokenized alone;
+a sentence; `-DOCSTART-` lines are skipped. A line holding a tab is split on
+tabs only, so the character-per-line layout of Chinese NER data
+(`字<TAB>B-PER`, the MSRA corpus) keeps a token that is itself a space
+(`\u3000<TAB>O`). Each word is tokenized alone;
 its first piece carries the tag, the other pieces and the special tokens
 get -100 (ignored by `AlbertTokenClassifier`).
 """
@@ -23,23 +26,25 @@ def read_conll(path: str | os.PathLike) -> list[tuple[list[str], list[str]]]:
     """Returns a list of `(words, tags)` sentences.
 
     Raises:
-        DataError: a missing or non-UTF-8 file, a line with one column, or
-            no sentence at all.
+        DataError: a missing or non-UTF-8 file, a line with one column (or
+            an empty word or tag), or no sentence at all; it names the file
+            and line.
     """
     sentences, words, tags = [], [], []
     for number, line in enumerate(tabular.read_text(path).split("\n"), start=1):
-        parts = line.split()
-        if not parts:
+        if not line.strip():
             if words:
                 sentences.append((words, tags))
                 words, tags = [], []
             continue
+        parts = line.split("\t") if "\t" in line else line.split()
         if parts[0] == "-DOCSTART-":
             continue
-        if len(parts) < 2:
-            raise DataError(f"A line must hold 'word ... tag'. Received: {line.strip()!r}", path, number)
-        words.append(parts[0])
-        tags.append(parts[-1])
+        word, tag = parts[0].strip() or parts[0], parts[-1].strip()  # a space token stays itself
+        if len(parts) < 2 or not word or not tag:
+            raise DataError(f"A line must hold 'word ... tag'. Received: {line!r}", path, number)
+        words.append(word)
+        tags.append(tag)
     if words:
         sentences.append((words, tags))
     if not sentences:

@@ -5,9 +5,14 @@ Each row has a text field (default `text`), an optional second text
 string or integer) for classification, a number for regression. The file is
 read by `albert_keras.data.tabular` (format by extension: `.csv`, `.tsv`,
 `.jsonl`/`.json`; quoted CSV fields may hold commas, quotes and newlines).
+
+`read_labelled_texts` gives the rows as `(text, label, other fields)` records
+without encoding them (the benchmarks' baselines and hash split take text).
 """
 
+import dataclasses
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,6 +21,62 @@ from albert_keras.data import tabular
 from albert_keras.data.errors import DataError
 from albert_keras.data.packing import pack
 from albert_keras.tokenizer.loading import Encoder
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledText:
+    """One labelled row of a table.
+
+    Attributes:
+        text: the text field, as in the file.
+        label: the label field, as a string.
+        fields: the requested other fields (name -> value as a string).
+        line: the 1-based line the row starts on.
+    """
+
+    text: str
+    label: str
+    fields: dict
+    line: int
+
+
+def read_labelled_texts(
+    path: str | os.PathLike,
+    text_field: str = "text",
+    label_field: str = "label",
+    extra_fields: Sequence[str] = (),
+    labels: Sequence[str] | None = None,
+) -> list[LabelledText]:
+    """Reads a CSV, TSV or JSONL file of labelled texts (e.g. `cat,label,review` reviews).
+
+    Args:
+        path: the file.
+        text_field: the text column (e.g. "review").
+        label_field: the label column.
+        extra_fields: other columns to keep (e.g. `("cat",)`); each must be
+            present and not blank.
+        labels: the allowed labels; None allows any.
+
+    Returns:
+        A list of `LabelledText` in file order.
+
+    Raises:
+        DataError: no rows, a missing or blank field, or a label not in
+            `labels`; the message names the file, line and field.
+    """
+    rows = tabular.read_rows(path)
+    if not rows:
+        raise DataError("The file holds no rows", path)
+    allowed = None if labels is None else [str(label) for label in labels]
+    records = []
+    for row in rows:
+        text = str(row.require(text_field))
+        label = str(row.require(label_field))
+        if allowed is not None and label not in allowed:
+            raise row.error(f"`{label_field}` must be one of {allowed}. Received: {label!r}", label_field)
+        fields = {name: str(row.require(name)) for name in extra_fields}
+        records.append(LabelledText(text, label, fields, row.line))
+    return records
 
 
 def collect_labels(path: str | os.PathLike, label_field: str = "label") -> list[str]:

@@ -82,3 +82,5 @@ def run_fn(fn_args: Any) -> None:
         model_artifact.save_outputs(
             result.model_dir, fn_args.serving_model_dir, sequence_length=config["data"]["sequence_length"]
         )
+    else:  # a non-chief worker of a multi-worker run: the TFX Trainer wants the chief's export
+        model_artifact.wait_for_chief_export(fn_args.serving_model_dir)

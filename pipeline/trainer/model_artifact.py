@@ -9,10 +9,14 @@
 
 import os
 import shutil
+import time
+
+import tensorflow as tf
 
 from albert_keras.export import export_saved_model
 
 MODEL_DIR_NAME = "AlbertModelDir"
+CHIEF_EXPORT_TIMEOUT_S = 3600.0  # how long a non-chief worker waits for the chief's export
 
 
 def model_dir_of(serving_model_dir: str) -> str:
@@ -50,3 +54,33 @@ def save_outputs(trained_model_dir: str, serving_model_dir: str, sequence_length
     shutil.copytree(trained_model_dir, target)
     export_saved_model(target, serving_model_dir, top_k=top_k, sequence_length=sequence_length, overwrite=True)
     return target
+
+
+def wait_for_chief_export(
+    serving_model_dir: str, timeout_s: float = CHIEF_EXPORT_TIMEOUT_S, poll_s: float = 10.0
+) -> None:
+    """Blocks a non-chief worker until the chief's SavedModel is in `serving_model_dir`.
+
+    Under MultiWorkerMirroredStrategy (a Vertex AI CustomJob with several
+    replicas) every worker runs the Trainer's `run_fn`, and the TFX Trainer
+    fails a worker whose `serving_model_dir` does not exist when `run_fn`
+    returns. Only the chief exports, so the others wait for its
+    ``saved_model.pb`` (the shared gs:// artifact uri).
+
+    Args:
+        serving_model_dir: `fn_args.serving_model_dir`.
+        timeout_s: seconds to wait.
+        poll_s: seconds between looks.
+
+    Raises:
+        TimeoutError: no ``saved_model.pb`` appeared within `timeout_s`.
+    """
+    target = os.path.join(serving_model_dir, "saved_model.pb")
+    deadline = time.monotonic() + timeout_s
+    while not tf.io.gfile.exists(target):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"The chief wrote no SavedModel to {serving_model_dir!r} within {timeout_s:.0f} s "
+                f"(this worker finished training; see the chief's log)"
+            )
+        time.sleep(poll_s)

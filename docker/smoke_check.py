@@ -13,9 +13,11 @@ are the installed wheel's. In order:
    Trainer modules, runners) and the Vertex AI Trainer extension.
 3. Runs `pipeline.trainer.pretrain_module.run_fn` on a tiny example set in
    PretrainingExamplesGen's layout (``Split-train/``, ``Split-eval/``,
-   ``vocab/``): 4 steps of a 1-layer model, then the export.
-4. Loads the exported SavedModel and calls `fill_mask` (its tokenizer ops
-   are TF Text's).
+   ``vocab/``): 4 steps of a 1-layer model, then the export. The examples,
+   the ModelRun and the Model live at remote URIs, as on Vertex AI
+   (``gs://``): here ``ram://``, TensorFlow's in-memory file system.
+4. Loads the exported SavedModel (from ``ram://``) and calls `fill_mask`
+   (its tokenizer ops are TF Text's).
 
 Prints one JSON line: what it saw (the test reads it).
 """
@@ -31,6 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 TEXT_OPS = ("SentencepieceOp", "SentencepieceTokenizeOp")
+REMOTE = "ram://albert-smoke"  # stands for gs://BUCKET/pipeline_root/...
 WORDS = ("the cat sat on a mat while a dog ran in the park and birds sang songs of spring "
          "rain fell over green hills where old trees stood near quiet rivers").split()
 
@@ -49,7 +52,7 @@ def _documents(n=40, seed=0):
 
 
 def _example_set(root):
-    """A vocabulary and static records in PretrainingExamplesGen's artifact layout."""
+    """A vocabulary and static records in PretrainingExamplesGen's artifact layout (local `root`)."""
     from albert_keras.data.pretraining_records import write_pretraining_records
     from albert_keras.tokenizer import vocab
     from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
@@ -70,10 +73,13 @@ def _example_set(root):
 def _run_trainer(work):
     from tfx.components.trainer.fn_args_utils import FnArgs
 
+    from pipeline import remote
     from pipeline.trainer import pretrain_module
 
-    files = _example_set(os.path.join(work, "examples"))
-    serving_model_dir = os.path.join(work, "model", "Format-Serving")
+    local = _example_set(os.path.join(work, "examples"))
+    remote.upload_dir(os.path.join(work, "examples"), f"{REMOTE}/examples")
+    files = {split: f"{REMOTE}/examples/Split-{split}/{os.path.basename(path)}" for split, path in local.items()}
+    serving_model_dir = f"{REMOTE}/model/Format-Serving"
     custom_config = {
         "albert": {
             "model": {"init": "albert_tiny", "overrides": {
@@ -87,7 +93,7 @@ def _run_trainer(work):
     }
     fn_args = FnArgs(
         train_files=[files["train"]], eval_files=[files["eval"]], train_steps=4, eval_steps=1,
-        model_run_dir=os.path.join(work, "model_run"), serving_model_dir=serving_model_dir,
+        model_run_dir=f"{REMOTE}/model_run", serving_model_dir=serving_model_dir,
         custom_config=custom_config,
     )
     pretrain_module.run_fn(fn_args)
@@ -128,8 +134,9 @@ def main(work: str) -> dict:
         "ops_after_tensorflow_text": after,
         "modules": modules,
         "vertex_trainer": google_cloud_ai_platform.Trainer.__name__,
-        "serving_files": sorted(os.listdir(serving_model_dir)),
-        "model_dir_files": sorted(os.listdir(os.path.join(os.path.dirname(serving_model_dir), "AlbertModelDir"))),
+        "serving_files": sorted(tf.io.gfile.listdir(serving_model_dir)),
+        "model_dir_files": sorted(tf.io.gfile.listdir(f"{REMOTE}/model/AlbertModelDir")),
+        "model_run_files": sorted(tf.io.gfile.listdir(f"{REMOTE}/model_run")),
         "fill_mask": {k: list(v.shape) for k, v in out.items()},
         "fill_mask_top_token": out["top_k_tokens"].numpy()[0, 0, 0].decode("utf-8"),
     }

@@ -137,3 +137,57 @@ def test_non_chief_worker_gives_up_when_the_chief_never_exports(tmp_path, model_
     serving.mkdir()  # the dir alone (an export under way) is not the export
     with pytest.raises(TimeoutError, match="The chief wrote no SavedModel to .*Format-Serving"):
         model_artifact.wait_for_chief_export(str(serving), timeout_s=0.2, poll_s=0.05)
+
+
+def test_remote_dirs_round_trip_through_a_uri_scheme(tmp_path):
+    """ram:// (TensorFlow's in-memory file system) stands for gs:// here."""
+    import tensorflow as tf
+
+    from pipeline import remote
+
+    local = tmp_path / "out"
+    (local / "sub").mkdir(parents=True)
+    (local / "a.txt").write_text("a")
+    (local / "sub" / "b.bin").write_bytes(b"\x00b")
+    remote.upload_dir(str(local), "ram://prod-test/run")
+    assert sorted(tf.io.gfile.listdir("ram://prod-test/run")) == ["a.txt", "sub"]
+    copy = remote.local_copy("ram://prod-test/run")
+    assert open(os.path.join(copy, "a.txt")).read() == "a"
+    assert open(os.path.join(copy, "sub", "b.bin"), "rb").read() == b"\x00b"
+    assert remote.local_copy(str(local)) == str(local)  # a local dir is used in place
+    with remote.writable_dir("ram://prod-test/vocab") as out:
+        assert not remote.is_remote(out)
+        open(os.path.join(out, "spiece.model"), "wb").write(b"pb")
+    assert tf.io.gfile.exists("ram://prod-test/vocab/spiece.model") and not os.path.exists(out)
+    with pytest.raises(RuntimeError), remote.writable_dir("ram://prod-test/failed") as out:
+        open(os.path.join(out, "x"), "w").write("x")
+        raise RuntimeError("the step failed")
+    assert not tf.io.gfile.exists("ram://prod-test/failed/x")  # nothing half-written is uploaded
+    assert remote.parent("gs://bucket/root/Format-Serving/") == "gs://bucket/root"
+    assert remote.parent("/a/b/c") == "/a/b"
+    with pytest.raises(FileNotFoundError, match="No directory at 'ram://prod-test/none'"):
+        remote.local_copy("ram://prod-test/none")
+
+
+def test_remote_model_artifact_and_vocabulary_are_read_from_local_copies(tmp_path, model_artifact):
+    from pipeline import remote
+    from pipeline.components.pretraining_beam import PretrainingExamplesDoFn
+
+    spm = os.path.join(REPO, "tests", "data", "spm")
+    artifact = "ram://prod-test/Trainer/model/7"
+    model_dir = tmp_path / "model_dir"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    remote.upload_dir(str(model_dir), f"{artifact}/{model_artifact.MODEL_DIR_NAME}")
+    assert model_artifact.model_dir_of(f"{artifact}/Format-Serving") == f"{artifact}/AlbertModelDir"
+    for path in (artifact, f"{artifact}/Format-Serving"):
+        assert model_artifact.resolve_model_dir(path) == f"{artifact}/AlbertModelDir"
+        local = model_artifact.local_model_dir(path)
+        assert not remote.is_remote(local) and os.path.isfile(os.path.join(local, "config.json"))
+
+    remote.upload_dir(spm, "ram://prod-test/examples/vocab")  # a Dataflow worker's DoFn gets a gs:// vocabulary
+    dofn = PretrainingExamplesDoFn("ram://prod-test/examples/vocab", sequence_length=16, max_predictions=2)
+    dofn.setup()
+    in_place = PretrainingExamplesDoFn(spm, sequence_length=16, max_predictions=2)
+    in_place.setup()
+    assert dofn.tokenize(["hello world."]) == in_place.tokenize(["hello world."]) != [[]]

@@ -5,7 +5,8 @@ paths (read off the Dockerfile's COPY lines) into a temp dir, runs the same scri
 uv's cache (UV_OFFLINE=1: no network; the image build downloads instead and also sets UV_COMPILE_BYTECODE=1),
 then runs the image's own check, docker/smoke_check.py, in that venv from outside the source tree: the TF Text
 ops register, every module of the installed `pipeline` package imports, and the Trainer's `run_fn` trains and
-exports a model whose `fill_mask` runs.
+exports a model whose `fill_mask` runs, its examples, ModelRun and Model at remote URIs as on Vertex AI
+(`ram://`, TensorFlow's in-memory file system, standing for gs://).
 """
 
 import json
@@ -67,4 +68,5 @@ def test_fresh_venv_built_like_the_pipeline_image_runs_the_trainer(tmp_path):
     assert seen["vertex_trainer"] == "Trainer"
     assert {"saved_model.pb", "variables", "assets.extra"} <= set(seen["serving_files"])
     assert {"config.json", "model.weights.h5", "spiece.model"} <= set(seen["model_dir_files"])
+    assert {"metrics.json", "model", "checkpoints"} <= set(seen["model_run_files"])  # the ModelRun, uploaded
     assert seen["fill_mask"]["top_k_tokens"] == [1, 1, 5] and seen["fill_mask"]["top_k_scores"] == [1, 1, 5]

@@ -14,6 +14,7 @@ import time
 import tensorflow as tf
 
 from albert_keras.export import export_saved_model
+from pipeline import remote
 
 MODEL_DIR_NAME = "AlbertModelDir"
 CHIEF_EXPORT_TIMEOUT_S = 3600.0  # how long a non-chief worker waits for the chief's export
@@ -21,38 +22,54 @@ CHIEF_EXPORT_TIMEOUT_S = 3600.0  # how long a non-chief worker waits for the chi
 
 def model_dir_of(serving_model_dir: str) -> str:
     """The albert model dir next to a Trainer's `serving_model_dir`."""
-    return os.path.join(os.path.dirname(os.path.normpath(serving_model_dir)), MODEL_DIR_NAME)
+    return os.path.join(remote.parent(serving_model_dir), MODEL_DIR_NAME)
 
 
 def resolve_model_dir(path: str) -> str:
     """An albert model dir from a model dir, a Model artifact uri or its Format-Serving dir.
 
     An imported plain model dir reaches the Trainer as ``<dir>/Format-Serving``
-    (TFX's `serving_model_path`), hence the parent candidate.
+    (TFX's `serving_model_path`), hence the parent candidate. `path` may be
+    remote (gs://); the answer is then remote too (see `local_model_dir`).
     """
-    parent = os.path.dirname(os.path.normpath(path))
-    for candidate in (path, os.path.join(path, MODEL_DIR_NAME), model_dir_of(path), parent):
-        if os.path.isfile(os.path.join(candidate, "config.json")):
+    for candidate in (path, os.path.join(path, MODEL_DIR_NAME), model_dir_of(path), remote.parent(path)):
+        if tf.io.gfile.exists(os.path.join(candidate, "config.json")):
             return candidate
     raise FileNotFoundError(
         f"{path!r} is neither an albert model dir (config.json) nor a Model artifact holding {MODEL_DIR_NAME}/"
     )
 
 
+def local_model_dir(path: str) -> str:
+    """`resolve_model_dir(path)`, copied to a local temp dir when it is remote (albert_keras reads local files)."""
+    return remote.local_copy(resolve_model_dir(path), prefix="albert_model_")
+
+
 def save_outputs(trained_model_dir: str, serving_model_dir: str, sequence_length: int, top_k: int = 5) -> str:
     """Copies the trained model dir into the Model artifact and exports the SavedModel.
+
+    A remote (gs://) artifact is written in a local staging dir first and
+    then uploaded: the model dir, then the SavedModel (its saved_model.pb is
+    what non-chief workers wait for).
 
     Args:
         trained_model_dir: `run_pretraining`/`run_finetuning`'s RUN_DIR/model.
         serving_model_dir: `fn_args.serving_model_dir`.
         sequence_length: T of the serving signatures.
         top_k: K of `fill_mask`.
+
+    Returns:
+        The model dir in the artifact (`model_dir_of(serving_model_dir)`).
     """
     target = model_dir_of(serving_model_dir)
-    if os.path.isdir(target):
-        shutil.rmtree(target)
-    shutil.copytree(trained_model_dir, target)
-    export_saved_model(target, serving_model_dir, top_k=top_k, sequence_length=sequence_length, overwrite=True)
+    with remote.writable_dir(target, prefix="albert_model_") as local_target:
+        if os.path.isdir(local_target):
+            shutil.rmtree(local_target)
+        shutil.copytree(trained_model_dir, local_target)
+    with remote.writable_dir(serving_model_dir, prefix="albert_serving_") as local_serving:
+        # the copy, not the remote dir: the exporter reads the model dir with local file calls
+        source = local_target if not remote.is_remote(target) else trained_model_dir
+        export_saved_model(source, local_serving, top_k=top_k, sequence_length=sequence_length, overwrite=True)
     return target
 
 

@@ -1,5 +1,5 @@
 # albert-keras: the README's two commands are `make demo` and `make test`.
-.PHONY: setup test test-fast lint demo bench clean
+.PHONY: setup test test-fast lint demo bench image push-images clean
 
 PY := .venv/bin/python
 
@@ -26,6 +26,14 @@ demo: setup
 
 bench: setup
 	$(PY) bench/encoder.py --preset albert_base_v2 --batch 8 --seq-len 128
+
+# The container images (docker/*.Dockerfile; docs/production.md). Needs Docker.
+# REGISTRY=gcr.io/YOUR_PROJECT TAG=v1 make push-images
+image:
+	@bash docker/build.sh
+
+push-images:
+	@bash docker/build.sh --push
 
 clean:
 	rm -rf .venv build *.egg-info .pytest_cache

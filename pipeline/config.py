@@ -17,7 +17,12 @@ minutes into a run. No TFX import happens here.
                 kind), vocab_size, seed, character_coverage
     examples:   masking (static | dynamic), sequence_length, max_predictions,
                 dupe_factor, masked_lm_prob, short_seq_prob, max_ngram, seed
-    trainer:    train_steps, eval_steps, strategy, tpu, distill_from
+    trainer:    train_steps, eval_steps, strategy, tpu, runner (local: the
+                Trainer runs in its component's process or container;
+                vertex: a Vertex AI Training CustomJob, described by
+                vertex: project, region, image, machine_type,
+                accelerator_type, accelerator_count, replica_count,
+                tpu_topology, service_account), distill_from
                 (pretraining: a teacher pretrainer model dir; the Trainer
                 distils the student `albert.model` from it, with its
                 vocabulary), and albert: the albert_keras training config
@@ -30,7 +35,10 @@ minutes into a run. No TFX import happens here.
                 finetuning: min_accuracy, max_accuracy_drop
     finetuning: base_model_dir, labels, sequence_length (finetuning only)
     beam:       args (a list of Beam pipeline args; none gives the
-                multi-processing DirectRunner with 2 workers)
+                multi-processing DirectRunner with 2 workers; with
+                --runner=DataflowRunner they must ship this package and
+                tensorflow_text to the workers: --sdk_container_image, or
+                --setup_file, or --extra_package with --requirements_file)
 
 Relative paths are resolved against the current directory. `dump_config`
 writes the resolved config (what `albert pipeline config FILE` prints);
@@ -65,6 +73,13 @@ LABEL_SOURCES = ("none", "file", "field")
 MASKINGS = ("static", "dynamic")
 VOCABULARY_KINDS = loading.KINDS  # ("sentencepiece", "wordpiece")
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
+RUNNERS = ("local", "vertex")  # where the Trainer trains: its own process, or a Vertex AI Training CustomJob
+# Vertex AI MachineSpec accelerator types (the REST enum names).
+VERTEX_GPUS = ("NVIDIA_TESLA_T4", "NVIDIA_TESLA_V100", "NVIDIA_TESLA_A100", "NVIDIA_A100_80GB", "NVIDIA_L4",
+               "NVIDIA_H100_80GB", "NVIDIA_H100_MEGA_80GB", "NVIDIA_H200_141GB")
+VERTEX_TPUS = ("TPU_V2", "TPU_V3", "TPU_V4_POD", "TPU_V5_LITEPOD")
+# Beam args that give Dataflow workers this package and tensorflow_text.
+DATAFLOW_PACKAGING_ARGS = ("--sdk_container_image", "--setup_file", "--extra_package")
 # Sections of `trainer.albert` that the pipeline fills in itself (left out of `dump_config`).
 # albert_keras.export writes the Keras model here (exporter.WARMUP_DIR/KERAS_FILE; importing it would import TF).
 EXPORT_KERAS_FILE = os.path.join("assets.extra", "model.keras")
@@ -143,14 +158,37 @@ class ExamplesConfig:
 
 
 @dataclasses.dataclass
+class VertexTrainingConfig:
+    """`trainer.vertex:` the Vertex AI Training CustomJob of `trainer.runner: vertex`.
+
+    Worker pool 0 is the chief (one replica); with `replica_count` N > 1 a
+    second pool holds the other N - 1 workers (MultiWorkerMirroredStrategy
+    reads the TF_CONFIG Vertex sets). A TPU accelerator means one TPU VM.
+    `image` defaults to `pipeline.image`.
+    """
+
+    project: str | None = None
+    region: str = "us-central1"
+    image: str | None = None
+    machine_type: str = "n1-standard-8"
+    accelerator_type: str | None = None
+    accelerator_count: int = 0
+    replica_count: int = 1
+    tpu_topology: str | None = None
+    service_account: str | None = None
+
+
+@dataclasses.dataclass
 class TrainerConfig:
-    """`trainer:` the TFX Trainer's steps and distribution (`albert`: in the subclasses)."""
+    """`trainer:` the TFX Trainer's steps, distribution and runner (`albert`: in the subclasses)."""
 
     train_steps: int = 100
     eval_steps: int = 0
     strategy: str = "default"
     tpu: str | None = None
     distill_from: str | None = None
+    runner: str = "local"
+    vertex: VertexTrainingConfig = dataclasses.field(default_factory=VertexTrainingConfig)
 
 
 @dataclasses.dataclass
@@ -243,9 +281,11 @@ class PipelineConfig:
             raise ConfigError("`trainer.tpu` must name the TPU (or 'local') with strategy tpu")
         self._check_albert()
         self._check_kind()
+        _check_runner(self)
 
         if self.beam.args is None:
             self.beam.args = list(DEFAULT_BEAM_ARGS)
+        _check_beam_args(self.beam.args)
         return self
 
     def _check_albert(self) -> None:
@@ -475,6 +515,106 @@ def dump_config(config: PipelineConfig) -> str:
     for key in PIPELINE_OWNED_TRAINING_KEYS:
         data["trainer"]["albert"]["training"].pop(key)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _check_runner(config: PipelineConfig) -> None:
+    """`trainer.runner` and, for vertex, `trainer.vertex`: a CustomJob the strategy can use."""
+    t = config.trainer
+    v = t.vertex
+    choice("trainer.runner", t.runner, RUNNERS)
+    if t.runner == "local":
+        if v != VertexTrainingConfig():
+            raise ConfigError("`trainer.vertex` is set but `trainer.runner` is local: set `trainer.runner: vertex`")
+        return
+    _require("trainer.vertex.project", v.project)
+    _require("trainer.vertex.region", v.region)
+    _require("trainer.vertex.machine_type", v.machine_type)
+    v.image = v.image or config.pipeline.image
+    if "://" not in config.pipeline.root:
+        raise ConfigError(
+            f"`pipeline.root` must be a gs:// path with `trainer.runner: vertex` (the Vertex workers read the "
+            f"examples and write the model there). Received: {config.pipeline.root!r}"
+        )
+    _at_least("trainer.vertex.replica_count", v.replica_count, 1)
+    _at_least("trainer.vertex.accelerator_count", v.accelerator_count, 0)
+    if v.accelerator_type is None:
+        if v.accelerator_count:
+            raise ConfigError(
+                f"`trainer.vertex.accelerator_count` is {v.accelerator_count} but `trainer.vertex.accelerator_type` "
+                f"is unset: name the accelerator (one of {list(VERTEX_GPUS + VERTEX_TPUS)})"
+            )
+    else:
+        choice("trainer.vertex.accelerator_type", v.accelerator_type, VERTEX_GPUS + VERTEX_TPUS)
+        _at_least("trainer.vertex.accelerator_count", v.accelerator_count, 1)
+    tpu = v.accelerator_type in VERTEX_TPUS
+    if v.tpu_topology and not tpu:
+        raise ConfigError(
+            f"`trainer.vertex.tpu_topology` is for TPU accelerators. Received: accelerator_type={v.accelerator_type!r}"
+        )
+    if tpu:
+        if v.replica_count != 1:
+            raise ConfigError(f"`trainer.vertex.replica_count` must be 1 for a TPU VM. Received: {v.replica_count}")
+        if t.strategy != "tpu" or t.tpu != "local":
+            raise ConfigError(
+                f"`trainer.strategy` must be tpu with `trainer.tpu: local` on a Vertex TPU VM. "
+                f"Received: strategy={t.strategy!r}, tpu={t.tpu!r}"
+            )
+        return
+    if t.strategy == "tpu":
+        raise ConfigError(
+            f"`trainer.strategy` is tpu but `trainer.vertex.accelerator_type` is {v.accelerator_type!r}: "
+            f"name a TPU (one of {list(VERTEX_TPUS)})"
+        )
+    if v.replica_count > 1 and t.strategy not in ("multi_worker", "auto"):
+        raise ConfigError(
+            f"`trainer.strategy` must be multi_worker (or auto) with `trainer.vertex.replica_count` "
+            f"{v.replica_count}. Received: {t.strategy!r}"
+        )
+    if v.replica_count == 1 and v.accelerator_count > 1 and t.strategy not in ("mirrored", "auto"):
+        raise ConfigError(
+            f"`trainer.strategy` must be mirrored (or auto) to use the {v.accelerator_count} GPUs of one replica. "
+            f"Received: {t.strategy!r}"
+        )
+    training = t.albert.training
+    replicas = v.replica_count * max(v.accelerator_count, 1)
+    parts = replicas * training.gradient_accumulation_steps
+    if training.global_batch_size % parts:
+        raise ConfigError(
+            f"`trainer.albert.training.global_batch_size` ({training.global_batch_size}) must be divisible by the "
+            f"{replicas} replicas ({v.replica_count} x {max(v.accelerator_count, 1)}) x "
+            f"{training.gradient_accumulation_steps} accumulation steps"
+        )
+
+
+def _beam_flags(args: list[str]) -> dict[str, str]:
+    """``--key=value`` Beam args as {"--key": "value"} (a bare ``--flag``: "")."""
+    flags = {}
+    for arg in args:
+        key, _, value = arg.partition("=")
+        flags[key] = value
+    return flags
+
+
+def _check_beam_args(args: list[str]) -> None:
+    """Dataflow workers need this package and tensorflow_text (PretrainingExamplesGen's DoFn imports them)."""
+    flags = _beam_flags(args)
+    if flags.get("--runner", "").lower() not in ("dataflowrunner", "dataflow"):
+        return
+    for key in ("--project", "--region", "--temp_location"):
+        if not flags.get(key):
+            raise ConfigError(f"`beam.args` runs on Dataflow and must give {key}=... Received: {args}")
+    if not flags["--temp_location"].startswith("gs://"):
+        raise ConfigError(f"`beam.args` --temp_location must be a gs:// path. Received: {flags['--temp_location']!r}")
+    if "--extra_package" in flags and not flags.get("--requirements_file"):
+        raise ConfigError(
+            "`beam.args` gives --extra_package without --requirements_file: the workers would lack tensorflow_text"
+        )
+    if not any(flags.get(key) for key in DATAFLOW_PACKAGING_ARGS):
+        raise ConfigError(
+            "`beam.args` runs on Dataflow but gives its workers no way to get tensorflow_text and albert_keras: "
+            "add --sdk_container_image=<the pipeline image> (or --setup_file, or --extra_package with "
+            f"--requirements_file). Received: {args}"
+        )
 
 
 def _require(key: str, value):

@@ -12,7 +12,8 @@ shape)::
                          -> PretrainingExamplesGen (Beam)
             fine-tuning: base_model_importer (the pretrained model dir)
                                                     |
-    tail    Trainer (run_pretraining | run_finetuning)
+    tail    Trainer (run_pretraining | run_finetuning; in a Vertex AI
+              Training CustomJob with `trainer.runner: vertex`)
               -> MlmEvaluator | latest_blessed_model_resolver + Evaluator (TFMA)
               -> Pusher
 
@@ -32,6 +33,7 @@ from pipeline.components.pretraining_examples import PretrainingExamplesGen
 from pipeline.components.text_example_gen import TextExampleGen
 from pipeline.components.vocabulary_gen import VocabularyGen
 from pipeline.config import PipelineConfig
+from pipeline.vertex import training_args
 
 PRETRAIN_RUN_FN = "pipeline.trainer.pretrain_module.run_fn"
 FINETUNE_RUN_FN = "pipeline.trainer.finetune_module.run_fn"
@@ -138,6 +140,24 @@ def _evaluation(config: PipelineConfig, examples, model) -> list:
     return [model_resolver, evaluator]
 
 
+def _trainer_runner(config: PipelineConfig) -> tuple[type, dict]:
+    """The Trainer class of `trainer.runner` and the custom_config entries it reads.
+
+    local: the standard Trainer (trains in its component's process or
+    container). vertex: the Vertex AI Training Trainer, which runs the same
+    `run_fn` in a CustomJob (`pipeline.vertex`).
+    """
+    t = config.trainer
+    if t.runner == "local":
+        return tfx.components.Trainer, {}
+    vertex = tfx.extensions.google_cloud_ai_platform  # imports the Google API clients: vertex only
+    return vertex.Trainer, {
+        vertex.ENABLE_VERTEX_KEY: True,
+        vertex.VERTEX_REGION_KEY: t.vertex.region,
+        vertex.TRAINING_ARGS_KEY: training_args(t.vertex),
+    }
+
+
 def create_pipeline(
     config: PipelineConfig,
     pipeline_root: str | None = None,
@@ -182,7 +202,8 @@ def create_pipeline(
         middle = _finetuning_middle(config, example_gen)
 
     # === Tail: train, bless, push ===
-    trainer = tfx.components.Trainer(
+    trainer_class, runner_config = _trainer_runner(config)
+    trainer = trainer_class(
         run_fn=middle.run_fn,
         examples=middle.examples,
         base_model=middle.base_model,
@@ -193,6 +214,7 @@ def create_pipeline(
             "strategy": t.strategy,
             "tpu": t.tpu,
             **middle.custom_config,
+            **runner_config,
         },
     )
     trainer.add_upstream_node(gate)  # never train on data the validation rejected

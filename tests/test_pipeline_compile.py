@@ -104,3 +104,56 @@ def test_finetuning_json_has_evaluator_thresholds_and_resolver(tmp_path, compile
     evaluator = spec["pipelineSpec"]["root"]["dag"]["tasks"]["Evaluator"]
     baseline = evaluator["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"]
     assert baseline["producerTask"] == "latest_blessed_model_resolver-model-resolver"
+
+
+# Values no shipped config holds: the compiled spec can only have them from this config.
+SENTINEL_PIPELINE_IMAGE = "registry.sentinel/pipe-img:s1"
+SENTINEL_TRAINING_IMAGE = "registry.sentinel/train-img:s2"
+SENTINEL_DATAFLOW = [
+    "--runner=DataflowRunner", "--project=sentinel-project", "--region=sentinel-region-2",
+    "--temp_location=gs://sentinel-bucket/tmp", f"--sdk_container_image={SENTINEL_PIPELINE_IMAGE}",
+    "--sdk_location=container", "--max_num_workers=7",
+]
+
+
+def test_vertex_trainer_spec_has_the_worker_pools_image_and_dataflow_args(tmp_path, compile_pipeline):
+    data = {
+        "pipeline": {"name": "sentinel-pipeline", "kind": "pretraining", "root": "gs://sentinel-bucket/root",
+                     "serving_dir": "gs://sentinel-bucket/serving", "image": SENTINEL_PIPELINE_IMAGE},
+        "ingest": {"inputs": ["gs://sentinel-bucket/corpus.txt"], "format": "text"},
+        "schema": {"file": os.path.join(REPO, "configs/pipeline/schema/pretraining.pbtxt")},
+        "trainer": {
+            "train_steps": 17, "strategy": "multi_worker", "runner": "vertex",
+            "vertex": {"project": "sentinel-project", "region": "sentinel-region-1", "image": SENTINEL_TRAINING_IMAGE,
+                       "machine_type": "sentinel-machine-16", "accelerator_type": "NVIDIA_H100_80GB",
+                       "accelerator_count": 3, "replica_count": 5, "service_account": "sentinel@sa.test"},
+            "albert": {"training": {"global_batch_size": 45}},
+        },
+        "beam": {"args": SENTINEL_DATAFLOW},
+    }
+    path = tmp_path / "vertex.yaml"
+    path.write_text(yaml.safe_dump(data))
+    spec = json.loads(open(compile_pipeline(load_config(str(path)), str(tmp_path / "vertex.json"))).read())
+
+    executors = spec["pipelineSpec"]["deploymentSpec"]["executors"]
+    assert {e["container"]["image"] for e in executors.values()} == {SENTINEL_PIPELINE_IMAGE}
+    trainer_args = executors["Trainer_executor"]["container"]["args"]
+    executor_class = trainer_args[trainer_args.index("--executor_class_path") + 1]
+    assert executor_class == "tfx.extensions.google_cloud_ai_platform.trainer.executor.GenericExecutor"
+    for name in ("Trainer_executor", "PretrainingExamplesGen_executor", "StatisticsGen_executor"):
+        args = executors[name]["container"]["args"]
+        assert args[-len(SENTINEL_DATAFLOW):] == SENTINEL_DATAFLOW  # every Beam component gets the Dataflow args
+
+    custom = json.loads(_parameters(spec, "Trainer")["custom_config"])
+    assert custom["ai_platform_enable_vertex"] is True
+    assert custom["ai_platform_vertex_region"] == "sentinel-region-1"
+    assert custom["strategy"] == "multi_worker"
+    job = custom["ai_platform_training_args"]
+    assert job["project"] == "sentinel-project"
+    assert job["job_spec"]["service_account"] == "sentinel@sa.test"
+    machine = {"machine_type": "sentinel-machine-16", "accelerator_type": "NVIDIA_H100_80GB", "accelerator_count": 3}
+    assert job["job_spec"]["worker_pool_specs"] == [
+        {"machine_spec": machine, "replica_count": 1, "container_spec": {"image_uri": SENTINEL_TRAINING_IMAGE}},
+        {"machine_spec": machine, "replica_count": 4, "container_spec": {"image_uri": SENTINEL_TRAINING_IMAGE}},
+    ]
+    assert json.loads(_parameters(spec, "Trainer")["train_args"])["num_steps"] == 17

@@ -299,3 +299,114 @@ def test_both_kinds_share_the_front_and_the_tail(tmp_path):
     for pipe, evaluator in ((pre, "MlmEvaluator"), (ft, "Evaluator")):
         pusher = {c.id: c for c in pipe.components}["Pusher"]
         assert {n.id for n in pusher.upstream_nodes} == {"Trainer", evaluator}
+
+
+# === trainer.runner: vertex and Dataflow (docs/production.md) ===
+
+VERTEX_GPU = {"runner": "vertex", "strategy": "mirrored",
+              "vertex": {"project": "p-test", "machine_type": "m-test", "accelerator_type": "NVIDIA_TESLA_V100",
+                         "accelerator_count": 4},
+              "albert": {"training": {"global_batch_size": 64}}}
+
+
+def _vertex_config(tmp_path, trainer=None, **sections):
+    trainer_section = {**VERTEX_GPU, **(trainer or {})}
+    trainer_section["vertex"] = {**VERTEX_GPU["vertex"], **((trainer or {}).get("vertex") or {})}
+    pipeline = {"root": "gs://b-test/root", **sections.pop("pipeline", {})}
+    return _write_config(tmp_path, pipeline=pipeline, trainer=trainer_section, **sections)
+
+
+def test_vertex_runner_fills_the_image_and_builds_worker_pools(tmp_path):
+    from pipeline.vertex import training_args
+
+    config = pc.load_config(_vertex_config(tmp_path, pipeline={"image": "img-test:1"}))
+    assert config.trainer.vertex.image == "img-test:1"  # pipeline.image, unless trainer.vertex.image is set
+    args = training_args(config.trainer.vertex)
+    assert args == {"project": "p-test", "job_spec": {"worker_pool_specs": [{
+        "machine_spec": {"machine_type": "m-test", "accelerator_type": "NVIDIA_TESLA_V100", "accelerator_count": 4},
+        "replica_count": 1, "container_spec": {"image_uri": "img-test:1"}}]}}
+
+    tpu = pc.load_config(_vertex_config(tmp_path, trainer={
+        "strategy": "tpu", "tpu": "local",
+        "vertex": {"accelerator_type": "TPU_V3", "accelerator_count": 8, "tpu_topology": "t-test", "image": "tpu:2",
+                   "service_account": "sa-test"}}))
+    (pool,) = training_args(tpu.trainer.vertex)["job_spec"]["worker_pool_specs"]
+    assert pool["machine_spec"]["tpu_topology"] == "t-test" and pool["container_spec"]["image_uri"] == "tpu:2"
+    assert training_args(tpu.trainer.vertex)["job_spec"]["service_account"] == "sa-test"
+
+    cpu = pc.load_config(_vertex_config(tmp_path, trainer={
+        "strategy": "multi_worker", "vertex": {"accelerator_type": None, "accelerator_count": 0, "replica_count": 4}}))
+    chief, workers = training_args(cpu.trainer.vertex)["job_spec"]["worker_pool_specs"]
+    assert chief["replica_count"] == 1 and workers["replica_count"] == 3
+    assert chief["machine_spec"] == workers["machine_spec"] == {"machine_type": "m-test"}
+
+
+@pytest.mark.parametrize("trainer, sections, message", [
+    ({"runner": "cloud"}, {}, r"`trainer.runner` must be one of \['local', 'vertex'\]"),
+    ({"vertex": {"project": None}}, {}, "`trainer.vertex.project` is required"),
+    ({}, {"pipeline": {"root": "/tmp/root"}}, "`pipeline.root` must be a gs:// path with `trainer.runner: vertex`"),
+    ({"vertex": {"accelerator_type": "NVIDIA_K9"}}, {}, "`trainer.vertex.accelerator_type` must be one of"),
+    ({"vertex": {"accelerator_type": None}}, {}, "`trainer.vertex.accelerator_count` is 4 but .* is unset"),
+    ({"vertex": {"accelerator_count": 0}}, {}, "`trainer.vertex.accelerator_count` must be >= 1"),
+    ({"vertex": {"replica_count": 0}}, {}, "`trainer.vertex.replica_count` must be >= 1"),
+    ({"vertex": {"replica_count": 2}}, {}, "`trainer.strategy` must be multi_worker .*replica_count` 2"),
+    ({"strategy": "default"}, {}, "`trainer.strategy` must be mirrored .* the 4 GPUs"),
+    ({"strategy": "tpu", "tpu": "local"}, {}, "`trainer.strategy` is tpu but `trainer.vertex.accelerator_type`"),
+    ({"vertex": {"tpu_topology": "2x2x1"}}, {}, "`trainer.vertex.tpu_topology` is for TPU accelerators"),
+    ({"vertex": {"accelerator_type": "TPU_V4_POD"}}, {}, "`trainer.strategy` must be tpu with `trainer.tpu: local`"),
+    ({"strategy": "tpu", "tpu": "local", "vertex": {"accelerator_type": "TPU_V4_POD", "replica_count": 2}}, {},
+     "`trainer.vertex.replica_count` must be 1 for a TPU VM"),
+    ({"albert": {"training": {"global_batch_size": 62}}}, {},
+     r"`trainer.albert.training.global_batch_size` \(62\) must be divisible by the 4 replicas"),
+])
+def test_vertex_runner_errors_name_the_field(tmp_path, trainer, sections, message):
+    with pytest.raises(ConfigError, match=message):
+        pc.load_config(_vertex_config(tmp_path, trainer=trainer, **sections))
+
+
+def test_vertex_section_needs_the_vertex_runner(tmp_path):
+    with pytest.raises(ConfigError, match="`trainer.vertex` is set but `trainer.runner` is local"):
+        pc.load_config(_write_config(tmp_path, trainer={"vertex": {"project": "p-test"}}))
+
+
+DATAFLOW = ["--runner=DataflowRunner", "--project=p-test", "--region=r-test", "--temp_location=gs://b-test/tmp"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([], "gives its workers no way to get tensorflow_text and albert_keras: add --sdk_container_image"),
+    (["--requirements_file=req.txt"], "no way to get tensorflow_text and albert_keras"),
+    (["--extra_package=dist/a.whl"], "--extra_package without --requirements_file"),
+])
+def test_dataflow_args_must_ship_the_package_to_the_workers(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message):
+        pc.load_config(_write_config(tmp_path, beam={"args": DATAFLOW + extra}))
+
+
+def test_dataflow_args_that_ship_the_package_load(tmp_path):
+    for extra in (["--sdk_container_image=img-test:3"], ["--setup_file=./setup.py"],
+                  ["--extra_package=dist/a.whl", "--requirements_file=req.txt"]):
+        config = pc.load_config(_write_config(tmp_path, beam={"args": DATAFLOW + extra}))
+        assert config.beam.args == DATAFLOW + extra
+    with pytest.raises(ConfigError, match="`beam.args` runs on Dataflow and must give --temp_location"):
+        pc.load_config(_write_config(tmp_path, beam={"args": DATAFLOW[:3] + ["--sdk_container_image=i"]}))
+    with pytest.raises(ConfigError, match="--temp_location must be a gs:// path"):
+        pc.load_config(_write_config(tmp_path, beam={"args": DATAFLOW[:3] + ["--temp_location=/tmp",
+                                                                           "--sdk_container_image=i"]}))
+
+
+@pytest.mark.parametrize("name, accelerator, count, strategy", [
+    ("pretrain_base_vertex.yaml", "TPU_V4_POD", 4, "tpu"),
+    ("pretrain_base_vertex_gpu.yaml", "NVIDIA_A100_80GB", 8, "mirrored"),
+])
+def test_shipped_vertex_configs_train_with_the_papers_batch_and_learning_rate(name, accelerator, count, strategy):
+    config = pc.load_config(os.path.join(REPO, "configs/pipeline", name))
+    t = config.trainer
+    assert t.runner == "vertex" and t.strategy == strategy
+    assert (t.vertex.accelerator_type, t.vertex.accelerator_count, t.vertex.replica_count) == (accelerator, count, 1)
+    assert t.albert.training.global_batch_size == 4096  # Lan et al. 2020, sec. 4.1
+    assert t.albert.optimizer.name == "lamb" and t.albert.optimizer.learning_rate == 0.00176
+    assert t.train_steps == 125000 and config.examples.sequence_length == 512
+    flags = dict(arg.split("=", 1) for arg in config.beam.args)
+    assert flags["--runner"] == "DataflowRunner"
+    assert flags["--sdk_container_image"] == config.pipeline.image  # Beam workers run the pipeline image
+    assert flags["--sdk_location"] == "container"

@@ -82,7 +82,7 @@ def MlmEvaluator(
     if num_eval == 0:
         raise ValueError("The eval split has no pretraining examples: nothing to evaluate the model on")
     eval_pattern = os.path.join(examples_io.split_dir(examples, features.EVAL_SPLIT), "*")
-    model_dir = model_artifact.resolve_model_dir(model.uri)
+    model_dir = model_artifact.local_model_dir(model.uri)
     mask_options = {}
     if masking == "dynamic":
         mask_options = {

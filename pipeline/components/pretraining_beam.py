@@ -31,7 +31,7 @@ from albert_keras.data.sentences import split_sentences
 from albert_keras.masking.static_masking import create_masked_lm_predictions
 from albert_keras.masking.word_boundaries import word_start_table, word_starts
 from albert_keras.tokenizer.loading import load_tokenizer
-from pipeline import features
+from pipeline import features, remote
 
 STATIC = "static"
 DYNAMIC = "dynamic"
@@ -41,7 +41,7 @@ class PretrainingExamplesDoFn(beam.DoFn):
     """Document text -> serialized pretraining `tf.Example`s.
 
     Args:
-        spm_path: the vocabulary dir, spiece.model or vocab.txt (readable by workers).
+        spm_path: the vocabulary dir (local, or a gs:// dir copied to each worker).
         masking: "static" or "dynamic".
         sequence_length: T.
         max_predictions: P (static).
@@ -82,7 +82,7 @@ class PretrainingExamplesDoFn(beam.DoFn):
         self._skipped = beam.metrics.Metrics.counter("albert_pretraining", "documents_without_pairs")
 
     def setup(self) -> None:
-        self._tokenizer = load_tokenizer(self._spm_path)
+        self._tokenizer = load_tokenizer(remote.local_copy(self._spm_path, prefix="albert_vocab_"))
         self._vocab_size = self._tokenizer.vocabulary_size()
         self._special_ids = self._tokenizer.special_ids
         self._table = word_start_table(self._tokenizer)

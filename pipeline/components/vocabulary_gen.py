@@ -15,7 +15,7 @@ type.
 from tfx import v1 as tfx
 
 from albert_keras.tokenizer import loading
-from pipeline import features
+from pipeline import features, remote
 from pipeline.artifacts import SentencePieceVocabulary
 from pipeline.components import examples_io
 
@@ -64,7 +64,8 @@ def VocabularyGen(
     texts = [t for t in examples_io.read_texts(examples, features.TRAIN_SPLIT) if t]
     if not texts:
         raise ValueError(f"The train split of {examples.uri!r} holds no text to train a vocabulary on")
-    size = train_vocabulary(texts, vocabulary.uri, kind, vocab_size, seed, character_coverage)
+    with remote.writable_dir(vocabulary.uri, prefix="albert_vocab_") as output_dir:
+        size = train_vocabulary(texts, output_dir, kind, vocab_size, seed, character_coverage)
     vocabulary.set_int_custom_property("vocab_size", size)
     vocabulary.set_int_custom_property("num_documents", len(texts))
     vocabulary.set_string_custom_property("kind", kind)

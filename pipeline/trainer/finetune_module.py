@@ -21,7 +21,7 @@ from typing import Any
 import tensorflow as tf
 
 from albert_keras.training.finetune import run_finetuning
-from pipeline import features
+from pipeline import features, remote
 from pipeline.trainer import model_artifact
 
 
@@ -46,20 +46,20 @@ def _input_fn(files, output_path):
     return count
 
 
-def _build_config(fn_args):
-    """The albert_keras `FinetuneConfig` dict for this Trainer run."""
+def _build_config(fn_args, run_dir):
+    """The albert_keras `FinetuneConfig` dict for this Trainer run (in local `run_dir`)."""
     custom = fn_args.custom_config or {}
     if not fn_args.base_model:
         raise ValueError("The fine-tuning Trainer needs base_model (the pretrained model)")
-    base = model_artifact.resolve_model_dir(fn_args.base_model, work_dir=fn_args.model_run_dir)
-    data_dir = os.path.join(fn_args.model_run_dir, "data")
+    base = model_artifact.local_model_dir(fn_args.base_model, work_dir=run_dir)
+    data_dir = os.path.join(run_dir, "data")
     train_file = os.path.join(data_dir, "train.jsonl")
     _input_fn(fn_args.train_files, train_file)
     config = copy.deepcopy(custom.get("albert") or {})
     config.setdefault("task", {})["name"] = "classification"
     config.setdefault("model", {})["init"] = base
     config.setdefault("training", {})
-    config["training"]["run_dir"] = fn_args.model_run_dir
+    config["training"]["run_dir"] = run_dir
     config["training"]["train_steps"] = int(fn_args.train_steps)
     config["data"] = {
         "train_file": train_file,
@@ -75,10 +75,18 @@ def _build_config(fn_args):
 
 
 def run_fn(fn_args: Any) -> None:
-    """Fine-tunes with albert_keras, then writes the model dir and the serving SavedModel."""
-    config = _build_config(fn_args)
+    """Fine-tunes with albert_keras, then writes the model dir and the serving SavedModel.
+
+    With a remote (gs://) ModelRun the run dir is local and the chief uploads it at the end.
+    """
+    run_dir = remote.local_dir_for(fn_args.model_run_dir, prefix="albert_run_")
+    config = _build_config(fn_args, run_dir)
     result = run_finetuning(config, fresh=True)
     if result.chief:
+        if run_dir != fn_args.model_run_dir:
+            remote.upload_dir(run_dir, fn_args.model_run_dir)
         model_artifact.save_outputs(
             result.model_dir, fn_args.serving_model_dir, sequence_length=config["data"]["sequence_length"]
         )
+    else:  # a non-chief worker of a multi-worker run: the TFX Trainer wants the chief's export
+        model_artifact.wait_for_chief_export(fn_args.serving_model_dir)

@@ -20,8 +20,11 @@ import copy
 import os
 from typing import Any
 
+import tensorflow as tf
+
 from albert_keras.tokenizer import loading
 from albert_keras.training.pretrain import run_pretraining
+from pipeline import remote
 from pipeline.trainer import model_artifact
 
 VOCAB_SUBDIR = "vocab"  # pipeline.components.pretraining_examples.VOCAB_SUBDIR
@@ -36,16 +39,19 @@ def _input_files(fn_args):
     """The record globs and the vocabulary of the examples artifact."""
     if not fn_args.train_files:
         raise ValueError("The Trainer got no train files")
-    vocab_dir = os.path.join(_examples_root(fn_args.train_files), VOCAB_SUBDIR)
+    vocab_uri = os.path.join(_examples_root(fn_args.train_files), VOCAB_SUBDIR)
+    vocab_dir = vocab_uri  # a gs:// vocabulary is copied here: the tokenizers read local files
+    if remote.is_remote(vocab_uri) and tf.io.gfile.isdir(vocab_uri):
+        vocab_dir = remote.local_copy(vocab_uri, prefix="albert_vocab_")
     if not loading.has_vocabulary(vocab_dir):
         raise FileNotFoundError(
-            f"The pretraining examples carry no vocabulary (spiece.model or vocab.txt) at {vocab_dir!r}"
+            f"The pretraining examples carry no vocabulary (spiece.model or vocab.txt) at {vocab_uri!r}"
         )
     return list(fn_args.train_files), list(fn_args.eval_files or []), vocab_dir
 
 
-def _build_config(fn_args):
-    """The albert_keras `PretrainConfig` dict for this Trainer run."""
+def _build_config(fn_args, run_dir):
+    """The albert_keras `PretrainConfig` dict for this Trainer run (in local `run_dir`)."""
     custom = fn_args.custom_config or {}
     masking = custom.get("masking", "static")
     if masking not in ("static", "dynamic"):
@@ -53,7 +59,7 @@ def _build_config(fn_args):
     train_files, eval_files, vocab_dir = _input_files(fn_args)
     config = copy.deepcopy(custom.get("albert") or {})
     config.setdefault("training", {})
-    config["training"]["run_dir"] = fn_args.model_run_dir
+    config["training"]["run_dir"] = run_dir
     config["training"]["train_steps"] = int(fn_args.train_steps)
     if fn_args.eval_steps:
         config["training"]["eval_steps"] = int(fn_args.eval_steps)
@@ -76,10 +82,20 @@ def _build_config(fn_args):
 
 
 def run_fn(fn_args: Any) -> None:
-    """Pretrains with albert_keras, then writes the model dir and the serving SavedModel."""
-    config = _build_config(fn_args)
+    """Pretrains with albert_keras, then writes the model dir and the serving SavedModel.
+
+    With a remote (gs://) ModelRun the run dir is local and the chief uploads
+    it at the end (the run starts fresh in every case, so nothing resumes
+    from it).
+    """
+    run_dir = remote.local_dir_for(fn_args.model_run_dir, prefix="albert_run_")
+    config = _build_config(fn_args, run_dir)
     result = run_pretraining(config, fresh=True)
     if result.chief:
+        if run_dir != fn_args.model_run_dir:
+            remote.upload_dir(run_dir, fn_args.model_run_dir)
         model_artifact.save_outputs(
             result.model_dir, fn_args.serving_model_dir, sequence_length=config["data"]["sequence_length"]
         )
+    else:  # a non-chief worker of a multi-worker run: the TFX Trainer wants the chief's export
+        model_artifact.wait_for_chief_export(fn_args.serving_model_dir)

@@ -106,14 +106,14 @@ def _quick(pretrain, finetune, directory):
     for config in (pretrain, finetune):
         config["ingest"]["inputs"] = [subset]
     pretrain["vocabulary"]["vocab_size"] = 1200
-    pretrain["trainer"]["train_steps"] = 20
     pretrain["trainer"]["albert"]["model"]["overrides"].update(num_layers=1, hidden_dim=32, intermediate_dim=64,
                                                               embedding_dim=16, num_heads=2)
-    pretrain["trainer"]["albert"]["training"]["steps_per_loop"] = 10
     pretrain["evaluator"]["min_mlm_accuracy"] = 0.0
-    finetune["trainer"]["train_steps"] = 20
-    finetune["trainer"]["albert"]["training"]["steps_per_loop"] = 10
     finetune["evaluator"]["min_accuracy"] = 0.0
+    for config in (pretrain, finetune):
+        config["trainer"]["train_steps"] = 10
+        # No XLA: compiling a graph per length bucket costs more than 10 steps.
+        config["trainer"]["albert"]["training"].update(steps_per_loop=10, jit_compile=False)
     return subset
 
 

@@ -81,7 +81,7 @@ CUT_AFTER = set("，。；！？、,;!?")  # where a long NER sentence is prefer
 # Sizes of the full run (2 CPU cores, ~60 min) and of --quick (< 3 min); a flag given overrides either.
 FULL = {"max_train": 0, "max_eval": 0, "max_pretrain_texts": 0, "vocab_size": 8000, "seq_len": 64,
         "batch_size": 32, "num_layers": 4, "hidden_dim": 128, "embedding_dim": 64, "intermediate_dim": 512,
-        "num_heads": 4, "pretrain_steps": 4000, "pretrain_lr": 0.0015, "finetune_steps": 600,
+        "num_heads": 4, "pretrain_steps": 3000, "pretrain_lr": 0.0015, "finetune_steps": 500,
         "finetune_lr": 0.0005, "crf_iterations": 100, "xla": True}
 QUICK = {"max_train": 600, "max_eval": 200, "max_pretrain_texts": 3000, "vocab_size": 3000, "seq_len": 32,
          "batch_size": 16, "num_layers": 2, "hidden_dim": 64, "embedding_dim": 32, "intermediate_dim": 128,
@@ -122,7 +122,7 @@ def parse_args(argv=None):
     for name in ARCHITECTURE:
         sizes.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
     sizes.add_argument("--pretrain-steps", type=int)
-    sizes.add_argument("--pretrain-lr", type=float, help="LAMB peak learning rate")
+    sizes.add_argument("--pretrain-lr", type=float, help="AdamW peak learning rate (pretraining)")
     sizes.add_argument("--finetune-steps", type=int, help="updates per fine-tuning run")
     sizes.add_argument("--finetune-lr", type=float, help="AdamW peak learning rate")
     sizes.add_argument("--crf-iterations", type=int)

@@ -3,7 +3,7 @@
 It holds the Keras 3 task model, the in-graph tokenizer (`AlbertTokenizer`
 or `WordPieceTokenizer`, as the model dir has; inside an
 `AlbertPreprocessor`, the same code path as training) and the serving
-functions. `signatures()` gives the concrete functions that become the
+functions. `signatures()` gives the functions (with input signatures) that become the
 SavedModel's `SignatureDef`s; the attributes `fill_mask`, `embed`,
 `classify` / `regress` are `tf.function`s for Python and
 `keras.layers.TFSMLayer` users (they take a string tensor `[B]` or a dict
@@ -164,19 +164,17 @@ class AlbertServingModule(tf.Module):
 
         # One traced body per endpoint: `_<name>_fn(dict of inputs)`. The
         # attribute `<name>` (for Python and TFSMLayer) and the signature
-        # `<name>` are thin wrappers that call it.
+        # `<name>` are thin wrappers that call it. Nothing is traced here:
+        # a trace is keyed by its context, so one made before
+        # `tf.saved_model.save` is made again inside it. The save traces each
+        # body once (the bodies and signatures have input signatures; the
+        # attributes are traced by `_trackable_children`).
         for name, specs in self.endpoint_specs().items():
-            core = tf.function(_dict_body(getattr(self, "_" + name), list(specs)))
-            core.get_concrete_function(specs)
+            core = tf.function(_dict_body(getattr(self, "_" + name), list(specs)), input_signature=[specs])
             setattr(self, f"_{name}_fn", core)
         for name, specs in self.endpoint_specs().items():
             core = getattr(self, f"_{name}_fn")
-            entry = tf.function(_entry(core, list(specs), self._pair_fn(name)))
-            entry.get_concrete_function(specs)
-            if list(specs) == [features.TEXT]:
-                entry.get_concrete_function(TEXT_SPEC)
-                entry.get_concrete_function(PAIR_SPECS)
-            setattr(self, name, entry)
+            setattr(self, name, tf.function(_entry(core, list(specs), self._pair_fn(name))))
 
     # === Public ===
 
@@ -204,7 +202,7 @@ class AlbertServingModule(tf.Module):
         return inputs
 
     def signatures(self) -> dict[str, Any]:
-        """The concrete functions to save as signatures, by name.
+        """The functions (with input signatures) to save as signatures, by name.
 
         Each takes exactly the inputs of `endpoint_specs` (no defaults, so
         every input is required, as TF Serving 2.12/2.13 treat them);
@@ -213,9 +211,23 @@ class AlbertServingModule(tf.Module):
         result = {}
         for name, specs in self.endpoint_specs().items():
             core = getattr(self, f"_{name}_fn")
-            result[name] = tf.function(_signature(core, list(specs))).get_concrete_function(*specs.values())
-        result[SERVING_DEFAULT] = tf.function(self._serving_default).get_concrete_function(EXAMPLES_SPEC)
+            result[name] = tf.function(_signature(core, list(specs)), input_signature=list(specs.values()))
+        result[SERVING_DEFAULT] = tf.function(self._serving_default, input_signature=[EXAMPLES_SPEC])
         return result
+
+    def _trackable_children(self, save_type="checkpoint", **kwargs):
+        # Inside `tf.saved_model.save`: trace the attributes' input forms (a
+        # dict of the inputs; a single-text endpoint also a string tensor and
+        # a text/text_b dict) in the save's context, so the bodies are traced
+        # once and the loaded object can call them.
+        if save_type == "savedmodel":
+            for name, specs in self.endpoint_specs().items():
+                entry = getattr(self, name)
+                entry.get_concrete_function(specs)
+                if list(specs) == [features.TEXT]:
+                    entry.get_concrete_function(TEXT_SPEC)
+                    entry.get_concrete_function(PAIR_SPECS)
+        return super()._trackable_children(save_type, **kwargs)
 
     def serving_default_method(self) -> str:
         """The `SignatureDef.method_name` serving_default should have."""

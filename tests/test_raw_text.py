@@ -32,6 +32,9 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 VOCABS = {"spm": os.path.join(DATA, "spm"), "wordpiece": os.path.join(DATA, "wordpiece")}
 T = 16
 KEYS = {"score", "token", "token_id", "token_str", "sequence"}
+# fit/evaluate run eagerly here: these tests check the raw-text data path (a tf.data map either way);
+# graph-mode training of the tasks is tested in tests/test_training_*.py. Tracing a train step costs ~30 s.
+EAGER = True
 
 
 def _preprocessor(kind):
@@ -185,7 +188,7 @@ def test_pretrainer_predict_on_strings_matches_token_ids(pretrainer):
 
 def test_pretrainer_fits_and_evaluates_raw_text_with_dynamic_masks():
     model = _pretrainer("wordpiece")  # WordPiece word starts (## pieces); the SentencePiece ones in test_readme
-    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=EAGER)
     texts = ["the cat sat on the mat", "猫是动物。", "a cup of tea and a cake", "我们的狗"]
     history = model.fit(texts, batch_size=4, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
@@ -216,7 +219,7 @@ def test_classifier_predict_fit_evaluate_take_strings_and_token_ids_still_work()
     )
     np.testing.assert_allclose(model.predict(np.array(texts), verbose=0), model.predict(token_inputs, verbose=0),
                                atol=1e-5)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=EAGER)
     before = model.evaluate(token_inputs, labels, verbose=0, return_dict=True)["loss"]
     history = model.fit(texts, labels, batch_size=4, epochs=3, verbose=0, validation_data=(texts, labels))
     assert "val_accuracy" in history.history and len(history.history["loss"]) == 3
@@ -286,7 +289,7 @@ def test_multiple_choice_takes_contexts_and_choices():
     by_hand = model.predict({k: np.asarray(v)[np.newaxis] for k, v in packed.items()}, verbose=0)
     np.testing.assert_allclose(scores[:1], by_hand, atol=1e-5)
     np.testing.assert_allclose(model.predict((contexts, choices), verbose=0), scores, atol=1e-6)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=EAGER)
     history = model.fit((contexts, choices), np.array([0, 0]), epochs=2, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
 

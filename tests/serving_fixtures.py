@@ -7,6 +7,7 @@ batching). Version dirs get a warmup file like the exporter writes.
 
 import os
 import shutil
+import threading
 
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
@@ -167,6 +168,32 @@ def copy_version(src, dst):
     shutil.copy2(os.path.join(src, "saved_model.pb"), os.path.join(dst, "saved_model.pb.tmp"))
     os.replace(os.path.join(dst, "saved_model.pb.tmp"), os.path.join(dst, "saved_model.pb"))
 
+
+def run_concurrently(batcher, requests, timeout_s=60):
+    """Sends every request in `requests` (dicts of inputs) through `batcher.run`, each from
+    its own thread at once, then stops the batcher; returns the answers in request order.
+
+    Raises:
+        AssertionError: if a request failed or did not finish within `timeout_s`.
+    """
+    out, errors, barrier = [None] * len(requests), [], threading.Barrier(len(requests))
+
+    def call(i):
+        barrier.wait()
+        try:
+            out[i] = batcher.run(requests[i])
+        except Exception as err:  # re-raised below, in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=call, args=(i,), daemon=True) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+    batcher.stop()
+    assert not errors, errors
+    assert not any(t.is_alive() for t in threads), f"requests still waiting after {timeout_s} s"
+    return out
 
 MODELS_CONFIG = """
 model_config_list {

@@ -108,6 +108,18 @@ def classifier_loaded(classifier_export):
     return tf.saved_model.load(classifier_export)
 
 
+@pytest.fixture(scope="module")
+def classifier_servable(classifier_export):
+    """The classifier export loaded by the local server of serving/ (unbatched)."""
+    try:
+        from serving.server.servable import Servable, ServableOptions
+    except ImportError as e:  # serving/ is another package; do not fail export tests on it
+        pytest.skip(f"serving/ not importable: {e}")
+    servable = Servable("albert", 7, classifier_export, ServableOptions(max_batch_size=0))
+    yield servable
+    servable.close()
+
+
 def _preprocessor(vocab_dir, sequence_length):
     from albert_keras.preprocessing.preprocessor import AlbertPreprocessor
 
@@ -437,23 +449,60 @@ def test_export_errors(pretrainer, tmp_path, vocab_dir):
 # === The local TF-Serving-compatible server of serving/ ===
 
 
-def test_local_server_servable_loads_and_replays_warmup(classifier_export, classifier, vocab_dir):
-    try:
-        from serving.server.servable import Servable, ServableOptions
-        from serving.server.warmup import replay_warmup
-    except ImportError as e:  # serving/ is another package; do not fail export tests on it
-        pytest.skip(f"serving/ not importable: {e}")
+def test_local_server_servable_loads_and_replays_warmup(classifier_export, classifier_servable, classifier,
+                                                         vocab_dir):
     from albert_keras.export.warmup import read_warmup
+    from serving.server.warmup import replay_warmup
 
-    servable = Servable("albert", 7, classifier_export, ServableOptions(max_batch_size=0))
-    try:
-        assert replay_warmup(servable) == len(read_warmup(classifier_export))
-        # The single-text signature takes only text.
-        text = np.array([t.encode() for t in (ENGLISH_ONE, CHINESE)], dtype=object)
-        out = servable.predict("classify", {"text": text})
-        inputs = _reference_inputs(_preprocessor(vocab_dir, MAX_LEN), [ENGLISH_ONE, CHINESE], ["", ""])
-        probs = _softmax(np.asarray(classifier(inputs, training=False), "float64"))
-        np.testing.assert_allclose(out["probabilities"], probs, atol=1e-5)
-        assert servable.signature("serving_default").classifiable
-    finally:
-        servable.close()
+    servable = classifier_servable
+    assert replay_warmup(servable) == len(read_warmup(classifier_export))
+    # The single-text signature takes only text.
+    text = np.array([t.encode() for t in (ENGLISH_ONE, CHINESE)], dtype=object)
+    out = servable.predict("classify", {"text": text})
+    inputs = _reference_inputs(_preprocessor(vocab_dir, MAX_LEN), [ENGLISH_ONE, CHINESE], ["", ""])
+    probs = _softmax(np.asarray(classifier(inputs, training=False), "float64"))
+    np.testing.assert_allclose(out["probabilities"], probs, atol=1e-5)
+    assert servable.signature("serving_default").classifiable
+
+
+SHORT_REQUESTS = [("no mask",), ("", "猫是。")]  # 3 rows of <= 16 bytes, with text_b "the sun"
+LONG_REQUESTS = [(OVERLONG,), ("[MASK] " + OVERLONG, OVERLONG[:600])]  # 3 rows of 513-1024 bytes
+
+
+@pytest.mark.parametrize("name", ["classify_pair", "embed"])
+def test_local_server_length_grouped_batches_give_the_ungrouped_outputs(classifier_servable, name):
+    from serving.server.batching import DEFAULT_LENGTH_BUCKETS, Batcher
+    from tests.serving_fixtures import run_concurrently
+
+    signature = classifier_servable.signature(name)
+    requests = []
+    for texts in SHORT_REQUESTS + LONG_REQUESTS:
+        request = {"text": np.array([t.encode() for t in texts], dtype=object)}
+        if name.endswith("_pair"):
+            request["text_b"] = np.array([b"the sun"] * len(texts), dtype=object)
+        requests.append(request)
+    outputs = {}
+    for grouped in (True, False):
+        sizes = []
+
+        def run(inputs, sizes=sizes):
+            sizes.append(len(inputs["text"]))
+            return signature.run(inputs)
+
+        # Full batches run at once (the 30 s timeout is never reached): one of 3 rows per
+        # length group, or one of all 6 rows.
+        batcher = Batcher(run, 3 if grouped else 6, timeout_s=30.0,
+                          length_buckets=DEFAULT_LENGTH_BUCKETS if grouped else None)
+        if grouped:
+            buckets = [batcher.bucket(r) for r in requests]
+            assert buckets[0] == buckets[1] < buckets[2] == buckets[3], buckets
+        outputs[grouped] = run_concurrently(batcher, requests)
+        assert sizes == ([3, 3] if grouped else [6])
+    for request, grouped, ungrouped in zip(requests, outputs[True], outputs[False], strict=True):
+        assert set(grouped) == set(ungrouped)
+        for k, v in grouped.items():
+            assert v.shape[0] == len(request["text"]), k
+            if v.dtype.kind == "f":
+                np.testing.assert_allclose(v, ungrouped[k], atol=1e-5, rtol=0, err_msg=k)
+            else:
+                np.testing.assert_array_equal(v, ungrouped[k], err_msg=k)

@@ -12,9 +12,12 @@ from tensorflow_serving.config import model_server_config_pb2
 from serving.api.rest_json import encode_response, to_array
 from serving.client.printing import format_outputs
 from serving.errors import ServingError
-from serving.server.batching import Batcher
+from serving.server.args import DEFAULT_LENGTH_BUCKETS, parse_length_buckets
+from serving.server.batching import DEFAULT_LENGTH_BUCKETS as BATCHER_BUCKETS
+from serving.server.batching import Batcher, check_length_buckets, request_length
 from serving.server.policy import select_versions
 from serving.server.versions import VersionScanner
+from tests.serving_fixtures import run_concurrently
 
 
 def _write(path, data=b"x"):
@@ -114,6 +117,74 @@ def test_batcher_isolates_a_failing_request():
         t.join()
     batcher.stop()
     assert out == {0: [2], 1: "negative", 2: [6]}
+
+
+def _texts(*values):
+    return np.array([v.encode() for v in values], dtype=object)
+
+
+# Three short requests (4 rows, <= 16 bytes) and three long ones (4 rows, 65-128 bytes).
+SHORT = [("ab",), ("héllo",), ("", "猫是。")]
+LONG = [("x" * 100, "y" * 70), ("z" * 128,), ("w" * 90,)]
+
+
+def _padded_like_the_export(calls):
+    """A fake signature that pads its batch to the longest row, as the export does:
+    `width` is that padding, `echo` and `row` say which text each row was."""
+    def function(inputs):
+        texts = inputs["text"]
+        calls.append(sorted(t.decode() for t in texts))
+        width = max(len(t) for t in texts)
+        return {"echo": texts, "width": np.full(len(texts), width),
+                "row": np.arange(len(texts)), "rows": np.int32(len(texts))}
+    return function
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_batcher_groups_requests_by_length_and_routes_answers_back(grouped):
+    calls = []
+    requests = [{"text": _texts(*r)} for r in LONG[:1] + SHORT + LONG[1:]]
+    # A batch runs when full (30 s timeout never reached): 4 rows per length group,
+    # or all 8 rows in one batch without grouping.
+    batcher = Batcher(_padded_like_the_export(calls), max_batch_size=4 if grouped else 8, timeout_s=30.0,
+                      length_buckets=BATCHER_BUCKETS if grouped else None)
+    out = run_concurrently(batcher, requests)
+    short = sorted(t for r in SHORT for t in r)
+    long = sorted(t for r in LONG for t in r)
+    if grouped:
+        assert sorted(calls) == sorted([short, long])
+    else:
+        assert calls == [sorted(short + long)]
+    for request, answer in zip(requests, out, strict=True):
+        assert answer["echo"].tolist() == request["text"].tolist()  # its own rows, in order
+        assert answer["row"].shape == (len(request["text"]),)
+        assert answer["rows"] == (4 if grouped else 8)  # unbatched outputs come whole
+    short_widths = {int(w) for r, a in zip(requests, out, strict=True) if len(r["text"][0]) <= 16 for w in a["width"]}
+    # Grouped, the short texts pad to the longest short one (9 bytes), not to 128.
+    assert short_widths == ({len("猫是。".encode())} if grouped else {128})
+
+
+def test_request_length_is_bytes_of_the_longest_row_over_string_inputs():
+    pair = {"text": _texts("ab", "é"), "text_b": _texts("", "xyz")}
+    assert request_length(pair) == 5  # row 1: 2 bytes + 3
+    choices = {"context": _texts("c"), "choices": np.array([[b"aa", b"bbbb", b"c"]], dtype=object)}
+    assert request_length(choices) == 1 + 4
+    assert request_length({"ids": np.zeros([3, 7], np.int32)}) == 0
+    assert request_length({"text": np.array([], dtype=object)}) == 0
+
+
+def test_length_buckets_defaults_agree_and_bad_values_are_refused():
+    import argparse
+
+    assert parse_length_buckets(DEFAULT_LENGTH_BUCKETS) == BATCHER_BUCKETS
+    assert parse_length_buckets("none") == () and parse_length_buckets("8,64") == (8, 64)
+    for bad in ("64,8", "0,8", "8,8", "a,b", "8,,9"):
+        with pytest.raises(argparse.ArgumentTypeError, match="`--batch-length-buckets` must be"):
+            parse_length_buckets(bad)
+    assert check_length_buckets(None) == ()
+    for bad in ((8, 4), (0,), (1.5,), (True,)):
+        with pytest.raises(ValueError, match=r"`length_buckets` must be .* Received"):
+            check_length_buckets(bad)
 
 
 def test_rest_json_arrays_and_errors():

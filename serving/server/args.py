@@ -28,6 +28,30 @@ def parse_emulated_version(text: str) -> tuple[int, int]:
     return version
 
 
+DEFAULT_LENGTH_BUCKETS = "16,32,64,128,256,512,1024"
+"""`--batch-length-buckets`' default (the same as `serving.server.batching.DEFAULT_LENGTH_BUCKETS`)."""
+
+
+def parse_length_buckets(text: str) -> tuple[int, ...]:
+    """Returns the byte bounds of a `--batch-length-buckets` value such as "32,128,512"; () for "none".
+
+    Raises:
+        argparse.ArgumentTypeError: unless it is "none" or positive integers in increasing order.
+    """
+    if text.strip().lower() in ("none", "off", ""):
+        return ()
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = None
+    if not values or any(v <= 0 for v in values) or any(a >= b for a, b in zip(values, values[1:], strict=False)):
+        raise argparse.ArgumentTypeError(
+            "`--batch-length-buckets` must be comma-separated positive byte lengths in increasing "
+            f"order, or none. Received: {text!r}"
+        )
+    return values
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the `serve` flags to an `argparse` parser."""
     parser.add_argument("--model-base-path", help="directory holding version dirs 1/, 2/, ...")
@@ -47,6 +71,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batching-parameters-file",
                         help="TF Serving batching.config; its max_batch_size and "
                              "batch_timeout_micros apply unless the flags above are given")
+    parser.add_argument("--batch-length-buckets", type=parse_length_buckets,
+                        default=parse_length_buckets(DEFAULT_LENGTH_BUCKETS), metavar="BYTES,...",
+                        help="dynamic batching: requests wait only for others of the same length "
+                             "group, bounded by these UTF-8 byte lengths of the longest row "
+                             f"(default {DEFAULT_LENGTH_BUCKETS}; none = one group)")
     parser.add_argument("--max-request-batch", type=int, default=1024,
                         help="largest batch one request may send (INVALID_ARGUMENT above)")
     parser.add_argument("--emulate-version", type=parse_emulated_version, default=OLDEST_VERSION,

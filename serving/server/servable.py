@@ -2,6 +2,7 @@
 
 import logging
 import os
+from collections.abc import Sequence
 
 import grpc
 import numpy as np
@@ -11,7 +12,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2
 
 from serving.errors import ServingError, invalid
 from serving.server.args import DEFAULTS_SINCE, OLDEST_VERSION
-from serving.server.batching import Batcher
+from serving.server.batching import DEFAULT_LENGTH_BUCKETS, Batcher, check_length_buckets
 from serving.server.signature import Signature
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Servable:
                     options.max_batch_size,
                     options.batch_timeout_ms / 1000.0,
                     name=f"{name}-v{version}-{key}",
+                    length_buckets=options.batch_length_buckets,
                 )
 
     def signature(self, key: str, api: str = "predict") -> Signature:
@@ -117,6 +119,8 @@ class ServableOptions:
     Attributes:
         max_batch_size: dynamic batching limit (<= 1 disables batching).
         batch_timeout_ms: how long a batch waits to fill.
+        batch_length_buckets: byte bounds of the batching length groups
+            (`serving.server.batching.Batcher`'s `length_buckets`; () = one group).
         max_request_batch: largest dimension 0 one request may send.
         emulate_version: (major, minor) of the TF Serving release whose Predict
             rules apply (see `honours_defaults`).
@@ -127,12 +131,14 @@ class ServableOptions:
         self,
         max_batch_size: int = 0,
         batch_timeout_ms: float = 5.0,
+        batch_length_buckets: Sequence[int] | None = DEFAULT_LENGTH_BUCKETS,
         max_request_batch: int = 1024,
         emulate_version: tuple[int, int] = OLDEST_VERSION,
         warmup: bool = True,
     ) -> None:
         self.max_batch_size = max_batch_size
         self.batch_timeout_ms = batch_timeout_ms
+        self.batch_length_buckets = check_length_buckets(batch_length_buckets)
         self.max_request_batch = max_request_batch
         self.emulate_version = tuple(emulate_version)
         self.warmup = warmup

@@ -78,6 +78,7 @@ def serve(args: argparse.Namespace) -> int:
     options = ServableOptions(
         max_batch_size=max_batch_size,
         batch_timeout_ms=batch_timeout_ms,
+        batch_length_buckets=args.batch_length_buckets,
         max_request_batch=args.max_request_batch,
         emulate_version=args.emulate_version,
         warmup=not args.no_warmup,

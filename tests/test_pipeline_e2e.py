@@ -4,14 +4,15 @@ Checks, from ML Metadata and the files: every component succeeded, the
 pushed version dir holds a SavedModel whose signatures answer, a blessing
 exists; an unchanged re-run hits the cache; a model that fails the
 evaluator threshold is not pushed; anomalies stop the run before training.
+The fine-tuning pipeline's blessed and gated runs are those of the demo
+(test_demo.py), which starts from a pushed pretrained export.
 
 The runs are module-scoped fixtures that several tests inspect: one
 pretraining pipeline root holds four runs (static masking, unchanged,
 unreachable threshold, then dynamic masking with `distill_from`, whose
-ingestion and validation come from the cache), one fine-tuning root two
-(blessed, then not), and the anomalies run stops at the gate. Beam runs
-in memory: the multi-processing DirectRunner is tested in
-test_pipeline_beam.py.
+ingestion and validation come from the cache), and the anomalies run
+stops at the gate. Beam runs in memory: the multi-processing DirectRunner
+is tested in test_pipeline_beam.py.
 """
 
 import json
@@ -321,47 +322,6 @@ def test_pretraining_pipeline_with_dynamic_masking_distils_a_student(distill_run
 @pytest.fixture(scope="module")
 def base_model_dir(tmp_path_factory, spm_vocab_dir):
     return make_base_model_dir(tmp_path_factory.mktemp("base") / "base_model", spm_vocab_dir)
-
-
-@pytest.fixture(scope="module")
-def finetuning_runs(tmp_path_factory, base_model_dir):
-    """Two runs in one root: blessed and pushed, then an accuracy the tiny model cannot reach."""
-    tmp = tmp_path_factory.mktemp("finetuning")
-    serving = tmp / "serving"
-    path = write_config(tmp / "ft.yaml", "finetuning", tmp / "root", serving,
-                        finetuning={"base_model_dir": base_model_dir},
-                        evaluator={"min_accuracy": 0.0, "max_accuracy_drop": 1.0})
-    blessed = _run_and_record(tmp / "root", serving, path)
-    not_blessed = _run_and_record(tmp / "root", serving, path, evaluator={"min_accuracy": 0.999})
-    return types.SimpleNamespace(serving=serving, blessed=blessed, not_blessed=not_blessed)
-
-
-def test_finetuning_pipeline_evaluates_with_tfma_and_pushes_a_classifier(finetuning_runs):
-    from albert_keras.export import EXAMPLES_KEY
-
-    run = finetuning_runs.blessed
-    assert set(run.states) == FINETUNING_NODES
-    assert all(s == [COMPLETE] for s in run.states.values()), run.states
-    assert run.blessings == [1]
-    (version,) = run.versions
-    loaded = tf.saved_model.load(str(finetuning_runs.serving / version))
-    example = tf.train.Example()
-    example.features.feature["text"].bytes_list.value.append(b"Eat your vegetables.")
-    out = loaded.signatures["serving_default"](**{EXAMPLES_KEY: tf.constant([example.SerializeToString()])})
-    assert out["scores"].shape == (1, 4)
-    assert [c.decode() for c in out["classes"].numpy()[0]] == ["computers", "food", "politics", "science"]
-    assert "classify" in loaded.signatures
-    evaluation = artifacts_of_type(run.mlmd, "ModelEvaluation")[0]
-    assert os.listdir(evaluation.uri)
-
-
-def test_finetuning_pipeline_gates_on_accuracy(finetuning_runs):
-    """An accuracy the tiny model cannot reach: the Evaluator does not bless, Pusher skips."""
-    run = finetuning_runs.not_blessed
-    assert run.blessings == [1, 0]
-    assert run.states["Trainer"] == [CACHED]
-    assert run.states["Evaluator"] == [COMPLETE]
-    assert run.versions == finetuning_runs.blessed.versions
 
 
 def test_anomalies_stop_the_run_before_training(tmp_path, base_model_dir):

@@ -119,6 +119,7 @@ class AlbertTokenizer(TokenizerLayer):
         self.implementation = implementation
         self.fallback_reason = None
         self._fast = None
+        self._fast_main = self._fast_continuation = None
         self._proto = None
         self._encoder = None
         self._sentencepiece = None
@@ -173,11 +174,12 @@ class AlbertTokenizer(TokenizerLayer):
             else [i]
             for i in range(sp.get_piece_size())
         ]
+        # Attributes (not dict entries), so that a SavedModel tracks their standard-op resources.
+        self._fast_main = fast_sentencepiece.FastSentencepiece(self._proto, f"sentencepiece_long_{digest}")
+        self._fast_continuation = fast_sentencepiece.FastSentencepiece(
+            vocab.without_dummy_prefix(self._proto), f"sentencepiece_long_continuation_{digest}"
+        )
         self._fast = {
-            "main": fast_sentencepiece.FastSentencepiece(self._proto, f"sentencepiece_long_{digest}"),
-            "continuation": fast_sentencepiece.FastSentencepiece(
-                vocab.without_dummy_prefix(self._proto), f"sentencepiece_long_continuation_{digest}"
-            ),
             "expansion_values": np.array([j for e in expansion for j in e], dtype=np.int32),
             "expansion_splits": np.cumsum([0] + [len(e) for e in expansion]).astype(np.int64),
         }
@@ -265,8 +267,8 @@ class AlbertTokenizer(TokenizerLayer):
 
     def _fast_ids(self, segments, segment_row, is_special, continues, plain, nrows) -> tf.RaggedTensor:
         """Steps 3-5 on the fast op: the ids `[B, (T)]` of the segments `[N]` of `nrows` inputs."""
-        text_ids = self._fast["main"].tokenize(tf.where(continues, "", plain))  # [N, (L)]
-        glued_ids = self._fast["continuation"].tokenize(tf.where(continues, plain, ""))  # [N, (L)]
+        text_ids = self._fast_main.tokenize(tf.where(continues, "", plain))  # [N, (L)]
+        glued_ids = self._fast_continuation.tokenize(tf.where(continues, plain, ""))  # [N, (L)]
         special_at = tf.where(is_special)[:, 0]
         special = tf.gather(segments, special_at)
         special_ids = tf.where(

@@ -107,8 +107,11 @@ def max_expansion(proto: bytes) -> int:
     return max([1] + [len(s.decode("utf-8", errors="replace")) for s in strings])
 
 
-class FastSentencepiece:
+class FastSentencepiece(tf.Module):
     """Tokenizes strings to ids with the fast op, in chunks it can take.
+
+    A `tf.Module`, so that a SavedModel tracks the standard-op resource it
+    holds for over-long strings.
 
     Args:
         proto: a serialized SentencePiece `ModelProto` (bytes) that
@@ -117,6 +120,7 @@ class FastSentencepiece:
     """
 
     def __init__(self, proto: bytes, name: str) -> None:
+        super().__init__(name=name)
         reason = unsupported_reason(proto)
         if reason is not None:
             raise ValueError(f"`proto` must be a model the fast op supports. Received one where {reason}")

@@ -32,8 +32,9 @@ not pieces (`fast_sentencepiece`, which also explains why it is called in
 chunks). The digit-comma rule is then a lookup: every vocabulary id maps to
 the ids `SentencePieceEncoder` puts in its place (itself, or its split), a
 ragged constant `[V, (k)]` made once from the proto; special tokens get their
-ids directly. The ids are the same as the standard path's
-(`bench/spm_parity.py`). ``"auto"`` keeps the standard ops, and logs why,
+ids directly. The ids are the standard path's except on score ties and one
+normalizer corner case (`fast_sentencepiece` module docstring), so the
+default is ``"standard"``. ``"auto"`` keeps the standard ops, and logs why,
 when `fast_sentencepiece.unsupported_reason` names a model feature the fast
 op lacks (BPE/WORD/CHAR models, byte-fallback, user-defined or unused pieces)
 or when the model has no ``,`` piece (then a digit-comma can hide in an

@@ -84,6 +84,8 @@ def main(argv=None):
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--max-predictions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to measure")
+    parser.add_argument("--implementation", default="standard", choices=["auto", "fast", "standard"],
+                        help="AlbertTokenizer's SentencePiece op")
     parser.add_argument("--records", help="dynamic TFRecords to read instead of raw text")
     args = parser.parse_args(argv)
 
@@ -94,7 +96,7 @@ def main(argv=None):
         vocab_dir = tempfile.mkdtemp(prefix="bench_vocab_")
         proto = vocab.train_sentencepiece(documents, 8000, lowercase=True, seed=0)
         vocab.write_vocab_dir(vocab_dir, proto, {"lowercase": True, "strip_accents": True, "seed": 0})
-    tokenizer = AlbertTokenizer(vocab_dir)
+    tokenizer = AlbertTokenizer(vocab_dir, implementation=args.implementation)
     if args.records:
         from albert_keras.data.pretraining_dataset import load_dynamic_pretraining_dataset
 
@@ -120,7 +122,8 @@ def main(argv=None):
     rate = batches * args.batch_size / elapsed
     print(
         f"input pipeline from {what}, T={args.seq_len}, batch {args.batch_size}, "
-        f"{os.cpu_count()} CPUs, {fill:.0%} of positions real: {rate:,.0f} sequences/s "
+        f"SentencePiece op {'fast' if tokenizer.uses_fast_op else 'standard'}, {os.cpu_count()} CPUs, "
+        f"{fill:.0%} of positions real: {rate:,.0f} sequences/s "
         f"({batches} batches in {elapsed:.1f}s)"
     )
     return 0

@@ -26,6 +26,20 @@ Steps, all TF ops registered by TF core or TF Text 2.12.1:
 
 So ``"猫是[MASK]。"`` gives ``ids("猫是") + [4] + ids_without_prefix("。")``.
 
+The fast path (``implementation="fast"``, or ``"auto"`` when the model allows
+it): steps 3–5 run on `TFText>FastSentencepieceTokenize`, which gives ids,
+not pieces (`fast_sentencepiece`, which also explains why it is called in
+chunks). The digit-comma rule is then a lookup: every vocabulary id maps to
+the ids `SentencePieceEncoder` puts in its place (itself, or its split), a
+ragged constant `[V, (k)]` made once from the proto; special tokens get their
+ids directly. The ids are the standard path's except on score ties and one
+normalizer corner case (`fast_sentencepiece` module docstring), so the
+default is ``"standard"``. ``"auto"`` keeps the standard ops, and logs why,
+when `fast_sentencepiece.unsupported_reason` names a model feature the fast
+op lacks (BPE/WORD/CHAR models, byte-fallback, user-defined or unused pieces)
+or when the model has no ``,`` piece (then a digit-comma can hide in an
+``<unk>`` piece, whose text the fast op does not return).
+
 Saving: the SentencePiece model proto is part of the TF graph (an attribute
 of the `SentencepieceOp` resource; the no-prefix model is a second one, made
 from the first), so `tf.saved_model.save` of anything that tracks this layer
@@ -36,22 +50,26 @@ to write ``assets/spiece.model``.
 """
 
 import hashlib
+import logging
 import os
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
 from albert_keras import features
+from albert_keras.tokenizer import fast_sentencepiece, vocab
 from albert_keras.tokenizer import pieces as piece_rules
 from albert_keras.tokenizer import sentencepiece_encoder as spe
 from albert_keras.tokenizer import special_ids as special_ids_lib
-from albert_keras.tokenizer import vocab
 from albert_keras.tokenizer.layer import TokenizerLayer
 from albert_keras.tokenizer.normalize import normalize, starts_with_space_in_graph
 
 ASSET_FILE = "spiece.model"
+IMPLEMENTATIONS = ("auto", "fast", "standard")
+_LOG = logging.getLogger(__name__)
 
 
 @keras.saving.register_keras_serializable(package="albert_keras")
@@ -68,6 +86,14 @@ class AlbertTokenizer(TokenizerLayer):
             `tokenizer.json` (default True).
         sequence_length: if set, `call` returns dense ids `[batch, T]` padded
             with 0 (`<pad>`) and truncated to T; else a ragged `[batch, (n)]`.
+        implementation: ``"standard"`` (default): the standard SentencePiece
+            ops. ``"auto"``: `TFText>FastSentencepieceTokenize`
+            when the model allows it, else the standard SentencePiece ops
+            (the reason is logged and kept in `fallback_reason`); ``"fast"``:
+            the fast op, a ValueError if the model does not allow it;
+            The fast op breaks exact score ties (``000`` = ``0 00`` or
+            ``00 0``) differently from the standard op, so its ids differ on
+            a few texts (`bench/spm_parity.py`); hence not the default.
         **kwargs: base `keras.layers.Layer` arguments (name, ...).
 
     Call args:
@@ -84,10 +110,17 @@ class AlbertTokenizer(TokenizerLayer):
         lowercase: bool | None = None,
         strip_accents: bool | None = None,
         sequence_length: int | None = None,
+        implementation: str = "standard",
         **kwargs: Any,
     ) -> None:
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"`implementation` must be one of {list(IMPLEMENTATIONS)}. Received: {implementation!r}")
         lowercase, strip_accents = spe.resolve_options(proto, lowercase, strip_accents)
         super().__init__(lowercase, strip_accents, sequence_length, **kwargs)
+        self.implementation = implementation
+        self.fallback_reason = None
+        self._fast = None
+        self._fast_main = self._fast_continuation = None
         self._proto = None
         self._encoder = None
         self._sentencepiece = None
@@ -114,6 +147,48 @@ class AlbertTokenizer(TokenizerLayer):
             add_eos=False,
             name=f"sentencepiece_continuation_{digest}",
         )
+        self._fast = None
+        self.fallback_reason = None if self.implementation == "fast" else "implementation='standard'"
+        if self.implementation != "standard":
+            self.fallback_reason = self._fast_unsupported_reason()
+            if self.fallback_reason is None:
+                self._set_fast(digest)
+            elif self.implementation == "fast":
+                raise ValueError(
+                    "`implementation='fast'` needs a model FastSentencepieceTokenizer tokenizes like "
+                    f"SentencePiece. Received a model where {self.fallback_reason}"
+                )
+            else:
+                _LOG.info("AlbertTokenizer uses the standard SentencePiece ops: %s", self.fallback_reason)
+
+    def _fast_unsupported_reason(self) -> str | None:
+        reason = fast_sentencepiece.unsupported_reason(self._proto)
+        if reason is None and self._encoder.sp.piece_to_id(",") == self._encoder.sp.unk_id():
+            reason = "the model has no ',' piece, so a digit-comma can be inside an <unk> piece"
+        return reason
+
+    def _set_fast(self, digest: str) -> None:
+        sp = self._encoder.sp
+        expansion = [
+            [sp.piece_to_id(p) for p in self._encoder.split_digit_comma(sp.id_to_piece(i))]
+            if not (sp.is_control(i) or sp.is_unknown(i))
+            else [i]
+            for i in range(sp.get_piece_size())
+        ]
+        # Attributes (not dict entries), so that a SavedModel tracks their standard-op resources.
+        self._fast_main = fast_sentencepiece.FastSentencepiece(self._proto, f"sentencepiece_long_{digest}")
+        self._fast_continuation = fast_sentencepiece.FastSentencepiece(
+            vocab.without_dummy_prefix(self._proto), f"sentencepiece_long_continuation_{digest}"
+        )
+        self._fast = {
+            "expansion_values": np.array([j for e in expansion for j in e], dtype=np.int32),
+            "expansion_splits": np.cumsum([0] + [len(e) for e in expansion]).astype(np.int64),
+        }
+
+    @property
+    def uses_fast_op(self) -> bool:
+        """True when `tokenize` runs `TFText>FastSentencepieceTokenize`."""
+        return self._fast is not None
 
     @property
     def proto(self) -> bytes:
@@ -181,6 +256,40 @@ class AlbertTokenizer(TokenizerLayer):
         after_special = same_row & tf.concat([[False], is_special], axis=0)[:-1]
         continues = after_special & ~is_special & ~starts_with_space_in_graph(segments)
         plain = tf.where(is_special, "", normalize(segments, self.lowercase, self.strip_accents))
+        if self._fast is not None:
+            ids = self._fast_ids(segments, segment_row, is_special, continues, plain, parts.nrows())
+        else:
+            ids = self._standard_ids(segments, segment_row, is_special, continues, plain, parts.nrows())
+        if self.sequence_length is not None:
+            ids = ids.to_tensor(default_value=features.PAD_ID, shape=[None, self.sequence_length])
+        if scalar:
+            ids = ids[0]
+        return ids
+
+    def _fast_ids(self, segments, segment_row, is_special, continues, plain, nrows) -> tf.RaggedTensor:
+        """Steps 3-5 on the fast op: the ids `[B, (T)]` of the segments `[N]` of `nrows` inputs."""
+        text_ids = self._fast_main.tokenize(tf.where(continues, "", plain))  # [N, (L)]
+        glued_ids = self._fast_continuation.tokenize(tf.where(continues, plain, ""))  # [N, (L)]
+        special_at = tf.where(is_special)[:, 0]
+        special = tf.gather(segments, special_at)
+        special_ids = tf.where(
+            special == features.CLS_TOKEN,
+            features.CLS_ID,
+            tf.where(special == features.SEP_TOKEN, features.SEP_ID, features.MASK_ID),
+        )
+        ids, id_segment = _merge_by_segment(
+            [tf.cast(special_ids, tf.int32), text_ids.flat_values, glued_ids.flat_values],
+            [special_at, text_ids.value_rowids(), glued_ids.value_rowids()],
+        )  # [M]
+        expansion = tf.RaggedTensor.from_row_splits(
+            tf.constant(self._fast["expansion_values"]), tf.constant(self._fast["expansion_splits"]), validate=False
+        )  # [V, (k)]: the digit-comma rule per id
+        expanded = tf.gather(expansion, ids)  # [M, (k)]
+        row = tf.gather(segment_row, tf.gather(id_segment, expanded.value_rowids()))
+        return tf.RaggedTensor.from_value_rowids(expanded.flat_values, row, nrows=nrows)
+
+    def _standard_ids(self, segments, segment_row, is_special, continues, plain, nrows) -> tf.RaggedTensor:
+        """Steps 3-5 on the standard ops: the ids `[B, (T)]` of the segments `[N]` of `nrows` inputs."""
         text_pieces = self._sentencepiece.tokenize(tf.where(continues, "", plain))  # [N, (L)]
         glued_pieces = self._continuation.tokenize(tf.where(continues, plain, ""))  # [N, (L)]
         special_at = tf.where(is_special)[:, 0]
@@ -190,14 +299,7 @@ class AlbertTokenizer(TokenizerLayer):
         )  # [M]: each segment has one of the three kinds
         pieces, source = self._split_digit_comma(pieces)  # [M'], the index in [M] each comes from
         row = tf.gather(tf.gather(segment_row, piece_segment), source)
-        ids = tf.RaggedTensor.from_value_rowids(
-            self._sentencepiece.string_to_id(pieces), row, nrows=parts.nrows()
-        )  # [B, (T)]
-        if self.sequence_length is not None:
-            ids = ids.to_tensor(default_value=features.PAD_ID, shape=[None, self.sequence_length])
-        if scalar:
-            ids = ids[0]
-        return ids
+        return tf.RaggedTensor.from_value_rowids(self._sentencepiece.string_to_id(pieces), row, nrows=nrows)
 
     def _split_digit_comma(self, pieces: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """The digit-comma rule of `encode_pieces` on pieces `[M]`.
@@ -250,6 +352,7 @@ class AlbertTokenizer(TokenizerLayer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["proto"] = None  # restored from the asset file by `load_assets`
+        config["implementation"] = self.implementation
         return config
 
 

@@ -128,11 +128,12 @@ class SentencePieceEncoder:
                 sp = self._sp_continuation if continues else self.sp
                 normalized = preprocess_text(part, self.lowercase, self.strip_accents)
                 for piece in sp.encode_as_pieces(normalized):
-                    out.extend(self._split_digit_comma(piece))
+                    out.extend(self.split_digit_comma(piece))
             after_special = False
         return out
 
-    def _split_digit_comma(self, piece: str) -> list[str]:
+    def split_digit_comma(self, piece: str) -> list[str]:
+        """The pieces `encode_pieces` puts in place of `piece` (str): itself, or its digit-comma split."""
         if not piece_rules.is_digit_comma(piece):
             return [piece]
         new = self.sp.encode_as_pieces(piece[:-1].replace(piece_rules.SPIECE_UNDERLINE, ""))

@@ -144,7 +144,7 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
     value, shift = 0, 0
     while True:
         if pos >= len(data):
@@ -157,21 +157,21 @@ def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _proto_fields(data: bytes) -> list[tuple[int, int, int, int, int]]:
+def proto_fields(data: bytes) -> list[tuple[int, int, int, int, int]]:
     """The top-level fields of a serialized message: (number, wire_type, start, value_start, end)."""
     fields = []
     pos = 0
     while pos < len(data):
         start = pos
-        key, pos = _read_varint(data, pos)
+        key, pos = read_varint(data, pos)
         number, wire_type = key >> 3, key & 7
         value_start = pos
         if wire_type == 0:
-            _, pos = _read_varint(data, pos)
+            _, pos = read_varint(data, pos)
         elif wire_type == 1:
             pos += 8
         elif wire_type == 2:
-            length, value_start = _read_varint(data, pos)
+            length, value_start = read_varint(data, pos)
             pos = value_start + length
         elif wire_type == 5:
             pos += 4
@@ -198,12 +198,12 @@ def without_dummy_prefix(proto: bytes) -> bytes:
     """
     out = bytearray()
     found = False
-    for number, wire_type, start, value_start, end in _proto_fields(proto):
+    for number, wire_type, start, value_start, end in proto_fields(proto):
         if number == _NORMALIZER_SPEC_FIELD and wire_type == 2 and not found:
             found = True
             spec = proto[value_start:end]
             kept = b"".join(
-                spec[s:e] for n, _, s, _, e in _proto_fields(spec) if n != _ADD_DUMMY_PREFIX_FIELD
+                spec[s:e] for n, _, s, _, e in proto_fields(spec) if n != _ADD_DUMMY_PREFIX_FIELD
             )
             spec = kept + _varint(_ADD_DUMMY_PREFIX_FIELD << 3) + _varint(0)
             out += _varint(_NORMALIZER_SPEC_FIELD << 3 | 2) + _varint(len(spec)) + spec

@@ -506,3 +506,20 @@ def test_local_server_length_grouped_batches_give_the_ungrouped_outputs(classifi
                 np.testing.assert_allclose(v, ungrouped[k], atol=1e-5, rtol=0, err_msg=k)
             else:
                 np.testing.assert_array_equal(v, ungrouped[k], err_msg=k)
+
+
+def test_core_ops_come_from_the_disk_cache_without_a_subprocess(tmp_path, monkeypatch):
+    """`core_ops()` called first (no `prefetch_core_ops` before it) reads the cached list, starts nothing."""
+    from albert_keras.export import op_allowlist
+
+    monkeypatch.setenv("ALBERT_KERAS_HOME", str(tmp_path))
+    cached = frozenset(f"Op{i}" for i in range(200))
+    op_allowlist._write_cache(cached)
+    monkeypatch.setattr(op_allowlist, "_CORE_OPS", None)
+    monkeypatch.setattr(op_allowlist, "_PENDING", None)
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError("core_ops listed the ops again although the cache holds them")
+
+    monkeypatch.setattr(op_allowlist.subprocess, "Popen", no_subprocess)
+    assert op_allowlist.core_ops() == cached

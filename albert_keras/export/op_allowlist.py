@@ -199,7 +199,8 @@ def core_ops() -> frozenset[str]:
     """
     global _CORE_OPS, _PENDING
     if _CORE_OPS is None:
-        prefetch_core_ops()
+        prefetch_core_ops()  # reads the cache, else starts the listing
+    if _CORE_OPS is None:
         process, _PENDING = _PENDING, None
         stdout, stderr = process.communicate()
         if process.returncode != 0:

@@ -53,6 +53,7 @@ from typing import Any
 
 import yaml
 
+from albert_keras import export_layout
 from albert_keras.config import (
     INPUT_FORMATS,
     STRATEGIES,
@@ -81,8 +82,6 @@ VERTEX_TPUS = ("TPU_V2", "TPU_V3", "TPU_V4_POD", "TPU_V5_LITEPOD")
 # Beam args that give Dataflow workers this package and tensorflow_text.
 DATAFLOW_PACKAGING_ARGS = ("--sdk_container_image", "--setup_file", "--extra_package")
 # Sections of `trainer.albert` that the pipeline fills in itself (left out of `dump_config`).
-# albert_keras.export writes the Keras model here (exporter.WARMUP_DIR/KERAS_FILE; importing it would import TF).
-EXPORT_KERAS_FILE = os.path.join("assets.extra", "model.keras")
 PIPELINE_OWNED_SECTIONS = ("data", "distribution")
 PIPELINE_OWNED_TRAINING_KEYS = ("run_dir", "train_steps")
 
@@ -433,18 +432,6 @@ class FinetuningPipelineConfig(PipelineConfig):
                 raise ConfigError(f"`evaluator.{key}` must be in [0, 1]. Received: {getattr(ev, key)!r}")
 
 
-def _newest_export(path: str) -> str | None:
-    """The highest numeric version under a serving dir (what Pusher pushes to) that is a SavedModel."""
-    if not os.path.isdir(path):
-        return None
-    versions = sorted((int(n) for n in os.listdir(path) if n.isdigit()), reverse=True)
-    for version in versions:
-        candidate = os.path.join(path, str(version))
-        if os.path.isfile(os.path.join(candidate, "saved_model.pb")):
-            return candidate
-    return None
-
-
 def _base_model(base: str) -> str:
     """`finetuning.base_model_dir` as an absolute model dir or SavedModel export.
 
@@ -453,11 +440,11 @@ def _base_model(base: str) -> str:
     new path, so the pipeline's cache never reuses a run on an older model.
     """
     path = _abspath(base)
-    path = _newest_export(path) or path
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        if not os.path.isfile(os.path.join(path, EXPORT_KERAS_FILE)):
+    path = export_layout.newest_version(path) or path
+    if export_layout.is_saved_model(path):
+        if not os.path.isfile(os.path.join(path, export_layout.KERAS_FILE)):
             raise ConfigError(
-                f"`finetuning.base_model_dir` {base!r}: the SavedModel {path!r} has no {EXPORT_KERAS_FILE} "
+                f"`finetuning.base_model_dir` {base!r}: the SavedModel {path!r} has no {export_layout.KERAS_FILE} "
                 "(export it with `albert export`, which writes the Keras model next to the signatures)"
             )
         return path

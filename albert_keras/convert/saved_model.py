@@ -18,31 +18,22 @@ import os
 
 import keras
 
+from albert_keras import export_layout
+from albert_keras.export_layout import INFO_FILE, KERAS_FILE
 from albert_keras.model_dir import save_model_dir
 from albert_keras.tokenizer import loading
 
-KERAS_FILE = os.path.join("assets.extra", "model.keras")
-INFO_FILE = os.path.join("assets.extra", "export.json")
 _VOCABULARIES = (("spiece.model", loading.SENTENCEPIECE), ("vocab.txt", loading.WORDPIECE))
 
 
 def is_serving_export(directory: str) -> bool:
     """Whether `directory` is a SavedModel written by our exporter (with its Keras model)."""
-    return os.path.isfile(os.path.join(directory, "saved_model.pb")) and os.path.isfile(
-        os.path.join(directory, KERAS_FILE)
-    )
+    return export_layout.is_saved_model(directory) and os.path.isfile(os.path.join(directory, KERAS_FILE))
 
 
 def newest_version(directory: str) -> str | None:
     """The newest version dir (the highest number) of a serving base dir that is an export, or None."""
-    if not os.path.isdir(directory):
-        return None
-    versions = [int(n) for n in os.listdir(directory) if n.isdigit() and os.path.isdir(os.path.join(directory, n))]
-    for version in sorted(versions, reverse=True):
-        candidate = os.path.join(directory, str(version))
-        if is_serving_export(candidate):
-            return candidate
-    return None
+    return export_layout.newest_version(directory, is_serving_export)
 
 
 def is_serving_versions(directory: str) -> bool:

@@ -57,11 +57,15 @@ def test_pretraining_writes_the_run_dir_and_resumes(spm, tmp_path):
     assert type(model).__name__ == "AlbertPretrainer"
     assert model.backbone.hidden_dim == 64
 
-    # --fresh starts again at 0 and forgets the old checkpoints.
-    third = run_pretraining(tiny_pretrain_config(run_dir, spm, train_steps=2, checkpoint_every=0), fresh=True)
+    # --fresh starts again at 0 and forgets the old checkpoints; a time budget that the first loop already
+    # spends stops the 8-step run after that loop, and it checkpoints there (checkpoint_every=0: at the end).
+    third = run_pretraining(
+        tiny_pretrain_config(run_dir, spm, train_steps=8, checkpoint_every=0, time_budget_seconds=1e-3), fresh=True)
     assert (third.start_step, third.final_step) == (0, 2)
     assert [os.path.basename(p) for p in glob.glob(str(run_dir / "checkpoints" / "ckpt-*.index"))] == [
         "ckpt-2.index"]
+    budget = json.loads((run_dir / "metrics.json").read_text())["time_budget"]
+    assert budget["stopped"] is True and budget["train_steps"] == 8 and budget["seconds"] == 1e-3
 
 
 def test_bad_configs_fail_before_training(spm, tmp_path):
@@ -71,6 +75,9 @@ def test_bad_configs_fail_before_training(spm, tmp_path):
         run_pretraining(config)
     config = tiny_pretrain_config(tmp_path, spm, train_steps=5, steps_per_loop=2, checkpoint_every=0)
     with pytest.raises(ConfigError, match=r"train_steps=5 must be a multiple of training\.steps_per_loop=2"):
+        run_pretraining(config)
+    config = tiny_pretrain_config(tmp_path, spm, time_budget_seconds=-5)
+    with pytest.raises(ConfigError, match=r"training\.time_budget_seconds must be >= 0\. Received: -5"):
         run_pretraining(config)
     config = tiny_pretrain_config(tmp_path, spm)
     config["model"]["overrides"]["max_sequence_length"] = 16

@@ -93,6 +93,12 @@ class TrainingConfig:
         eval_batch_size: batch size for evaluation (0: global batch size).
         eval_steps: max evaluation batches (0: all).
         verbose: Keras progress bar (1), one line a loop (2) or none (0).
+        time_budget_seconds: wall-clock seconds this invocation may train
+            (0: no limit). Training stops after the last loop that fits,
+            projected from the loops so far (the first, which traces, is
+            left out once there are two), and checkpoints there; the
+            learning-rate schedule still spans `train_steps`, and a resumed
+            run continues towards them.
     """
 
     run_dir: str = "runs/default"
@@ -109,6 +115,7 @@ class TrainingConfig:
     eval_batch_size: int = 0
     eval_steps: int = 0
     verbose: int = 2
+    time_budget_seconds: float = 0.0
 
 
 @dataclasses.dataclass
@@ -141,6 +148,13 @@ def check_common(config: Any) -> None:  # a PretrainConfig, FinetuneConfig or Di
         raise ConfigError(
             f"training.global_batch_size={t.global_batch_size} is not divisible by "
             f"training.gradient_accumulation_steps={t.gradient_accumulation_steps}."
+        )
+    if t.time_budget_seconds < 0:
+        raise ConfigError(f"training.time_budget_seconds must be >= 0. Received: {t.time_budget_seconds}")
+    if t.time_budget_seconds and config.distribution.strategy == "multi_worker":
+        raise ConfigError(
+            "training.time_budget_seconds needs one worker (each worker would time itself and stop at a "
+            "different step). Received: distribution.strategy=multi_worker"
         )
     if t.steps_per_loop < 0 or t.checkpoint_every < 0:
         raise ConfigError("training.steps_per_loop and training.checkpoint_every must be >= 0.")

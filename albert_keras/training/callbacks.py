@@ -59,3 +59,46 @@ class LoopLogger(keras.callbacks.Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training after the last loop that fits in `seconds` of wall time.
+
+    After each loop it projects the next loop's time as the mean of the
+    loops so far, leaving out the first once there are two (it includes
+    tracing and compilation), and stops when the projected end passes the
+    budget. The clock starts when training begins.
+
+    Args:
+        seconds: the budget, > 0.
+        clock: the time source (tests pass a fake one).
+
+    Attributes:
+        stopped_at: the update step training stopped at, or None when the
+            budget never stopped it.
+    """
+
+    def __init__(self, seconds: float, clock: Any = time.perf_counter) -> None:
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"`seconds` must be > 0. Received: {seconds}")
+        self.seconds = float(seconds)
+        self.clock = clock
+        self.stopped_at = None
+        self.elapsed = 0.0
+        self._loops = []
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._start = self._loop_start = self.clock()
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._loop_start = self.clock()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        now = self.clock()
+        self._loops.append(now - self._loop_start)
+        self.elapsed = now - self._start
+        recent = self._loops[1:] or self._loops
+        if self.elapsed + sum(recent) / len(recent) > self.seconds:
+            self.stopped_at = update_steps(self.model.optimizer)
+            self.model.stop_training = True

@@ -71,7 +71,7 @@ class RunCheckpoints:
 
 
 class CheckpointCallback(keras.callbacks.Callback):
-    """Saves at the end of a loop when `checkpoint_every` updates have passed, and at the end.
+    """Saves at the end of a loop when `checkpoint_every` updates have passed, and when training ends.
 
     Args:
         checkpoints: a `RunCheckpoints`.
@@ -93,6 +93,13 @@ class CheckpointCallback(keras.callbacks.Callback):
         step = update_steps(self.model.optimizer)
         due = self.checkpoint_every and step - self.last_saved >= self.checkpoint_every
         if due or step >= self.total_steps:
+            self.checkpoints.save(step)
+            self.last_saved = step
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        # A run stopped before `total_steps` (a time budget) ends with a checkpoint too.
+        step = update_steps(self.model.optimizer)
+        if step > self.last_saved:
             self.checkpoints.save(step)
             self.last_saved = step
 

@@ -9,14 +9,16 @@ continues, and the input pipeline skips the batches already trained on.
 import contextlib
 import dataclasses
 import json
+import logging
 import os
+import time
 from typing import Any
 
 import keras
 import tensorflow as tf
 from keras.src.backend.tensorflow import trainer as tf_trainer  # private: patched while `fit` runs (see below)
 
-from albert_keras.training.callbacks import LoopLogger
+from albert_keras.training.callbacks import LoopLogger, TimeBudget
 from albert_keras.training.checkpoints import CheckpointCallback, RunCheckpoints
 from albert_keras.training.optimizer import update_steps
 from albert_keras.training.strategy import is_chief
@@ -35,6 +37,9 @@ class LoopResult:
         history: every logged row of the run dir, resumed runs included.
         chief: whether this process is the chief (wrote the files).
         checkpoint: the path prefix of the last checkpoint written.
+        stopped_by_budget: the time budget ended the run before its
+            last step.
+        seconds: wall seconds of training in this invocation.
     """
 
     start_step: int
@@ -42,6 +47,8 @@ class LoopResult:
     history: list
     chief: bool
     checkpoint: str
+    stopped_by_budget: bool = False
+    seconds: float = 0.0
 
 
 def read_history(run_dir: str, up_to_step: int | None = None) -> list[dict[str, Any]]:
@@ -113,6 +120,7 @@ def train(
     strategy: tf.distribute.Strategy,
     fresh: bool = False,
     verbose: int | str = 2,
+    time_budget_seconds: float = 0.0,
 ) -> LoopResult:
     """Trains a compiled model with logging, checkpoints and resume.
 
@@ -131,6 +139,8 @@ def train(
         strategy: the `tf.distribute` strategy.
         fresh: ignore (and delete) the run's checkpoints.
         verbose: Keras `fit` verbosity.
+        time_budget_seconds: stop after the last loop that fits in this
+            many seconds (0: train to `total_steps`); see `TimeBudget`.
 
     Returns:
         A `LoopResult`.
@@ -139,6 +149,11 @@ def train(
         raise ValueError(
             f"training.train_steps={total_steps} must be a positive multiple of "
             f"training.steps_per_loop={steps_per_loop}."
+        )
+    if time_budget_seconds and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        raise ValueError(
+            "training.time_budget_seconds needs one worker: each worker would time itself and stop at a "
+            f"different step. Received: {strategy.num_replicas_in_sync} replicas over several workers"
         )
     chief = is_chief(strategy)
     if chief:
@@ -161,15 +176,26 @@ def train(
         history_path=os.path.join(run_dir, HISTORY_FILE) if chief else None,
     )
     saver = CheckpointCallback(checkpoints, checkpoint_every, total_steps, start_step)
+    budget = TimeBudget(time_budget_seconds) if time_budget_seconds else None
     data = dataset.skip(start_step * accumulation_steps) if start_step else dataset
+    start = time.perf_counter()
     with _fit_scope(model, strategy):
         model.fit(
             data,
             epochs=total_steps // steps_per_loop,
             initial_epoch=start_step // steps_per_loop,
             steps_per_epoch=steps_per_loop * accumulation_steps,
-            callbacks=[logger, saver],
+            # The budget decides before the saver runs, so a stopped run checkpoints in on_train_end.
+            callbacks=[logger, *([budget] if budget else []), saver],
             verbose=verbose,
         )
+    seconds = time.perf_counter() - start
     final_step = update_steps(model.optimizer)
-    return LoopResult(start_step, final_step, previous + logger.history, chief, checkpoints.manager.latest_checkpoint)
+    stopped = final_step < total_steps and budget is not None and budget.stopped_at is not None
+    if stopped:
+        logging.getLogger(__name__).info(
+            "training.time_budget_seconds=%g: stopped at step %d of %d after %.0f s (the next loop would not fit)",
+            time_budget_seconds, final_step, total_steps, seconds,
+        )
+    return LoopResult(start_step, final_step, previous + logger.history, chief,
+                      checkpoints.manager.latest_checkpoint, stopped, seconds)

@@ -154,9 +154,13 @@ def run_pretraining(
         strategy=strategy,
         fresh=fresh,
         verbose=t.verbose,
+        time_budget_seconds=t.time_budget_seconds,
     )
 
     metrics = {"step": outcome.final_step, "start_step": outcome.start_step}
+    if t.time_budget_seconds:
+        metrics["time_budget"] = {"seconds": t.time_budget_seconds, "train_seconds": round(outcome.seconds, 1),
+                                  "train_steps": t.train_steps, "stopped": outcome.stopped_by_budget}
     if outcome.history:
         metrics["train"] = outcome.history[-1]
     if config.distill.teacher is not None:

@@ -1,9 +1,8 @@
 """`TimeBudget`: training stops after the last loop that fits, projected without the tracing loop."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 
 from albert_keras.training.callbacks import TimeBudget
 

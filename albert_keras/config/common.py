@@ -151,11 +151,6 @@ def check_common(config: Any) -> None:  # a PretrainConfig, FinetuneConfig or Di
         )
     if t.time_budget_seconds < 0:
         raise ConfigError(f"training.time_budget_seconds must be >= 0. Received: {t.time_budget_seconds}")
-    if t.time_budget_seconds and config.distribution.strategy == "multi_worker":
-        raise ConfigError(
-            "training.time_budget_seconds needs one worker (each worker would time itself and stop at a "
-            "different step). Received: distribution.strategy=multi_worker"
-        )
     if t.steps_per_loop < 0 or t.checkpoint_every < 0:
         raise ConfigError("training.steps_per_loop and training.checkpoint_every must be >= 0.")
     if t.steps_per_loop and t.checkpoint_every % t.steps_per_loop:

@@ -222,9 +222,8 @@ def run_finetuning(config: FinetuneConfig | dict[str, Any], fresh: bool = False)
 
     metrics = {"task": config.task.name, "step": outcome.final_step, "start_step": outcome.start_step,
                "num_train_examples": len(train_data)}
-    if t.time_budget_seconds:
-        metrics["time_budget"] = {"seconds": t.time_budget_seconds, "train_seconds": round(outcome.seconds, 1),
-                                  "train_steps": total, "stopped": outcome.stopped_by_budget}
+    if outcome.time_budget:
+        metrics["time_budget"] = outcome.time_budget
     if outcome.history:
         metrics["train"] = outcome.history[-1]
         metrics["first_train"] = outcome.history[0]

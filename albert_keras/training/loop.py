@@ -40,6 +40,8 @@ class LoopResult:
         stopped_by_budget: the time budget ended the run before its
             last step.
         seconds: wall seconds of training in this invocation.
+        time_budget: with a budget, what metrics.json records of it
+            (`seconds`, `train_seconds`, `train_steps`, `stopped`); else None.
     """
 
     start_step: int
@@ -49,6 +51,7 @@ class LoopResult:
     checkpoint: str
     stopped_by_budget: bool = False
     seconds: float = 0.0
+    time_budget: dict | None = None
 
 
 def read_history(run_dir: str, up_to_step: int | None = None) -> list[dict[str, Any]]:
@@ -197,5 +200,9 @@ def train(
             "training.time_budget_seconds=%g: stopped at step %d of %d after %.0f s (the next loop would not fit)",
             time_budget_seconds, final_step, total_steps, seconds,
         )
+    record = None
+    if time_budget_seconds:
+        record = {"seconds": time_budget_seconds, "train_seconds": round(seconds, 1), "train_steps": total_steps,
+                  "stopped": stopped}
     return LoopResult(start_step, final_step, previous + logger.history, chief,
-                      checkpoints.manager.latest_checkpoint, stopped, seconds)
+                      checkpoints.manager.latest_checkpoint, stopped, seconds, record)

@@ -158,9 +158,8 @@ def run_pretraining(
     )
 
     metrics = {"step": outcome.final_step, "start_step": outcome.start_step}
-    if t.time_budget_seconds:
-        metrics["time_budget"] = {"seconds": t.time_budget_seconds, "train_seconds": round(outcome.seconds, 1),
-                                  "train_steps": t.train_steps, "stopped": outcome.stopped_by_budget}
+    if outcome.time_budget:
+        metrics["time_budget"] = outcome.time_budget
     if outcome.history:
         metrics["train"] = outcome.history[-1]
     if config.distill.teacher is not None:

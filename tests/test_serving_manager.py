@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import threading
+import time
 
 import grpc
 import numpy as np
@@ -85,3 +87,59 @@ def test_policy_labels_reload_and_removal(built, tmp_path):
     finally:
         manager.stop()
     assert all(r.servable is None for r in manager.status("m"))
+
+
+MODELS = """
+model_config_list {
+  config { name: "a" base_path: "%s" model_platform: "tensorflow" }
+  config { name: "b" base_path: "%s" model_platform: "tensorflow" }
+}
+"""
+
+
+def test_initial_load_runs_models_concurrently_later_loads_serially(built, tmp_path, monkeypatch):
+    from serving.server import manager as manager_module
+
+    real = manager_module.Servable
+    barrier = threading.Barrier(2)  # broken unless both loads are in flight at once
+    wait_s = [20.0]
+    seen = []
+
+    def loading(name, version, path, options):
+        seen.append((name, threading.current_thread().name))
+        barrier.wait(wait_s[0])
+        return real(name, version, path, options)
+
+    monkeypatch.setattr(manager_module, "Servable", loading)
+    bases = [str(tmp_path / n) for n in "ab"]
+    for base in bases:
+        copy_version(built[1], os.path.join(base, "1"))
+    config_path = str(tmp_path / "models.config")
+    with open(config_path, "w") as f:
+        f.write(MODELS % tuple(bases))
+    manager = ModelManager(read_model_config(config_path), ServableOptions(warmup=False), config_path,
+                           poll_seconds=0.05)
+    try:
+        manager.start()
+        assert [(r.version, r.state) for r in manager.status("a")] == [(1, 30)]
+        assert [(r.version, r.state) for r in manager.status("b")] == [(1, 30)]
+        assert sorted(n for n, _ in seen) == ["a", "b"]
+        assert all(t.startswith("initial-load") for _, t in seen)
+
+        # After start, a new version of each loads in the poller thread, one at a time:
+        # the barrier breaks (nobody else arrives) and both versions fail to load.
+        barrier.reset()
+        wait_s[0] = 0.5
+        for base in bases:
+            copy_version(built[2], os.path.join(base, "2"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(
+            any(r.version == 2 and r.state == 50 for r in manager.status(n)) for n in "ab"
+        ):
+            time.sleep(0.05)
+        for n in "ab":
+            (record,) = [r for r in manager.status(n) if r.version == 2]
+            assert record.state == 50 and "BrokenBarrierError" in record.error
+            assert manager.resolve(n).version == 1
+    finally:
+        manager.stop()

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+from concurrent import futures
 
 from tensorflow_serving.apis import get_model_status_pb2
 from tensorflow_serving.config import model_server_config_pb2
@@ -81,10 +82,16 @@ class ModelManager:
         self._apply_config(config)
 
     def start(self) -> None:
-        """Loads what is on disk now (two scans, a short settle apart), then polls."""
-        self.poll_once()
+        """Loads what is on disk now (two scans, a short settle apart), then polls.
+
+        The initial scans load every model at once, one thread per model, as TF
+        Serving loads its initial models on `num_initial_load_threads`
+        (`server_core.h`: 4 x the CPUs); later scans load one version at a
+        time (its `num_load_threads` = 0: serially in the manager thread).
+        """
+        self.poll_once(parallel=True)
         time.sleep(min(self._poll_seconds, 0.5))
-        self.poll_once()
+        self.poll_once(parallel=True)
         self._thread = threading.Thread(target=self._loop, name="version-poller", daemon=True)
         self._thread.start()
 
@@ -115,16 +122,29 @@ class ModelManager:
             for record in model.records.values():
                 self._unload(model, record)
 
-    def poll_once(self) -> None:
-        """Re-reads the config if it changed, then syncs every model once."""
+    def poll_once(self, parallel: bool = False) -> None:
+        """Re-reads the config if it changed, then syncs every model once.
+
+        Args:
+            parallel: sync the models on concurrent threads (the initial load)
+                instead of one after another.
+        """
         self._maybe_reload_config()
         with self._lock:
             models = list(self._models.values())
+        if parallel and len(models) > 1:
+            workers = min(len(models), 4 * (os.cpu_count() or 1))
+            with futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="initial-load") as pool:
+                list(pool.map(self._sync_logged, models))
+            return
         for model in models:
-            try:
-                self._sync(model)
-            except Exception:  # keep serving what is loaded; try again next poll
-                log.exception("model %s: version sync failed", model.config.name)
+            self._sync_logged(model)
+
+    def _sync_logged(self, model):
+        try:
+            self._sync(model)
+        except Exception:  # keep serving what is loaded; try again next poll
+            log.exception("model %s: version sync failed", model.config.name)
 
     def model_names(self) -> list[str]:
         """Returns the configured model names."""

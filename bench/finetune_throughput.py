@@ -48,7 +48,6 @@ It prints a markdown table, the machine and the exact command
 import argparse
 import json
 import os
-import random
 import shlex
 import sys
 import tempfile
@@ -63,7 +62,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from albert_keras.data import splits  # noqa: E402
 from albert_keras.data.readers import table  # noqa: E402
-from bench.zh_tasks import WAIMAI, default_data_dir, machine  # noqa: E402
+from bench.zh_tasks import WAIMAI, _sample, default_data_dir, machine  # noqa: E402
 
 SIDES = ("ours", "keras_hub")
 TITLES = {"ours": "ours (bucketed)", "keras_hub": "KerasHub (padded to T)"}
@@ -116,14 +115,6 @@ def parse_args(argv=None):
 
 
 # === Data ===
-
-def _sample(items, n, seed):
-    """A seeded sample of `n` items in their original order (all when n is 0 or more than there are)."""
-    if not n or n >= len(items):
-        return list(items)
-    keep = sorted(random.Random(seed).sample(range(len(items)), n))
-    return [items[i] for i in keep]
-
 
 def load_split(args):
     """`{"train": [(text, label int)], "eval": [...]}`: the md5 split of waimai_10k.csv."""

@@ -1,10 +1,14 @@
 """`AlbertTokenizer`: the in-graph SentencePiece tokenizer (Keras 3 layer).
 
 It runs in `tf.data`, in the TFX Transform graph and inside the served
-SavedModel, and gives the same ids as `SentencePieceEncoder` (Python), which
-are the ids of google-research/albert `tokenization.py` (`preprocess_text`,
+SavedModel, and follows the same rules as `SentencePieceEncoder` (Python),
+those of google-research/albert `tokenization.py` (`preprocess_text`,
 `encode_pieces` with its digit-comma rule, `PieceToId`); the rules are in the
-`sentencepiece_encoder` module docstring.
+`sentencepiece_encoder` module docstring. The two give the same ids except
+on exact score ties between two segmentations (e.g. ``000`` = ``0 00`` or
+``00 0``), which the SentencePiece kernels break differently: 460 of the
+258,006 texts of the shared data with an 8,000-piece vocabulary
+(`bench/spm_parity.py`, docs/performance.md).
 
 Steps, all TF ops registered by TF core or TF Text 2.12.1:
 

@@ -3,7 +3,8 @@
 `SentencePieceEncoder.encode` gives the ids the in-graph `AlbertTokenizer`
 gives, using the `sentencepiece` Python package, which is faster outside a
 graph; the one exception is an exact score tie between two segmentations,
-which the kernels break differently (see the `albert_tokenizer` module). Both follow google-research/albert `tokenization.py`
+which the kernels break differently (see the `albert_tokenizer` module).
+Both follow google-research/albert `tokenization.py`
 (`preprocess_text`, `encode_pieces`, `PieceToId`):
 
 1. The text is split on the literal special tokens ``[CLS]``, ``[SEP]``,

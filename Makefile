@@ -1,5 +1,5 @@
 # albert-keras: the README's two commands are `make demo` and `make test`.
-.PHONY: setup test test-all test-fast lint demo bench image push-images clean
+.PHONY: setup test test-all lint demo bench image push-images clean
 
 PY := .venv/bin/python
 
@@ -11,7 +11,7 @@ setup:
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder
 
 # `make test` skips the end-to-end tests marked slow (the demo path, both pipelines, the image install,
-# multi-worker training: ~8 more minutes on 2 cores) unless CI is set (CI=true, as .ci/run is run);
+# multi-worker training: ~9 more minutes on 2 cores) unless CI is set (CI=true, as .ci/run is run);
 # `make test-all` runs them too, anywhere.
 SLOW := $(if $(filter true 1,$(CI)),,-m "not slow")
 
@@ -20,8 +20,6 @@ test: setup lint
 
 test-all: setup lint
 	$(PYTEST) --durations=15
-
-test-fast: test
 
 # ruff (E, F, I, B, UP for Python 3.10) and the import contracts in .importlinter.
 lint: setup

@@ -37,8 +37,8 @@ def _write_config(path, base, policy, labels=""):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
 
 
-def _live(manager):
-    return [(r.version, r.state) for r in manager.status("m")]
+def _live(manager, name="m"):
+    return [(r.version, r.state) for r in manager.status(name)]
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +121,8 @@ def test_initial_load_runs_models_concurrently_later_loads_serially(built, tmp_p
                            poll_seconds=0.05)
     try:
         manager.start()
-        assert [(r.version, r.state) for r in manager.status("a")] == [(1, 30)]
-        assert [(r.version, r.state) for r in manager.status("b")] == [(1, 30)]
+        assert _live(manager, "a") == [(1, 30)]
+        assert _live(manager, "b") == [(1, 30)]
         assert sorted(n for n, _ in seen) == ["a", "b"]
         assert all(t.startswith("initial-load") for _, t in seen)
 

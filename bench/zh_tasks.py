@@ -79,15 +79,23 @@ BEGIN, END = "<!-- zh_tasks:begin -->", "<!-- zh_tasks:end -->"
 CUT_AFTER = set("，。；！？、,;!?")  # where a long NER sentence is preferably cut
 
 # Sizes of the full run (2 CPU cores, ~60 min) and of --quick (< 3 min); a flag given overrides either.
+# The full run's model and pretraining are the demo's recipe (configs/pipeline/pretrain_zh_reviews.yaml;
+# docs/pipeline.md, "Session 13"): two unshared layers, init 0.1, 40% single-character masks, AdamW 3e-3
+# decaying to 1.5e-3. Its attention leaves the uniform start within ~1,500 steps (init 0.02: ~2,700).
 FULL = {"max_train": 0, "max_eval": 0, "max_pretrain_texts": 0, "vocab_size": 8000, "seq_len": 64,
-        "batch_size": 32, "num_layers": 4, "hidden_dim": 128, "embedding_dim": 64, "intermediate_dim": 512,
-        "num_heads": 4, "pretrain_steps": 3000, "pretrain_lr": 0.0015, "finetune_steps": 500,
-        "finetune_lr": 0.0005, "crf_iterations": 100, "xla": True}
+        "batch_size": 32, "num_layers": 2, "hidden_dim": 128, "embedding_dim": 64, "intermediate_dim": 512,
+        "num_heads": 4, "sharing": "none", "initializer_range": 0.1, "pretrain_steps": 4000,
+        "pretrain_lr": 0.003, "pretrain_end_lr": 0.0015, "masking_rate": 0.4, "max_ngram": 1,
+        "finetune_steps": 1500, "finetune_lr": 0.001, "crf_iterations": 100, "xla": True}
 QUICK = {"max_train": 600, "max_eval": 200, "max_pretrain_texts": 3000, "vocab_size": 3000, "seq_len": 32,
          "batch_size": 16, "num_layers": 2, "hidden_dim": 64, "embedding_dim": 32, "intermediate_dim": 128,
-         "num_heads": 2, "pretrain_steps": 100, "pretrain_lr": 0.002, "finetune_steps": 100,
-         "finetune_lr": 0.002, "crf_iterations": 30, "xla": False}
-ARCHITECTURE = ("num_layers", "hidden_dim", "embedding_dim", "intermediate_dim", "num_heads")
+         "num_heads": 2, "sharing": "all", "initializer_range": 0.02, "pretrain_steps": 100,
+         "pretrain_lr": 0.002, "pretrain_end_lr": 0.0, "masking_rate": 0.15, "max_ngram": 3,
+         "finetune_steps": 100, "finetune_lr": 0.002, "crf_iterations": 30, "xla": False}
+ARCHITECTURE = ("num_layers", "hidden_dim", "embedding_dim", "intermediate_dim", "num_heads", "sharing",
+                "initializer_range")
+ARCHITECTURE_TYPES = {"sharing": str, "initializer_range": float}
+SHARING = ("all", "attention", "ffn", "none")
 
 
 def default_data_dir():
@@ -120,9 +128,13 @@ def parse_args(argv=None):
     sizes.add_argument("--seq-len", type=int, help="tokens per example (pretraining and fine-tuning)")
     sizes.add_argument("--batch-size", type=int)
     for name in ARCHITECTURE:
-        sizes.add_argument(f"--{name.replace('_', '-')}", type=int, dest=name)
+        sizes.add_argument(f"--{name.replace('_', '-')}", type=ARCHITECTURE_TYPES.get(name, int), dest=name,
+                           choices=SHARING if name == "sharing" else None)
     sizes.add_argument("--pretrain-steps", type=int)
     sizes.add_argument("--pretrain-lr", type=float, help="AdamW peak learning rate (pretraining)")
+    sizes.add_argument("--pretrain-end-lr", type=float, help="the rate at the last pretraining step (linear decay)")
+    sizes.add_argument("--masking-rate", type=float, help="fraction of the tokens masked in pretraining")
+    sizes.add_argument("--max-ngram", type=int, help="the longest masked n-gram (1: single characters)")
     sizes.add_argument("--finetune-steps", type=int, help="updates per fine-tuning run")
     sizes.add_argument("--finetune-lr", type=float, help="AdamW peak learning rate")
     sizes.add_argument("--crf-iterations", type=int)
@@ -343,11 +355,11 @@ def run_pretrain(args, work, vocab_dir, corpus, eval_corpus):
         "model": {"init": "albert_tiny", "overrides": architecture(args)},
         "data": {"source": "text", "train_files": [corpus], "eval_files": [eval_corpus], "format": "text",
                  "spm": vocab_dir, "sequence_length": args.seq_len,
-                 "max_predictions": max(2, round(args.seq_len * 0.15) + 1), "masking_probability": 0.15,
-                 "dynamic_masking": True},
+                 "max_predictions": max(2, round(args.seq_len * args.masking_rate) + 1),
+                 "masking_probability": args.masking_rate, "max_ngram": args.max_ngram, "dynamic_masking": True},
         # AdamW: at batch 32, LAMB and higher rates stalled at the unigram answer (docs/pipeline.md).
         "optimizer": {"name": "adamw", "learning_rate": args.pretrain_lr, "warmup_steps": max(1, steps // 20),
-                      "weight_decay": 0.01, "global_clipnorm": 1.0},
+                      "end_learning_rate": args.pretrain_end_lr, "weight_decay": 0.01, "global_clipnorm": 1.0},
         "training": {"run_dir": os.path.join(work, "pretrain"), "global_batch_size": args.batch_size,
                      "train_steps": steps, "steps_per_loop": loop, "checkpoint_every": loop * max(1, 500 // loop),
                      "jit_compile": args.xla, "seed": args.seed, "verbose": args.verbose, "eval_steps": 50},
@@ -492,7 +504,8 @@ def report(results, sizes, args, total_seconds):
         f"T={args.seq_len}, batch {args.batch_size}; {args.finetune_steps} fine-tuning steps "
         f"(AdamW {args.finetune_lr}); "
         + (f"pretrained model {args.pretrained}." if args.pretrained else
-           f"{args.pretrain_steps} pretraining steps (AdamW {args.pretrain_lr})."),
+           f"{args.pretrain_steps} pretraining steps (AdamW {args.pretrain_lr} decaying to {args.pretrain_end_lr}; "
+           f"{args.masking_rate:.0%} masked, n-grams up to {args.max_ngram})."),
         f"Machine: {machine()}.",
         f"Command: `python bench/zh_tasks.py {shlex.join(sys.argv[1:])}`",
     ]

@@ -28,7 +28,7 @@ The NER sentences (up to 100 characters) are cut into chunks of at most
 their predictions are joined again, so every method is scored on the same
 whole sentences.
 
-    .venv/bin/python bench/zh_tasks.py --output docs/benchmarks.md    # ~60 min on 2 CPU cores
+    .venv/bin/python bench/zh_tasks.py --output docs/benchmarks.md    # ~36 min on 2 idle CPU cores
     .venv/bin/python bench/zh_tasks.py --quick                        # < 3 min: does it run?
 
 Each finished part is appended to WORK/results.jsonl (`--work-dir`, default

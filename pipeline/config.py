@@ -16,7 +16,8 @@ minutes into a run. No TFX import happens here.
                 import_dir (skip training: a vocab or model dir of either
                 kind), vocab_size, seed, character_coverage
     examples:   masking (static | dynamic), sequence_length, max_predictions,
-                dupe_factor, masked_lm_prob, short_seq_prob, max_ngram, seed
+                dupe_factor, masked_lm_prob, short_seq_prob, max_ngram,
+                texts_per_document (raw texts packed into a document), seed
     trainer:    train_steps, eval_steps, strategy, tpu, runner (local: the
                 Trainer runs in its component's process or container;
                 vertex: a Vertex AI Training CustomJob, described by
@@ -153,6 +154,7 @@ class ExamplesConfig:
     masked_lm_prob: float = 0.15
     short_seq_prob: float = 0.1
     max_ngram: int = 3
+    texts_per_document: int = 1
     seed: int = 12345
 
 
@@ -347,6 +349,7 @@ class PretrainingPipelineConfig(PipelineConfig):
         _at_least("examples.max_predictions", e.max_predictions, 1)
         _at_least("examples.dupe_factor", e.dupe_factor, 1)
         _at_least("examples.max_ngram", e.max_ngram, 1)
+        _at_least("examples.texts_per_document", e.texts_per_document, 1)
         if e.max_predictions > e.sequence_length:
             raise ConfigError(
                 f"`examples.max_predictions` must be <= `examples.sequence_length`. "

@@ -77,6 +77,7 @@ def _pretraining_middle(config: PipelineConfig, example_gen, gate) -> _Middle:
         masked_lm_prob=float(e.masked_lm_prob),
         short_seq_prob=float(e.short_seq_prob),
         max_ngram=e.max_ngram,
+        texts_per_document=e.texts_per_document,
         seed=e.seed,
     )
     pretraining_examples.add_upstream_node(gate)

@@ -15,7 +15,12 @@ from albert_keras.data.pretraining_records import dynamic_feature_spec, pack_pai
 from albert_keras.data.sentences import split_sentences
 from albert_keras.tokenizer.sentencepiece_encoder import SentencePieceEncoder
 from pipeline.components import text_reading
-from pipeline.components.pretraining_beam import PretrainingExamplesDoFn, WritePretrainingRecords
+from pipeline.components.pretraining_beam import (
+    PretrainingExamplesDoFn,
+    WritePretrainingRecords,
+    document_key,
+    join_texts,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MULTI_PROCESSING = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
@@ -29,7 +34,8 @@ def documents():
     return [t for t, _ in records]
 
 
-def _run(tmp_path, vocab_dir, documents, masking, dupe_factor):
+def _run(tmp_path, vocab_dir, documents, masking, dupe_factor, texts_per_document=1):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     raw = tmp_path / f"raw_{masking}.gz"
     with tf.io.TFRecordWriter(str(raw), options="GZIP") as writer:
         for text in documents:
@@ -38,7 +44,7 @@ def _run(tmp_path, vocab_dir, documents, masking, dupe_factor):
     dofn = PretrainingExamplesDoFn(str(vocab_dir), masking=masking, sequence_length=T, max_predictions=P,
                                    dupe_factor=dupe_factor, seed=SEED)
     with beam.Pipeline(options=PipelineOptions(MULTI_PROCESSING)) as p:
-        _ = p | WritePretrainingRecords(str(raw), prefix, dofn)
+        _ = p | WritePretrainingRecords(str(raw), prefix, dofn, texts_per_document=texts_per_document)
     files = tf.io.gfile.glob(prefix + "*")
     assert files, "the pipeline wrote no files"
     return [r for f in files for r in tf.data.TFRecordDataset(f).as_numpy_iterator()]
@@ -148,3 +154,31 @@ def test_wordpiece_vocabulary_gen_and_records_use_the_vocabularys_ids(tmp_path, 
             else:
                 assert ex["word_starts"][0] == 0 and ex["word_starts"][n - 1] == 0
         assert masking == "dynamic" or masks > 0
+
+
+def test_document_groups_hold_every_text_once_whatever_the_order():
+    texts = [f"review {i}." for i in range(100)]
+    groups = {}
+    for text in texts:
+        key, same = document_key(text, 8, len(texts))
+        assert same == text and 0 <= key < 12  # 100 // 8 groups
+        groups.setdefault(key, []).append(text)
+    assert sorted(t for g in groups.values() for t in g) == sorted(texts)
+    assert len(groups) > 6  # md5 buckets spread the texts
+    for key, members in groups.items():
+        document = join_texts(key, members)
+        assert document == join_texts(key, list(reversed(members)))  # md5 order, not arrival order
+        assert sorted(document.split("\n")) == sorted(members)
+    assert document_key("x", 8, 3)[0] == 0  # fewer texts than a document: one group
+
+
+def test_one_sentence_texts_make_examples_only_when_packed(tmp_path, spm_vocab_dir, documents):
+    sentences = [s for text in documents for s in split_sentences(text)]
+    assert len(sentences) > 100
+    alone = _run(tmp_path / "alone", spm_vocab_dir, sentences, "dynamic", dupe_factor=1)
+    assert alone == []  # a one-sentence document makes no SOP pair
+    packed = _run(tmp_path / "packed", spm_vocab_dir, sentences, "dynamic", dupe_factor=1, texts_per_document=8)
+    assert len(packed) > 10
+    labels = {int(tf.io.parse_single_example(r, dynamic_feature_spec(T))["next_sentence_labels"].numpy()[0])
+              for r in packed}
+    assert labels == {0, 1}

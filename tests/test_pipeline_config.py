@@ -75,6 +75,8 @@ def test_bad_keys_and_values_are_named(tmp_path):
     with pytest.raises(ConfigError, match="examples.masking"):
         pc.load_config(_write_config(tmp_path, examples={"masking": "random"}))
     assert pc.load_config(_write_config(tmp_path, examples={"masking": "dynamic"})).examples.masking == "dynamic"
+    with pytest.raises(ConfigError, match=r"`examples\.texts_per_document` must be >= 1\. Received: 0"):
+        pc.load_config(_write_config(tmp_path, examples={"texts_per_document": 0}))
     with pytest.raises(ConfigError, match=r"`trainer\.albert\.training\.train_steps` is set by the pipeline"):
         pc.load_config(_write_config(tmp_path, trainer={"albert": {"training": {"train_steps": 3}}}))
     with pytest.raises(ConfigError, match=r"`schema\.file` not found"):

@@ -138,6 +138,53 @@ def parse_text(record: bytes) -> str:
     return values[0].decode("utf-8") if values else ""
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def document_key(text: str, texts_per_document: int, num_texts: int) -> tuple[int, str]:
+    """The group of `text`: md5 bucket `b` of `max(1, num_texts // texts_per_document)`.
+
+    The key depends only on the text and the split's size, so the grouping is
+    the same however Beam distributes the work; identical texts share a group.
+    """
+    groups = max(1, num_texts // texts_per_document)
+    return int(_md5(text)[:16], 16) % groups, text
+
+
+def join_texts(key: int, texts) -> str:
+    """One document of the texts of a group, in md5 order, a text per line (so never one sentence)."""
+    del key
+    return "\n".join(sorted(texts, key=_md5))
+
+
+class GroupIntoDocuments(beam.PTransform):
+    """Packs about `texts_per_document` texts into each document.
+
+    For corpora of short texts (reviews, posts): one review is one document
+    in the original recipe, and a document of one sentence makes no SOP pair,
+    so most short texts would make no example. Grouped, every text is used
+    and sequences are filled to T. The groups are md5 buckets (their sizes
+    vary around `texts_per_document`), stable across runs and runners.
+    """
+
+    def __init__(self, texts_per_document: int, label: str = "") -> None:
+        super().__init__(label or None)
+        if texts_per_document < 1:
+            raise ValueError(f"`texts_per_document` must be >= 1. Received: {texts_per_document}")
+        self._k = texts_per_document
+
+    def expand(self, texts: beam.pvalue.PCollection) -> beam.pvalue.PCollection:
+        texts = texts | "NonEmpty" >> beam.Filter(bool)
+        count = texts | "Count" >> beam.combiners.Count.Globally()
+        return (
+            texts
+            | "Key" >> beam.Map(document_key, self._k, beam.pvalue.AsSingleton(count))
+            | "Group" >> beam.GroupByKey()
+            | "Join" >> beam.MapTuple(join_texts)
+        )
+
+
 class WritePretrainingRecords(beam.PTransform):
     """Reads raw example files, makes pretraining records and writes TFRecords.
 
@@ -147,22 +194,31 @@ class WritePretrainingRecords(beam.PTransform):
             `<prefix>-SSSSS-of-NNNNN`, uncompressed: the albert_keras readers
             open them as plain TFRecords).
         dofn: a `PretrainingExamplesDoFn`.
+        texts_per_document: 1 (each raw example is a document), or the
+            number of raw texts `GroupIntoDocuments` packs into one.
     """
 
     def __init__(
-        self, input_pattern: str, output_prefix: str, dofn: PretrainingExamplesDoFn, label: str = ""
+        self, input_pattern: str, output_prefix: str, dofn: PretrainingExamplesDoFn, label: str = "",
+        texts_per_document: int = 1,
     ) -> None:
         super().__init__(label or None)
+        self._texts_per_document = texts_per_document
         self._input_pattern = input_pattern
         self._output_prefix = output_prefix
         self._dofn = dofn
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.PCollection:
-        return (
+        texts = (
             pbegin
             | "ReadRaw" >> beam.io.ReadFromTFRecord(
                 self._input_pattern, compression_type=beam.io.filesystem.CompressionTypes.AUTO)
             | "ParseText" >> beam.Map(parse_text)
+        )
+        if self._texts_per_document > 1:
+            texts = texts | "GroupIntoDocuments" >> GroupIntoDocuments(self._texts_per_document)
+        return (
+            texts
             | "Reshuffle" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=512)  # one tokenizer call a batch
             | "MakeRecords" >> beam.ParDo(self._dofn)

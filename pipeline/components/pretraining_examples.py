@@ -63,6 +63,7 @@ def PretrainingExamplesGen(
     masked_lm_prob: tfx.dsl.components.Parameter[float] = 0.15,
     short_seq_prob: tfx.dsl.components.Parameter[float] = 0.1,
     max_ngram: tfx.dsl.components.Parameter[int] = 3,
+    texts_per_document: tfx.dsl.components.Parameter[int] = 1,
     seed: tfx.dsl.components.Parameter[int] = 12345,
     beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None,
 ):
@@ -82,6 +83,7 @@ def PretrainingExamplesGen(
                 os.path.join(examples_io.split_dir(examples, split), "*"),
                 os.path.join(out, f"Split-{split}", "data_tfrecord"),
                 dofn,
+                texts_per_document=texts_per_document,
             )
     pretraining_examples.split_names = artifact_utils.encode_split_names(splits)
     for split in splits:
@@ -89,7 +91,8 @@ def PretrainingExamplesGen(
         if n == 0 and split == features.TRAIN_SPLIT:
             raise ValueError(
                 "No pretraining examples were made from the train split: every document has fewer "
-                "than two sentences or fits no pair; give longer documents"
+                "than two sentences or fits no pair; give longer documents, or pack short texts "
+                "together with `examples.texts_per_document`"
             )
         pretraining_examples.set_int_custom_property(f"num_{split}_examples", n)
     pretraining_examples.set_string_custom_property("masking", masking)
@@ -98,3 +101,4 @@ def PretrainingExamplesGen(
     pretraining_examples.set_int_custom_property("dupe_factor", dupe_factor)
     pretraining_examples.set_float_custom_property("masked_lm_prob", masked_lm_prob)
     pretraining_examples.set_int_custom_property("max_ngram", max_ngram)
+    pretraining_examples.set_int_custom_property("texts_per_document", texts_per_document)

@@ -147,6 +147,10 @@ def document_key(text: str, texts_per_document: int, num_texts: int) -> tuple[in
 
     The key depends only on the text and the split's size, so the grouping is
     the same however Beam distributes the work; identical texts share a group.
+    It hashes the md5's first 64 bits, not the whole md5 as the train/eval
+    split does (`albert_keras.data.splits.bucket_of`): within one split the
+    whole md5 modulo a group count sharing a factor with the split's buckets
+    would leave groups empty.
     """
     groups = max(1, num_texts // texts_per_document)
     return int(_md5(text)[:16], 16) % groups, text

@@ -62,6 +62,7 @@ sys.path[:] = [REPO] + [p for p in sys.path if os.path.abspath(p or os.curdir) n
 
 from albert_keras.data import splits  # noqa: E402
 from albert_keras.data.readers import conll, table  # noqa: E402
+from albert_keras.models.sharing import SHARING_MODES  # noqa: E402
 from bench import baselines  # noqa: E402
 
 TASKS = ("sentiment", "topic", "waimai", "ner")
@@ -95,7 +96,6 @@ QUICK = {"max_train": 600, "max_eval": 200, "max_pretrain_texts": 3000, "vocab_s
 ARCHITECTURE = ("num_layers", "hidden_dim", "embedding_dim", "intermediate_dim", "num_heads", "sharing",
                 "initializer_range")
 ARCHITECTURE_TYPES = {"sharing": str, "initializer_range": float}
-SHARING = ("all", "attention", "ffn", "none")
 
 
 def default_data_dir():
@@ -129,7 +129,7 @@ def parse_args(argv=None):
     sizes.add_argument("--batch-size", type=int)
     for name in ARCHITECTURE:
         sizes.add_argument(f"--{name.replace('_', '-')}", type=ARCHITECTURE_TYPES.get(name, int), dest=name,
-                           choices=SHARING if name == "sharing" else None)
+                           choices=SHARING_MODES if name == "sharing" else None)
     sizes.add_argument("--pretrain-steps", type=int)
     sizes.add_argument("--pretrain-lr", type=float, help="AdamW peak learning rate (pretraining)")
     sizes.add_argument("--pretrain-end-lr", type=float, help="the rate at the last pretraining step (linear decay)")

@@ -37,6 +37,10 @@ STATIC = "static"
 DYNAMIC = "dynamic"
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
 class PretrainingExamplesDoFn(beam.DoFn):
     """Document text -> serialized pretraining `tf.Example`s.
 
@@ -109,7 +113,7 @@ class PretrainingExamplesDoFn(beam.DoFn):
             yield from self._records(text, [x for x in (next(ids) for _ in sentences) if x])
 
     def _records(self, text: str, document: list[list[int]]) -> Iterator[bytes]:
-        digest = hashlib.md5(text.encode("utf-8")).hexdigest()
+        digest = _md5(text)
         made = 0
         for dupe in range(self._dupe):
             rng = random.Random(f"{self._seed}:{digest}:{dupe}")
@@ -136,10 +140,6 @@ def parse_text(record: bytes) -> str:
     """The `text` of a serialized raw `tf.Example` ("" when it has none)."""
     values = tf.train.Example.FromString(record).features.feature[features.TEXT].bytes_list.value
     return values[0].decode("utf-8") if values else ""
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
 def document_key(text: str, texts_per_document: int, num_texts: int) -> tuple[int, str]:
